@@ -1,0 +1,3 @@
+from backprop_trace.cli import main
+
+main()

@@ -1,0 +1,144 @@
+"""The command line: parse arguments, call the library, print, and turn errors into exit codes.
+
+Exit status: 0 done, 2 bad input (a located message per problem), 70 a bug (traceback only with
+--debug), 130 interrupted.
+"""
+
+from __future__ import annotations
+
+import enum
+import sys
+import traceback
+from typing import Annotated, NoReturn
+
+import typer
+
+from . import __version__
+from .bundled import bundled, resolve
+from .errors import ScenarioError
+
+EXIT_BAD_INPUT = 2
+EXIT_BUG = 70
+EXIT_INTERRUPTED = 130
+
+app = typer.Typer(
+    name="backprop-trace",
+    help="See exactly what one step of neural-network training does to every number.",
+    add_completion=False,
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+    rich_markup_mode=None,
+)
+
+
+class OutputFormat(str, enum.Enum):
+    text = "text"
+    json = "json"
+
+
+class NumericsChoice(str, enum.Enum):
+    exact = "exact"
+    float64 = "float64"
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"backprop-trace {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def _root(
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
+    ] = False,
+) -> None:
+    """See exactly what one step of neural-network training does to every number."""
+
+
+def _bad_input(error: ScenarioError) -> NoReturn:
+    for problem in error.problems:
+        typer.echo(str(problem), err=True)
+    count = len(error.problems)
+    if count > 1:
+        typer.echo(f"{count} problems found; nothing was run.", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
+
+
+@app.command()
+def run(
+    file: Annotated[str, typer.Argument(help="A scenario file, or a bundled scenario's name.")],
+    output_format: Annotated[
+        OutputFormat, typer.Option("--format", "-f", help="What to print.")
+    ] = OutputFormat.text,
+    steps: Annotated[
+        int | None, typer.Option("--steps", min=1, help="Number of steps (overrides the file).")
+    ] = None,
+    numerics: Annotated[
+        NumericsChoice | None,
+        typer.Option("--numerics", help="Force exact or float64 arithmetic."),
+    ] = None,
+) -> None:
+    """Run a scenario's training steps and show every phase."""
+    from .engine import run as run_engine
+    from .scenario import load_scenario
+
+    path = resolve(file)
+    try:
+        scenario = load_scenario(path, display_name=file if path.name != file else str(path))
+        if numerics is NumericsChoice.exact and scenario.numerics != "exact":
+            reason = scenario.numerics_reason.split(": ", 1)[-1]
+            raise typer.BadParameter(f"exact numerics are impossible: {reason}")
+        trace = run_engine(
+            scenario, steps=steps, numerics=numerics.value if numerics is not None else None
+        )
+    except ScenarioError as error:
+        _bad_input(error)
+    if output_format is OutputFormat.json:
+        from .render.json import render_json
+
+        sys.stdout.write(render_json(trace))
+    else:
+        from .render.text import render_text
+
+        render_text(trace)
+
+
+@app.command("list")
+def list_scenarios() -> None:
+    """List the bundled scenarios."""
+    from .scenario import load_scenario
+
+    for path in bundled():
+        try:
+            scenario = load_scenario(path)
+            summary = scenario.description.split(". ")[0].rstrip(".")
+            typer.echo(f"{path.name:28} {scenario.name}: {summary}")
+        except ScenarioError:  # pragma: no cover - bundled scenarios are tested
+            typer.echo(f"{path.name:28} (invalid)")
+
+
+def main() -> None:
+    """Entry point: the CLI with errors turned into messages and exit codes."""
+    debug = "--debug" in sys.argv
+    if debug:
+        sys.argv.remove("--debug")
+    try:
+        app(standalone_mode=True)
+    except KeyboardInterrupt:
+        sys.stderr.write("\ninterrupted\n")
+        sys.exit(EXIT_INTERRUPTED)
+    except SystemExit:
+        raise
+    except BaseException:
+        if debug:
+            traceback.print_exc()
+        else:
+            kind = sys.exc_info()[0]
+            name = kind.__name__ if kind else "error"
+            sys.stderr.write(
+                f"backprop-trace: internal error ({name}): this is a bug in backprop-trace.\n"
+                "Run again with --debug to see the traceback, and report it.\n"
+            )
+        sys.exit(EXIT_BUG)

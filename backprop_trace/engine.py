@@ -1,0 +1,210 @@
+"""The engine: run training steps phase by phase and return a Trace. Pure: it never prints.
+
+forward -> loss -> backward -> update -> verify (forward again with the new parameters on the
+same batch). Parameters are held in the in_out layout and shown in the scenario's layout.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+
+from . import layers as L
+from .numerics import Array, Mode, Numerics, backend
+from .optim import State
+from .scenario import Scenario
+from .trace import LayerStep, ParamStep, StepTrace, Trace
+
+KINK_SAFETY = 4.0  # how many times the rounding-error bound counts as "within rounding distance"
+FLOAT_EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
+
+StepCallback = Callable[[int, float, StepTrace | None], None]
+
+
+def run(
+    scenario: Scenario,
+    *,
+    steps: int | None = None,
+    numerics: Mode | None = None,
+    keep: Callable[[int], bool] | None = None,
+    on_step: StepCallback | None = None,
+) -> Trace:
+    """Train for ``steps`` (default: the scenario's). ``keep(k)`` says which steps to keep in
+    full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress."""
+    mode = numerics or scenario.numerics
+    reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
+    nx = backend(mode)
+    total = scenario.steps if steps is None else steps
+    params = {name: nx.array(value) for name, value in scenario.initial.items()}
+    inputs, targets = nx.array(scenario.inputs), nx.array(scenario.targets)
+    states: dict[str, State] = {}
+    kept: list[StepTrace] = []
+    before: list[float] = []
+    after: list[float] = []
+    for k in range(1, total + 1):
+        rows = scenario.batch_indices(k)
+        x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+        want = keep is None or keep(k)
+        new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want)
+        before.append(float(step[0]))
+        after.append(float(step[1]))
+        if step[2] is not None:
+            kept.append(step[2])
+        if on_step is not None:
+            on_step(k, before[-1], step[2])
+        params = new_params
+    return Trace(
+        scenario=scenario,
+        numerics=mode,
+        numerics_reason=reason,
+        steps=tuple(kept),
+        losses_before=tuple(before),
+        losses_after=tuple(after),
+        total_steps=total,
+        final_params={n: _in_layout(scenario, n, v) for n, v in params.items()},
+    )
+
+
+def forward(
+    layers: tuple[L.Layer, ...], nx: Numerics, params: dict[str, Array], x: Array
+) -> list[Array]:
+    """Every layer's output, preceded by the input: [x, layer 1 output, ..., network output]."""
+    values = [x]
+    for layer in layers:
+        values.append(layer.forward(nx, values[-1], params))
+    return values
+
+
+def _step(
+    scenario: Scenario,
+    nx: Numerics,
+    params: dict[str, Array],
+    states: dict[str, State],
+    x: Array,
+    t: Array,
+    k: int,
+    rows: range,
+    want: bool,
+) -> tuple[dict[str, Array], tuple[Any, Any, StepTrace | None]]:
+    layers, loss = scenario.layers, scenario.loss
+    # forward and loss
+    values = forward(layers, nx, params, x)
+    y = values[-1]
+    terms = loss.terms(nx, y, t)
+    loss_before = terms.sum()
+    # backward: the learning flow from the loss to the first layer
+    flow: list[Array] = [y] * len(layers)
+    grads: dict[str, Array] = {}
+    g = loss.grad(nx, y, t)
+    for i in range(len(layers) - 1, -1, -1):
+        flow[i] = g
+        g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params)
+        grads.update(layer_grads)
+    # update
+    new_params = dict(params)
+    for name in scenario.param_order:
+        if name not in scenario.frozen:
+            new_params[name], states[name] = scenario.optimizer.update(
+                nx, params[name], grads[name], states.get(name)
+            )
+    # verify
+    outputs_after = forward(layers, nx, new_params, x)[-1]
+    loss_after = loss.value(nx, outputs_after, t)
+    if not want:
+        return new_params, (loss_before, loss_after, None)
+    layer_steps = tuple(
+        _layer_step(scenario, nx, i, params, values, flow[i]) for i in range(len(layers))
+    )
+    owner = {p: layer.name for layer in layers for p in layer.param_names}
+    param_steps = tuple(
+        ParamStep(
+            name=name,
+            layer=owner[name],
+            trainable=name not in scenario.frozen,
+            old=_in_layout(scenario, name, params[name]),
+            grad=None if name in scenario.frozen else _in_layout(scenario, name, grads[name]),
+            new=_in_layout(scenario, name, new_params[name]),
+            state={
+                key: _in_layout(scenario, name, value)
+                for key, value in (states[name].arrays() if name in states else {}).items()
+            },
+        )
+        for name in scenario.param_order
+    )
+    trace = StepTrace(
+        step=k,
+        examples=tuple(rows),
+        inputs=x,
+        targets=t,
+        outputs_before=y,
+        outputs_after=outputs_after,
+        loss_before=loss_before,
+        loss_after=loss_after,
+        loss_terms=terms,
+        layers=layer_steps,
+        params=param_steps,
+    )
+    return new_params, (loss_before, loss_after, trace)
+
+
+def _layer_step(
+    scenario: Scenario,
+    nx: Numerics,
+    i: int,
+    params: dict[str, Array],
+    values: list[Array],
+    flow: Array,
+) -> LayerStep:
+    layer = scenario.layers[i]
+    z = values[i]
+    at_kink: tuple[tuple[int, int], ...] = ()
+    near_kink: tuple[tuple[int, int], ...] = ()
+    if layer.has_kink:
+        at_kink = _positions(z == 0)
+        if not nx.exact:
+            bound = _rounding_bound(scenario, params, values, i)
+            near_kink = _positions((z != 0) & (np.abs(z) <= bound))
+    return LayerStep(
+        name=layer.name,
+        kind=layer.kind,
+        input=z,
+        output=values[i + 1],
+        grad_output=flow,
+        params=layer.param_names,
+        at_kink=at_kink,
+        near_kink=near_kink,
+    )
+
+
+def _rounding_bound(
+    scenario: Scenario, params: dict[str, Array], values: list[Array], i: int
+) -> Array:
+    """How far from its true value rounding can have moved the input of layer i.
+
+    For a linear layer's output, the floating-point sum of n products is off by at most about
+    (n + 1) u sum|x_j w_jk| (plus |b|), and x, w carry rounding of their own: we allow
+    KINK_SAFETY times that. For anything else, a few ulps of the value itself."""
+    before = scenario.layers[i - 1] if i > 0 else None
+    if isinstance(before, L.Linear):
+        w = params[before.weight]
+        scale = np.abs(values[i - 1]) @ np.abs(w)
+        if before.bias is not None:
+            scale = scale + np.abs(params[before.bias])
+        terms = before.in_features + 2
+    else:
+        scale, terms = np.abs(values[i]), 2
+    bound: Array = KINK_SAFETY * terms * FLOAT_EPS * scale
+    return bound
+
+
+def _positions(mask: Array) -> tuple[tuple[int, int], ...]:
+    return tuple((int(a), int(b)) for a, b in np.argwhere(mask))
+
+
+def _in_layout(scenario: Scenario, name: str, value: Array) -> Array:
+    """Parameters live in in_out layout; show weights transposed when the scenario is out_in."""
+    if scenario.layout == "out_in" and value.ndim == 2:
+        return value.T
+    return value

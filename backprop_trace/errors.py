@@ -1,0 +1,46 @@
+"""The one domain exception: problems in a scenario, each located in its file."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+Path = tuple[str | int, ...]
+
+
+def format_path(path: Path) -> str:
+    """('layers', 0, 'weight') -> 'layers[0].weight'."""
+    out = ""
+    for part in path:
+        if isinstance(part, int):
+            out += f"[{part}]"
+        else:
+            out += f".{part}" if out else part
+    return out or "(top level)"
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with a scenario: where it is, what is wrong, and what to do."""
+
+    file: str
+    line: int  # 1-based; 0 when the problem has no place in the file (e.g. it cannot be read)
+    column: int  # 1-based
+    path: Path
+    message: str
+    hint: str = ""
+
+    def __str__(self) -> str:
+        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
+        text = f"{where}: {format_path(self.path)}: {self.message}"
+        if self.hint:
+            text += f"\n  hint: {self.hint}"
+        return text
+
+
+class ScenarioError(Exception):
+    """Raised by the loader and validators; the CLI turns it into messages and exit status 2."""
+
+    def __init__(self, problems: Iterable[Problem]) -> None:
+        self.problems = tuple(sorted(problems, key=lambda p: (p.line, p.column)))
+        super().__init__("\n".join(str(p) for p in self.problems))

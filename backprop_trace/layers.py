@@ -1,0 +1,227 @@
+"""Layers: each one's forward and backward side by side, the math in the docstrings.
+
+Arrays are batches: shape [example, unit]. Linear weights are held in the in_out layout
+(weight[i][j] joins input i to unit j; y = x @ W + b) whatever the scenario's layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import ClassVar
+
+import numpy as np
+
+from .numerics import Array, Numerics
+
+Params = dict[str, Array]
+
+
+# -- the functions, each next to its derivative --------------------------------------------------
+
+
+def relu(nx: Numerics, x: Array) -> Array:
+    """f(x) = max(0, x)"""
+    return np.where(x > 0, x, nx.zero)
+
+
+def relu_back(nx: Numerics, x: Array, grad: Array, grad_at_zero: Fraction) -> Array:
+    """f'(x) = 1 if x > 0, grad_at_zero if x == 0 (PyTorch: 0), else 0"""
+    at_zero = nx.scalar(grad_at_zero)
+    return grad * np.where(x > 0, nx.one, np.where(x == 0, at_zero, nx.zero))
+
+
+def leaky_relu(nx: Numerics, x: Array, slope: Fraction) -> Array:
+    """f(x) = x if x > 0 else slope * x"""
+    return np.where(x > 0, x, x * nx.scalar(slope))
+
+
+def leaky_relu_back(nx: Numerics, x: Array, grad: Array, slope: Fraction) -> Array:
+    """f'(x) = 1 if x > 0 else slope (PyTorch: slope at exactly 0 too)"""
+    return grad * np.where(x > 0, nx.one, nx.scalar(slope))
+
+
+def tanh(nx: Numerics, x: Array) -> Array:
+    """f(x) = tanh(x)"""
+    return nx.tanh(x)
+
+
+def tanh_back(y: Array, grad: Array) -> Array:
+    """f'(x) = 1 - tanh(x)^2 = 1 - y^2"""
+    return grad * (1 - y * y)
+
+
+def sigmoid(nx: Numerics, x: Array) -> Array:
+    """f(x) = 1 / (1 + e^-x), computed without overflow: e^-|x| never exceeds 1"""
+    e = nx.exp(-np.abs(x))
+    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+
+
+def sigmoid_back(y: Array, grad: Array) -> Array:
+    """f'(x) = f(x) (1 - f(x)) = y (1 - y)"""
+    return grad * y * (1 - y)
+
+
+def softmax(nx: Numerics, x: Array) -> Array:
+    """f(x)_j = e^(x_j - max x) / sum_k e^(x_k - max x), over the last axis"""
+    e = nx.exp(x - x.max(axis=-1, keepdims=True))
+    out: Array = e / e.sum(axis=-1, keepdims=True)
+    return out
+
+
+def softmax_back(y: Array, grad: Array) -> Array:
+    """df_j/dx_k = y_j (delta_jk - y_k), so grad_x = y * (grad - sum(grad * y))"""
+    out: Array = y * (grad - (grad * y).sum(axis=-1, keepdims=True))
+    return out
+
+
+# -- layers -----------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Layer:
+    """A step of the network. ``name`` is how traces and messages call it."""
+
+    name: str
+    kind: ClassVar[str] = ""
+    rational: ClassVar[bool] = True
+    has_kink: ClassVar[bool] = False  # relu-like: the derivative jumps at 0
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return ()
+
+    def out_width(self, in_width: int) -> int:
+        return in_width
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+
+@dataclass(frozen=True)
+class Linear(Layer):
+    """y = x @ W + b"""
+
+    weight: str = "W"
+    bias: str | None = None
+    in_features: int = 0
+    out_features: int = 0
+    kind: ClassVar[str] = "linear"
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return (self.weight,) if self.bias is None else (self.weight, self.bias)
+
+    def out_width(self, in_width: int) -> int:
+        return self.out_features
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        y: Array = x @ params[self.weight]
+        if self.bias is not None:
+            y = y + params[self.bias]
+        return y
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """dL/dx = g @ W^T;  dL/dW = x^T @ g;  dL/db = sum of g over the batch"""
+        grads: Params = {self.weight: x.T @ grad_y}
+        if self.bias is not None:
+            grads[self.bias] = grad_y.sum(axis=0)
+        return grad_y @ params[self.weight].T, grads
+
+
+@dataclass(frozen=True)
+class ReLU(Layer):
+    grad_at_zero: Fraction = Fraction(0)
+    kind: ClassVar[str] = "relu"
+    has_kink: ClassVar[bool] = True
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return relu(nx, x)
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return relu_back(nx, x, grad_y, self.grad_at_zero), {}
+
+
+@dataclass(frozen=True)
+class LeakyReLU(Layer):
+    slope: Fraction = Fraction(1, 100)
+    kind: ClassVar[str] = "leaky_relu"
+    has_kink: ClassVar[bool] = True
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return leaky_relu(nx, x, self.slope)
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return leaky_relu_back(nx, x, grad_y, self.slope), {}
+
+
+@dataclass(frozen=True)
+class Tanh(Layer):
+    kind: ClassVar[str] = "tanh"
+    rational: ClassVar[bool] = False
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return tanh(nx, x)
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return tanh_back(y, grad_y), {}
+
+
+@dataclass(frozen=True)
+class Sigmoid(Layer):
+    kind: ClassVar[str] = "sigmoid"
+    rational: ClassVar[bool] = False
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return sigmoid(nx, x)
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return sigmoid_back(y, grad_y), {}
+
+
+@dataclass(frozen=True)
+class Identity(Layer):
+    kind: ClassVar[str] = "identity"
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return x
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return grad_y, {}
+
+
+@dataclass(frozen=True)
+class Softmax(Layer):
+    kind: ClassVar[str] = "softmax"
+    rational: ClassVar[bool] = False
+
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
+        return softmax(nx, x)
+
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        return softmax_back(y, grad_y), {}
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {
+    cls.kind: cls for cls in (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Softmax)
+}

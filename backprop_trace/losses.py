@@ -1,0 +1,139 @@
+"""Losses with torch.nn semantics: value, per-element contributions, and gradient.
+
+Outputs ``y`` and targets ``t`` are [example, output] arrays (cross-entropy targets are rows of class
+probabilities; class indices arrive one-hot). The terms sum to the loss, so a table can show each
+output's share of it.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import ClassVar
+
+import numpy as np
+
+from .numerics import Array, Numerics
+
+LOG_FLOOR = -100.0  # torch.nn.BCELoss clamps each log at -100
+BCE_EPSILON = 1e-12  # torch's binary_cross_entropy_backward divides by max((1 - p) p, 1e-12)
+
+
+@dataclass(frozen=True)
+class Loss:
+    kind: ClassVar[str] = ""
+    rational: ClassVar[bool] = True
+    formula: ClassVar[str] = ""
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        """Each output's contribution; their sum is the loss."""
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        """dLoss/dy"""
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+    def value(self, nx: Numerics, y: Array, t: Array) -> object:
+        return self.terms(nx, y, t).sum()
+
+
+@dataclass(frozen=True)
+class MSE(Loss):
+    """L = mean((y - t)^2) over all elements;  dL/dy = 2 (y - t) / n  (torch MSELoss)"""
+
+    kind: ClassVar[str] = "mse"
+    formula: ClassVar[str] = "mean((y - t)²)"
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        d = y - t
+        out: Array = d * d / y.size
+        return out
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        out: Array = 2 * (y - t) / y.size
+        return out
+
+
+@dataclass(frozen=True)
+class SSE(Loss):
+    """L = sum((y - t)^2);  dL/dy = 2 (y - t)"""
+
+    kind: ClassVar[str] = "sse"
+    formula: ClassVar[str] = "sum((y - t)²)"
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        d = y - t
+        out: Array = d * d
+        return out
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        out: Array = 2 * (y - t)
+        return out
+
+
+@dataclass(frozen=True)
+class HalfSSE(Loss):
+    """L = 1/2 sum((y - t)^2);  dL/dy = y - t"""
+
+    kind: ClassVar[str] = "half_sse"
+    formula: ClassVar[str] = "½ · sum((y - t)²)"
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        d = y - t
+        out: Array = d * d / 2
+        return out
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        out: Array = y - t
+        return out
+
+
+@dataclass(frozen=True)
+class BCE(Loss):
+    """L = -mean(t log p + (1 - t) log(1 - p)), each log clamped at -100 (torch BCELoss);
+    dL/dp = (p - t) / max((1 - p) p, 1e-12) / n"""
+
+    kind: ClassVar[str] = "bce"
+    rational: ClassVar[bool] = False
+    formula: ClassVar[str] = "-mean(t·log p + (1 - t)·log(1 - p))"
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        with np.errstate(divide="ignore"):
+            log_p = np.maximum(nx.log(y), LOG_FLOOR)
+            log_q = np.maximum(nx.log1p(-y), LOG_FLOOR)
+        out: Array = -(t * log_p + (1 - t) * log_q) / y.size
+        return out
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        out: Array = (y - t) / np.maximum((1 - y) * y, BCE_EPSILON) / y.size
+        return out
+
+
+def log_softmax(nx: Numerics, z: Array) -> Array:
+    """log softmax(z)_j = z_j - max z - log sum_k e^(z_k - max z)"""
+    shifted = z - z.max(axis=-1, keepdims=True)
+    out: Array = shifted - nx.log(nx.exp(shifted).sum(axis=-1, keepdims=True))
+    return out
+
+
+@dataclass(frozen=True)
+class CrossEntropy(Loss):
+    """L = -mean over examples of sum_j t_j log softmax(z)_j (torch CrossEntropyLoss on logits);
+    dL/dz = (softmax(z) * sum_j t_j - t) / N"""
+
+    kind: ClassVar[str] = "cross_entropy"
+    rational: ClassVar[bool] = False
+    formula: ClassVar[str] = "-mean(sum(t · log softmax(z)))"
+
+    def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
+        out: Array = np.where(t == 0, 0.0, -t * log_softmax(nx, y)) / y.shape[0]
+        return out
+
+    def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
+        p = nx.exp(log_softmax(nx, y))
+        out: Array = (p * t.sum(axis=-1, keepdims=True) - t) / y.shape[0]
+        return out
+
+
+LOSS_TYPES: dict[str, type[Loss]] = {
+    cls.kind: cls for cls in (MSE, SSE, HalfSSE, BCE, CrossEntropy)
+}

@@ -1,0 +1,112 @@
+"""Numbers for the engine: exact fractions or float64, behind one small interface.
+
+Both backends use numpy arrays, so the engine's code is the same for both: exact arrays hold
+``fractions.Fraction`` objects (dtype=object), float arrays are float64. Only the float backend has
+the transcendental functions; the exact one is chosen only when every operation is rational.
+"""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any, Literal
+
+import numpy as np
+import numpy.typing as npt
+
+Array = npt.NDArray[Any]
+Scalar = Fraction | float
+Mode = Literal["exact", "float64"]
+
+
+class Numerics:
+    """The float64 backend (the exact backend overrides what differs)."""
+
+    name: Mode = "float64"
+    exact = False
+    zero: Scalar = 0.0
+    one: Scalar = 1.0
+
+    def array(self, values: Any) -> Array:
+        """Nested lists / arrays of Fractions or floats -> an array of this backend's numbers."""
+        return np.array(values, dtype=np.float64)
+
+    def scalar(self, value: Fraction | float | int) -> Scalar:
+        return float(value)
+
+    def zeros(self, shape: tuple[int, ...]) -> Array:
+        return np.zeros(shape, dtype=np.float64)
+
+    def exp(self, x: Array) -> Array:
+        return np.exp(x)
+
+    def log(self, x: Array) -> Array:
+        return np.log(x)
+
+    def log1p(self, x: Array) -> Array:
+        return np.log1p(x)
+
+    def tanh(self, x: Array) -> Array:
+        return np.tanh(x)
+
+    def sqrt(self, x: Array) -> Array:
+        return np.sqrt(x)
+
+
+class Exact(Numerics):
+    """Exact rational arithmetic: arrays of ``Fraction`` objects."""
+
+    name: Mode = "exact"
+    exact = True
+    zero: Scalar = Fraction(0)
+    one: Scalar = Fraction(1)
+
+    def array(self, values: Any) -> Array:
+        arr = np.array(values, dtype=object)
+        if arr.size and not all(isinstance(v, Fraction) for v in arr.flat):
+            arr = np.vectorize(_to_fraction, otypes=[object])(arr)
+        return arr
+
+    def scalar(self, value: Fraction | float | int) -> Scalar:
+        return _to_fraction(value)
+
+    def zeros(self, shape: tuple[int, ...]) -> Array:
+        return np.full(shape, Fraction(0), dtype=object)
+
+    def _irrational(self, what: str) -> Array:
+        raise TypeError(f"{what} is not rational: exact numerics cannot compute it")
+
+    def exp(self, x: Array) -> Array:
+        return self._irrational("exp")
+
+    def log(self, x: Array) -> Array:
+        return self._irrational("log")
+
+    def log1p(self, x: Array) -> Array:
+        return self._irrational("log1p")
+
+    def tanh(self, x: Array) -> Array:
+        return self._irrational("tanh")
+
+    def sqrt(self, x: Array) -> Array:
+        return self._irrational("sqrt")
+
+
+def _to_fraction(value: Fraction | float | int) -> Fraction:
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, float):
+        return Fraction(value)  # floats are exact binary rationals
+    return Fraction(int(value))
+
+
+FLOAT64 = Numerics()
+EXACT = Exact()
+
+
+def backend(mode: Mode) -> Numerics:
+    return EXACT if mode == "exact" else FLOAT64
+
+
+def to_float(x: Array) -> npt.NDArray[np.float64]:
+    """Any backend's array as float64 (exact values rounded to the nearest float)."""
+    return np.asarray(x).astype(np.float64)

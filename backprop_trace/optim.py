@@ -1,0 +1,238 @@
+"""Optimizers with torch.optim semantics, defaults and order of operations; state as dataclasses.
+
+Each optimizer updates one parameter tensor: ``update(nx, p, grad, state) -> (new_p, new_state)``.
+Hyperparameters are exact Fractions; they become floats only in the float64 backend.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any, ClassVar
+
+import numpy as np
+
+from .numerics import Array, Numerics
+
+
+@dataclass(frozen=True)
+class State:
+    """Per-parameter optimizer state after an update."""
+
+    def arrays(self) -> dict[str, Array]:
+        """The state's tensors by name (those that exist)."""
+        out: dict[str, Array] = {}
+        for f in dataclasses.fields(self):
+            value = getattr(self, f.name)
+            if isinstance(value, np.ndarray):
+                out[f.name] = value
+        return out
+
+
+@dataclass(frozen=True)
+class Optimizer:
+    lr: Fraction
+    kind: ClassVar[str] = ""
+    rational: ClassVar[bool] = False
+
+    def hyperparameters(self) -> dict[str, Any]:
+        return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
+
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: Any | None
+    ) -> tuple[Array, State]:
+        raise NotImplementedError  # pragma: no cover - every subclass defines it
+
+
+def _lerp(a: Array, b: Array, weight: Any) -> Array:
+    """torch.lerp: a + weight * (b - a)"""
+    out: Array = a + weight * (b - a)
+    return out
+
+
+@dataclass(frozen=True)
+class SGDState(State):
+    momentum_buffer: Array | None = None
+
+
+@dataclass(frozen=True)
+class SGD(Optimizer):
+    """g = grad + wd p;  buf = g (first step) or mu buf + (1 - dampening) g;
+    g = g + mu buf (nesterov) or buf;  p = p - lr g"""
+
+    lr: Fraction = Fraction(1, 1000)
+    momentum: Fraction = Fraction(0)
+    dampening: Fraction = Fraction(0)
+    nesterov: bool = False
+    weight_decay: Fraction = Fraction(0)
+    kind: ClassVar[str] = "sgd"
+    rational: ClassVar[bool] = True
+
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: SGDState | None
+    ) -> tuple[Array, SGDState]:
+        g = grad
+        if self.weight_decay:
+            g = g + nx.scalar(self.weight_decay) * p
+        buf = None
+        if self.momentum:
+            mu = nx.scalar(self.momentum)
+            if state is None or state.momentum_buffer is None:
+                buf = g.copy()
+            else:
+                buf = state.momentum_buffer * mu + nx.scalar(1 - self.dampening) * g
+            g = g + mu * buf if self.nesterov else buf
+        return p - nx.scalar(self.lr) * g, SGDState(momentum_buffer=buf)
+
+
+@dataclass(frozen=True)
+class AdamState(State):
+    step: int = 0
+    exp_avg: Array | None = None
+    exp_avg_sq: Array | None = None
+    max_exp_avg_sq: Array | None = None
+
+
+@dataclass(frozen=True)
+class Adam(Optimizer):
+    """m = lerp(m, g, 1 - b1);  v = b2 v + (1 - b2) g^2;
+    p = p - lr / (1 - b1^t) * m / (sqrt(v) / sqrt(1 - b2^t) + eps);
+    weight decay adds wd p to g (Adam) or first scales p by 1 - lr wd (AdamW)"""
+
+    lr: Fraction = Fraction(1, 1000)
+    beta1: Fraction = Fraction(9, 10)
+    beta2: Fraction = Fraction(999, 1000)
+    eps: Fraction = Fraction(1, 10**8)
+    weight_decay: Fraction = Fraction(0)
+    amsgrad: bool = False
+    kind: ClassVar[str] = "adam"
+    decoupled: ClassVar[bool] = False
+
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: AdamState | None
+    ) -> tuple[Array, AdamState]:
+        state = state or AdamState(exp_avg=nx.zeros(p.shape), exp_avg_sq=nx.zeros(p.shape))
+        assert state.exp_avg is not None and state.exp_avg_sq is not None
+        lr, b1, b2 = nx.scalar(self.lr), nx.scalar(self.beta1), nx.scalar(self.beta2)
+        step = state.step + 1
+        g = grad
+        if self.weight_decay:
+            if self.decoupled:
+                p = p * (1 - lr * nx.scalar(self.weight_decay))
+            else:
+                g = g + nx.scalar(self.weight_decay) * p
+        m = _lerp(state.exp_avg, g, 1 - b1)
+        v = state.exp_avg_sq * b2 + (1 - b2) * (g * g)
+        step_size = lr / (1 - b1**step)
+        bias_correction2_sqrt = (1 - b2**step) ** 0.5
+        v_max = None
+        if self.amsgrad:
+            v_max = v if state.max_exp_avg_sq is None else np.maximum(state.max_exp_avg_sq, v)
+            denom = nx.sqrt(v_max) / bias_correction2_sqrt + nx.scalar(self.eps)
+        else:
+            denom = nx.sqrt(v) / bias_correction2_sqrt + nx.scalar(self.eps)
+        new_p = p - step_size * (m / denom)
+        return new_p, AdamState(step=step, exp_avg=m, exp_avg_sq=v, max_exp_avg_sq=v_max)
+
+
+@dataclass(frozen=True)
+class AdamW(Adam):
+    weight_decay: Fraction = Fraction(1, 100)
+    kind: ClassVar[str] = "adamw"
+    decoupled: ClassVar[bool] = True
+
+
+@dataclass(frozen=True)
+class RMSpropState(State):
+    step: int = 0
+    square_avg: Array | None = None
+    grad_avg: Array | None = None
+    momentum_buffer: Array | None = None
+
+
+@dataclass(frozen=True)
+class RMSprop(Optimizer):
+    """s = alpha s + (1 - alpha) g^2;  avg = sqrt(s - gbar^2) (centered) or sqrt(s), plus eps;
+    buf = mu buf + g / avg and p = p - lr buf (momentum), else p = p - lr g / avg"""
+
+    lr: Fraction = Fraction(1, 100)
+    alpha: Fraction = Fraction(99, 100)
+    eps: Fraction = Fraction(1, 10**8)
+    weight_decay: Fraction = Fraction(0)
+    momentum: Fraction = Fraction(0)
+    centered: bool = False
+    kind: ClassVar[str] = "rmsprop"
+
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: RMSpropState | None
+    ) -> tuple[Array, RMSpropState]:
+        zeros = nx.zeros(p.shape)
+        state = state or RMSpropState(
+            square_avg=zeros,
+            grad_avg=zeros if self.centered else None,
+            momentum_buffer=zeros if self.momentum else None,
+        )
+        assert state.square_avg is not None
+        alpha = nx.scalar(self.alpha)
+        g = grad
+        if self.weight_decay:
+            g = g + nx.scalar(self.weight_decay) * p
+        s = state.square_avg * alpha + (1 - alpha) * (g * g)
+        grad_avg = None
+        if self.centered:
+            assert state.grad_avg is not None
+            grad_avg = _lerp(state.grad_avg, g, 1 - alpha)
+            avg = nx.sqrt(s - grad_avg * grad_avg)
+        else:
+            avg = nx.sqrt(s)
+        avg = avg + nx.scalar(self.eps)
+        buf = None
+        if self.momentum:
+            assert state.momentum_buffer is not None
+            buf = state.momentum_buffer * nx.scalar(self.momentum) + g / avg
+            new_p = p - nx.scalar(self.lr) * buf
+        else:
+            new_p = p - nx.scalar(self.lr) * (g / avg)
+        return new_p, RMSpropState(
+            step=state.step + 1, square_avg=s, grad_avg=grad_avg, momentum_buffer=buf
+        )
+
+
+@dataclass(frozen=True)
+class AdagradState(State):
+    step: int = 0
+    sum: Array | None = None
+
+
+@dataclass(frozen=True)
+class Adagrad(Optimizer):
+    """clr = lr / (1 + (t - 1) lr_decay);  sum = sum + g^2;  p = p - clr g / (sqrt(sum) + eps)"""
+
+    lr: Fraction = Fraction(1, 100)
+    lr_decay: Fraction = Fraction(0)
+    weight_decay: Fraction = Fraction(0)
+    initial_accumulator_value: Fraction = Fraction(0)
+    eps: Fraction = Fraction(1, 10**10)
+    kind: ClassVar[str] = "adagrad"
+
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: AdagradState | None
+    ) -> tuple[Array, AdagradState]:
+        if state is None:
+            start = nx.zeros(p.shape) + nx.scalar(self.initial_accumulator_value)
+            state = AdagradState(sum=start)
+        assert state.sum is not None
+        step = state.step + 1
+        g = grad
+        if self.weight_decay:
+            g = g + nx.scalar(self.weight_decay) * p
+        clr = nx.scalar(self.lr) / (1 + (step - 1) * nx.scalar(self.lr_decay))
+        total = state.sum + g * g
+        std = nx.sqrt(total) + nx.scalar(self.eps)
+        return p - clr * (g / std), AdagradState(step=step, sum=total)
+
+
+OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {
+    cls.kind: cls for cls in (SGD, Adam, AdamW, RMSprop, Adagrad)
+}

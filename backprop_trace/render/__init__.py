@@ -1,0 +1,1 @@
+"""Renderers: pure functions of a Trace. Only this package imports rich."""

@@ -1,0 +1,111 @@
+"""The JSON trace (format backprop-trace/1): exact values rounded to the nearest float."""
+
+from __future__ import annotations
+
+import json
+import math
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+
+from ..numerics import Array, to_float
+from ..trace import LayerStep, ParamStep, StepTrace, Trace
+
+FORMAT = "backprop-trace/1"
+
+
+def number(value: Any) -> float | None:
+    """A JSON number; NaN and infinities (a diverged run) become null."""
+    out = float(value)
+    return out if math.isfinite(out) else None
+
+
+def array(value: Array) -> Any:
+    floats = to_float(value)
+    if np.isfinite(floats).all():
+        return floats.tolist()
+    return np.where(np.isfinite(floats), floats, None).tolist()
+
+
+def hyperparameter(value: Any) -> Any:
+    return number(value) if isinstance(value, Fraction) else value
+
+
+def trace_to_dict(trace: Trace) -> dict[str, Any]:
+    scenario = trace.scenario
+    optimizer = {"type": scenario.optimizer.kind}
+    optimizer.update(
+        {k: hyperparameter(v) for k, v in scenario.optimizer.hyperparameters().items()}
+    )
+    return {
+        "format": FORMAT,
+        "scenario": scenario.name,
+        "description": scenario.description,
+        "numerics": trace.numerics,
+        "numerics_reason": trace.numerics_reason,
+        "layout": scenario.layout,
+        "loss": scenario.loss.kind,
+        "optimizer": optimizer,
+        "frozen": sorted(scenario.frozen),
+        "total_steps": trace.total_steps,
+        "steps": [_step(step, exact=trace.numerics == "exact") for step in trace.steps],
+    }
+
+
+def _step(step: StepTrace, *, exact: bool) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "step": step.step,
+        "examples": list(step.examples),
+        "loss_before": number(step.loss_before),
+        "loss_after": number(step.loss_after),
+    }
+    if exact:
+        out["loss_before_exact"] = str(step.loss_before)
+        out["loss_after_exact"] = str(step.loss_after)
+    out.update(
+        {
+            "inputs": array(step.inputs),
+            "targets": array(step.targets),
+            "outputs_before": array(step.outputs_before),
+            "outputs_after": array(step.outputs_after),
+            "params": [_param(p) for p in step.params],
+            "layers": [_layer(layer) for layer in step.layers],
+        }
+    )
+    return out
+
+
+def _param(p: ParamStep) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": p.name,
+        "layer": p.layer,
+        "shape": list(p.shape),
+        "trainable": p.trainable,
+        "old": array(p.old),
+        "grad": None if p.grad is None else array(p.grad),
+        "new": array(p.new),
+    }
+    if p.state:
+        out["state"] = {key: array(value) for key, value in p.state.items()}
+    return out
+
+
+def _layer(layer: LayerStep) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "name": layer.name,
+        "type": layer.kind,
+        "output": array(layer.output),
+        "grad_output": array(layer.grad_output),
+    }
+    if layer.params:
+        out["params"] = list(layer.params)
+    if layer.at_kink:
+        out["at_kink"] = [list(p) for p in layer.at_kink]
+    if layer.near_kink:
+        out["near_kink"] = [list(p) for p in layer.near_kink]
+    return out
+
+
+def render_json(trace: Trace) -> str:
+    return json.dumps(trace_to_dict(trace), indent=1, allow_nan=False) + "\n"

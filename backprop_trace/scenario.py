@@ -1,0 +1,630 @@
+"""Scenario loading: YAML text -> validated, immutable ``Scenario``, or every problem, located.
+
+Structure (keys, types, layer and optimizer kinds) is checked by the pydantic schema; meaning
+(shapes that chain, sizes of data, ranges as torch enforces them, names) by ``_Builder``.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from fractions import Fraction
+from pathlib import Path as FilePath
+from typing import Any
+
+import numpy as np
+from pydantic import ValidationError
+
+from . import layers as L
+from . import losses, optim
+from .errors import Path, Problem, ScenarioError
+from .numerics import Array, Mode
+from .schema import (
+    LAYER_SPECS,
+    OPTIMIZER_SPECS,
+    DataSpec,
+    LinearSpec,
+    ScenarioSpec,
+    Spec,
+    did_you_mean,
+    keys_of,
+)
+from .source import Locations, read_yaml
+
+MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_PARAMETERS = 50_000_000
+MAX_UNITS = 10_000_000
+
+
+@dataclass(frozen=True)
+class Scenario:
+    """A validated scenario: everything the engine needs, nothing it must check again."""
+
+    name: str
+    description: str
+    source: str  # the file it came from, as given
+    layout: str
+    layers: tuple[L.Layer, ...]
+    initial: dict[str, Array]  # parameter name -> values, in_out layout (Fractions or float64)
+    loss: losses.Loss
+    optimizer: optim.Optimizer
+    inputs: Array  # [example, feature], Fractions
+    targets: Array  # [example, output], Fractions (class indices arrive one-hot)
+    class_indices: tuple[int, ...] | None  # the class-index targets as written, if any
+    batch_size: int
+    steps: int
+    seed: int
+    frozen: frozenset[str]
+    numerics: Mode
+    numerics_reason: str
+    param_order: tuple[str, ...] = field(default=())
+
+    @property
+    def parameter_count(self) -> int:
+        return sum(int(self.initial[name].size) for name in self.param_order)
+
+    @property
+    def examples(self) -> int:
+        return int(self.inputs.shape[0])
+
+    @property
+    def batches(self) -> int:
+        return math.ceil(self.examples / self.batch_size)
+
+    def batch_indices(self, step: int) -> range:
+        """Step k (from 1) uses batch (k - 1) mod ceil(n / batch_size), in file order."""
+        b = (step - 1) % self.batches
+        return range(b * self.batch_size, min((b + 1) * self.batch_size, self.examples))
+
+
+# -- loading -------------------------------------------------------------------------------------
+
+
+def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> Scenario:
+    """Read and validate a scenario file; raise ScenarioError with every problem found."""
+    name = display_name or str(path)
+    file = FilePath(path)
+
+    def fail(message: str, hint: str) -> ScenarioError:
+        return ScenarioError([Problem(name, 0, 0, (), message, hint)])
+
+    try:
+        if file.is_dir():
+            raise fail("is a folder, not a scenario file", "give the path of a .yaml file")
+        size = file.stat().st_size
+        if size > MAX_FILE_BYTES:
+            raise fail(
+                f"the file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,}",
+                "keep large data in .npz/.csv files beside the scenario",
+            )
+        raw = file.read_bytes()
+    except FileNotFoundError:
+        raise fail("no such file", "check the path, or run 'backprop-trace list'") from None
+    except OSError as exc:
+        raise fail(f"cannot be read: {exc.strerror}", "check the path and permissions") from None
+    if b"\x00" in raw:
+        raise fail("is a binary file, not YAML", "give the path of a .yaml scenario")
+    try:
+        text = raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise fail(
+            f"is not UTF-8 text (byte {exc.start} cannot be decoded)", "save the file as UTF-8"
+        ) from None
+    return parse_scenario(text, name)
+
+
+def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
+    data, locations = read_yaml(text, filename)
+    if not isinstance(data, dict):
+        got = "nothing" if data is None else "a list" if isinstance(data, list) else "one value"
+        raise ScenarioError(
+            [
+                Problem(
+                    filename,
+                    1,
+                    1,
+                    (),
+                    f"the top level must be a mapping of keys, got {got}",
+                    "start with 'name: ...' and the other keys of a scenario",
+                )
+            ]
+        )
+    return build_scenario(data, locations, filename)
+
+
+def build_scenario(data: dict[str, Any], locations: Locations, filename: str) -> Scenario:
+    try:
+        spec = ScenarioSpec.model_validate(data)
+    except ValidationError as exc:
+        problems = [_translate(err, data, locations, filename) for err in exc.errors()]
+        raise ScenarioError(problems) from None
+    return _Builder(spec, locations, filename).build()
+
+
+# -- translating pydantic's errors ---------------------------------------------------------------
+
+
+def _strip_tags(loc: tuple[Any, ...], data: Any) -> Path:
+    """pydantic puts the discriminator's value in the path; the file does not have it."""
+    path: list[str | int] = []
+    node = data
+    for part in loc:
+        if isinstance(node, dict) and part not in node and node.get("type") == part:
+            continue
+        path.append(part)
+        if isinstance(node, dict) and isinstance(part, str):
+            node = node.get(part)
+        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
+            node = node[part]
+        else:
+            node = None
+    return tuple(path)
+
+
+def _model_at(path: Path, data: Any) -> type[Spec] | None:
+    node = data
+    for part in path:
+        node = node.get(part) if isinstance(node, dict) else (
+            node[part] if isinstance(node, list) and isinstance(part, int) else None
+        )
+    if path == ():
+        return ScenarioSpec
+    if path == ("data",):
+        return DataSpec
+    kind = node.get("type") if isinstance(node, dict) else None
+    if len(path) == 2 and path[0] == "layers":
+        return LAYER_SPECS.get(kind) if isinstance(kind, str) else None
+    if path == ("optimizer",):
+        return OPTIMIZER_SPECS.get(kind) if isinstance(kind, str) else None
+    return None
+
+
+def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Problem:
+    kind, ctx = err["type"], err.get("ctx") or {}
+    path = _strip_tags(tuple(err["loc"]), data)
+    message, hint = err["msg"], ""
+    on_key = False
+    if kind == "bt":
+        message, hint = ctx["message"], ctx["hint"]
+        path = (*path, *ctx["at"])
+    elif kind == "extra_forbidden":
+        model = _model_at(path[:-1], data)
+        allowed = keys_of(model) if model else []
+        message = f"unknown key '{path[-1]}'"
+        hint = did_you_mean(str(path[-1]), allowed)
+        if allowed:
+            hint += "allowed here: " + ", ".join(allowed)
+        on_key = True
+    elif kind == "missing":
+        message = f"missing required key '{path[-1]}'"
+        hint = _MISSING_HINTS.get(str(path[-1]), "")
+    elif kind == "union_tag_invalid":
+        what = "optimizer" if path and path[0] == "optimizer" else "layer"
+        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
+        message = f"unknown {what} type '{ctx.get('tag')}'"
+        hint = did_you_mean(str(ctx.get("tag")), list(options)) + "one of " + ", ".join(options)
+        path = (*path, "type")
+    elif kind == "union_tag_not_found":
+        what = "optimizer" if path and path[0] == "optimizer" else "layer"
+        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
+        message = f"the {what} needs a 'type'"
+        hint = "one of " + ", ".join(options)
+    elif kind in ("model_type", "model_attributes_type", "dict_type"):
+        message = f"expected a mapping of keys, got {_describe(err.get('input'))}"
+        hint = "write key: value pairs, indented under this key"
+    elif kind == "list_type":
+        message = f"expected a list, got {_describe(err.get('input'))}"
+        hint = "write [a, b] or one '- item' per line"
+    elif kind == "too_short":
+        message = "the list is empty"
+        hint = "give at least one item"
+    line, column = locations.of(path, key=on_key)
+    return Problem(filename, line, column, path, message, hint)
+
+
+def _describe(value: Any) -> str:
+    from .schema import describe
+
+    return describe(value)
+
+
+_MISSING_HINTS = {
+    "name": "give the scenario a title, e.g. name: Diagonal flip",
+    "layers": "list the layers, e.g. - {type: linear, weight: [[...]]}",
+    "loss": "one of mse, sse, half_sse, bce, cross_entropy",
+    "optimizer": "e.g. optimizer: {type: sgd, lr: 0.1}",
+    "data": "e.g. data: {input: [1, 0], target: [1]}",
+    "type": "say which kind it is",
+}
+
+
+# -- meaning: shapes, sizes, ranges, names -------------------------------------------------------
+
+
+class _Builder:
+    def __init__(self, spec: ScenarioSpec, locations: Locations, filename: str) -> None:
+        self.spec = spec
+        self.locations = locations
+        self.filename = filename
+        self.problems: list[Problem] = []
+
+    def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
+        line, column = self.locations.of(path, key=key)
+        self.problems.append(Problem(self.filename, line, column, path, message, hint))
+
+    def build(self) -> Scenario:
+        spec = self.spec
+        layers, initial, order, random_init = self._layers()
+        width_in = self._input_width(layers)
+        inputs, targets, indices = self._data(layers, width_in)
+        optimizer = self._optimizer()
+        loss = losses.LOSS_TYPES[spec.loss]()
+        frozen = self._frozen(layers, order)
+        mode, reason = self._numerics(layers, loss, optimizer, random_init)
+        if self.problems:
+            raise ScenarioError(self.problems)
+        n = int(inputs.shape[0])
+        batch_size = spec.data.batch_size or n
+        return Scenario(
+            name=spec.name,
+            description=spec.description,
+            source=self.filename,
+            layout=spec.layout,
+            layers=tuple(layers),
+            initial=initial,
+            loss=loss,
+            optimizer=optimizer,
+            inputs=inputs,
+            targets=targets,
+            class_indices=indices,
+            batch_size=batch_size,
+            steps=spec.steps,
+            seed=spec.seed,
+            frozen=frozen,
+            numerics=mode,
+            numerics_reason=reason,
+            param_order=tuple(order),
+        )
+
+    # layers ---------------------------------------------------------------------------------
+
+    def _layers(self) -> tuple[list[L.Layer], dict[str, Array], list[str], str]:
+        layers: list[L.Layer] = []
+        initial: dict[str, Array] = {}
+        order: list[str] = []
+        counts: dict[str, int] = {}
+        random_init = ""
+        rng = np.random.default_rng(self.spec.seed)
+        names: dict[str, Path] = {}
+        for i, layer_spec in enumerate(self.spec.layers):
+            path: Path = ("layers", i)
+            kind = layer_spec.type
+            counts[kind] = counts.get(kind, 0) + 1
+            name = layer_spec.name or f"{kind}{counts[kind]}"
+            if name in names:
+                self.problem(
+                    (*path, "name"),
+                    f"layer name '{name}' is already used by {_fmt(names[name])}",
+                    "give each layer its own name",
+                )
+            names[name] = path
+            if isinstance(layer_spec, LinearSpec):
+                built = self._linear(layer_spec, path, name, counts[kind], rng)
+                if built is None:
+                    layers.append(L.Linear(name=name, weight=f"?{i}", in_features=-1))
+                    continue
+                layer, values, how = built
+                if how and not random_init:
+                    random_init = f"{_fmt(path)} is initialised randomly ({how})"
+                for pname, arr in values.items():
+                    if pname in initial:
+                        self.problem(
+                            (*path, "name"), f"parameter name '{pname}' is used twice", ""
+                        )
+                    initial[pname] = arr
+                    order.append(pname)
+                layers.append(layer)
+            elif layer_spec.type == "relu":
+                gaz = layer_spec.grad_at_zero
+                if not 0 <= gaz <= 1:
+                    self.problem(
+                        (*path, "grad_at_zero"),
+                        f"grad_at_zero must lie in [0, 1], got {_num(gaz)}",
+                        "0 is PyTorch's convention, 1 the 'x >= 0' one",
+                    )
+                layers.append(L.ReLU(name=name, grad_at_zero=gaz))
+            elif layer_spec.type == "leaky_relu":
+                layers.append(L.LeakyReLU(name=name, slope=layer_spec.slope))
+            else:
+                layers.append(L.LAYER_TYPES[layer_spec.type](name=name))
+        if not any(isinstance(layer, L.Linear) for layer in layers):
+            self.problem(("layers",), "the network has no linear layer, so nothing to train",
+                         "add a layer of type linear")
+        self._check_chain(layers)
+        return layers, initial, order, random_init
+
+    def _linear(
+        self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
+    ) -> tuple[L.Linear, dict[str, Array], str] | None:
+        weight_name = f"{spec.name}.weight" if spec.name else f"W{k}"
+        bias_name = f"{spec.name}.bias" if spec.name else f"b{k}"
+        out_in = self.spec.layout == "out_in"
+        values: dict[str, Array] = {}
+        how = ""
+        if spec.weight is not None:
+            for key, given in (("in", spec.in_), ("init", spec.init)):
+                if given is not None and key == "init":
+                    self.problem((*path, key), "give either weight or init, not both",
+                                 "remove init to use the weights written here", key=True)
+            w = np.array(spec.weight, dtype=object)
+            if out_in:
+                w = w.T
+            fan_in, fan_out = int(w.shape[0]), int(w.shape[1])
+            for key, size, what in (("in", spec.in_, fan_in), ("out", spec.out, fan_out)):
+                if size is not None and size != what:
+                    self.problem((*path, key), f"{key}: {size} does not match the weight "
+                                 f"matrix, which has {what}", "remove it or make them agree")
+            values[weight_name] = w
+            if isinstance(spec.bias, tuple):
+                bias = np.array(spec.bias, dtype=object)
+                if len(bias) != fan_out:
+                    self.problem((*path, "bias"), f"the bias has {len(bias)} numbers but the "
+                                 f"layer has {fan_out} units", "give one bias per unit")
+                values[bias_name] = bias
+            elif spec.bias is True:
+                values[bias_name] = np.full(fan_out, Fraction(0), dtype=object)
+        else:
+            if spec.in_ is None or spec.out is None:
+                missing = [k for k, v in (("in", spec.in_), ("out", spec.out)) if v is None]
+                self.problem(path, "a linear layer needs weight, or in and out sizes (missing: "
+                             + ", ".join(missing) + ")",
+                             "e.g. {type: linear, in: 4, out: 3, init: he}")
+                return None
+            fan_in, fan_out = spec.in_, spec.out
+            for key, size in (("in", fan_in), ("out", fan_out)):
+                if not 1 <= size <= MAX_UNITS:
+                    self.problem((*path, key), f"{key} must be between 1 and {MAX_UNITS:,}, "
+                                 f"got {size:,}", "")
+                    return None
+            if fan_in * fan_out > MAX_PARAMETERS:
+                self.problem(path, f"{fan_in:,} x {fan_out:,} weights is more than the "
+                             f"{MAX_PARAMETERS:,} this tool traces", "use smaller layers")
+                return None
+            init = spec.init or "torch"
+            w_arr, b_arr = _initialise(init, fan_in, fan_out, rng, spec.std)
+            if init != "zeros":
+                how = init
+            values[weight_name] = w_arr
+            if isinstance(spec.bias, tuple):
+                if len(spec.bias) != fan_out:
+                    self.problem((*path, "bias"), f"the bias has {len(spec.bias)} numbers but "
+                                 f"the layer has {fan_out} units", "give one bias per unit")
+                values[bias_name] = np.array(spec.bias, dtype=object)
+            elif spec.bias is not False:
+                values[bias_name] = b_arr
+        layer = L.Linear(
+            name=name,
+            weight=weight_name,
+            bias=bias_name if bias_name in values else None,
+            in_features=fan_in,
+            out_features=fan_out,
+        )
+        return layer, values, how
+
+    def _check_chain(self, layers: list[L.Layer]) -> None:
+        width: int | None = None
+        for i, layer in enumerate(layers):
+            if isinstance(layer, L.Linear) and layer.in_features >= 0:
+                if width is not None and layer.in_features != width:
+                    key = "weight" if self.spec.layers[i].weight is not None else "in"  # type: ignore[union-attr]
+                    shape = "rows" if self.spec.layout == "in_out" else "columns"
+                    self.problem(
+                        ("layers", i, key),
+                        f"this layer takes {layer.in_features} inputs but the layer before it "
+                        f"gives {width}",
+                        f"in layout {self.spec.layout} the weight matrix has one of its {shape} "
+                        "per input",
+                    )
+                width = layer.out_features
+            elif isinstance(layer, L.Linear):
+                width = None
+
+    def _input_width(self, layers: list[L.Layer]) -> int | None:
+        for layer in layers:
+            if isinstance(layer, L.Linear):
+                return layer.in_features if layer.in_features >= 0 else None
+        return None
+
+    def _output_width(self, layers: list[L.Layer]) -> int | None:
+        for layer in reversed(layers):
+            if isinstance(layer, L.Linear):
+                return layer.out_features if layer.in_features >= 0 else None
+        return None
+
+    # data -----------------------------------------------------------------------------------
+
+    def _data(
+        self, layers: list[L.Layer], width_in: int | None
+    ) -> tuple[Array, Array, tuple[int, ...] | None]:
+        data = self.spec.data
+        single = data.input is not None or data.target is not None
+        batch = data.inputs is not None or data.targets is not None
+        empty = np.zeros((0, 0), dtype=object)
+        if single and batch:
+            self.problem(("data",), "give input/target (one example) or inputs/targets (a "
+                         "batch), not both", "remove one pair")
+            return empty, empty, None
+        if single:
+            if data.input is None or data.target is None:
+                missing = "input" if data.input is None else "target"
+                self.problem(("data",), f"missing required key '{missing}'",
+                             "one example needs both input and target")
+                return empty, empty, None
+            inputs = np.array([data.input], dtype=object)
+            raw_targets: Any = [data.target]
+            tkey, ikey = "target", "input"
+        elif batch:
+            if data.inputs is None or data.targets is None:
+                missing = "inputs" if data.inputs is None else "targets"
+                self.problem(("data",), f"missing required key '{missing}'",
+                             "a batch needs both inputs and targets")
+                return empty, empty, None
+            inputs = np.array(data.inputs, dtype=object)
+            raw_targets = list(data.targets)
+            tkey, ikey = "targets", "inputs"
+            if len(raw_targets) != len(inputs):
+                self.problem(("data", "targets"), f"{len(raw_targets)} targets for "
+                             f"{len(inputs)} inputs", "give one target per input")
+                return empty, empty, None
+        else:
+            self.problem(("data",), "no data: give input and target, or inputs and targets",
+                         "e.g. data: {input: [1, 0], target: [1]}")
+            return empty, empty, None
+        if width_in is not None and inputs.shape[1] != width_in:
+            self.problem(("data", ikey), f"each input has {inputs.shape[1]} numbers but the "
+                         f"first layer takes {width_in}", "make them agree")
+        targets, indices = self._targets(raw_targets, layers, tkey, single)
+        if data.batch_size is not None and data.batch_size < 1:
+            self.problem(("data", "batch_size"), "batch_size must be at least 1", "")
+        return inputs, targets, indices
+
+    def _targets(
+        self, raw: list[Any], layers: list[L.Layer], key: str, single: bool
+    ) -> tuple[Array, tuple[int, ...] | None]:
+        width = self._output_width(layers)
+        loss = self.spec.loss
+        scalars = all(not isinstance(t, tuple) for t in raw)
+        rows_wanted = not scalars
+        if scalars and loss == "cross_entropy":
+            bad = [i for i, t in enumerate(raw) if isinstance(t, Fraction) and t.denominator != 1]
+            for i in bad:
+                self.problem(("data", key) if single else ("data", key, i),
+                             f"class index {_num(raw[i])} is not a whole number",
+                             "class indices count from 0")
+            indices = tuple(int(t) for t in raw)
+            if width is not None:
+                for i, c in enumerate(indices):
+                    if not 0 <= c < width:
+                        self.problem(("data", key) if single else ("data", key, i),
+                                     f"class index {c} is out of range for {width} outputs",
+                                     f"class indices run from 0 to {width - 1}")
+            if bad or width is None or any(not 0 <= c < width for c in indices):
+                return np.zeros((len(raw), width or 0), dtype=object), indices
+            onehot = np.full((len(raw), width), Fraction(0), dtype=object)
+            onehot[np.arange(len(raw)), list(indices)] = Fraction(1)
+            return onehot, indices
+        if scalars:
+            if width is not None and width != 1:
+                self.problem(("data", key), f"the network has {width} outputs, so each target "
+                             f"needs {width} numbers", "write the target as a list")
+            targets = np.array([[t] for t in raw], dtype=object)
+        else:
+            if not all(isinstance(t, tuple) for t in raw):  # pragma: no cover - parser prevents
+                self.problem(("data", key), "mixes rows and single numbers", "")
+            targets = np.array(raw, dtype=object)
+        if rows_wanted and width is not None and targets.shape[1] != width:
+            self.problem(("data", key), f"each target has {targets.shape[1]} numbers but the "
+                         f"network has {width} outputs", "make them agree")
+        if loss == "bce":
+            outside = [t for t in targets.flat if not 0 <= t <= 1]
+            if outside:
+                self.problem(("data", key), f"bce targets must lie in [0, 1], got {_num(outside[0])}",
+                             "bce compares probabilities")
+        return targets, None
+
+    # optimizer, names, numerics -------------------------------------------------------------
+
+    def _optimizer(self) -> optim.Optimizer:
+        spec = self.spec.optimizer
+        values: dict[str, Any] = {k: getattr(spec, k) for k in type(spec).model_fields if k != "type"}
+        path: Path = ("optimizer",)
+        for key in ("lr", "momentum", "weight_decay", "eps", "alpha", "lr_decay",
+                    "initial_accumulator_value", "dampening"):
+            if key in values and values[key] < 0:
+                self.problem((*path, key), f"{key} must not be negative, got {_num(values[key])}",
+                             "torch.optim refuses negative values here")
+        if "betas" in values:
+            betas = values.pop("betas")
+            for i, beta in enumerate(betas):
+                if not 0 <= beta < 1:
+                    self.problem((*path, "betas", i), f"betas[{i}] must lie in [0, 1), got "
+                                 f"{_num(beta)}", "e.g. betas: [0.9, 0.999]")
+            values["beta1"], values["beta2"] = betas
+        if values.get("nesterov") and (values["momentum"] <= 0 or values["dampening"] != 0):
+            self.problem((*path, "nesterov"), "nesterov needs momentum > 0 and dampening 0",
+                         "as torch.optim.SGD requires")
+        return optim.OPTIMIZER_TYPES[spec.type](**values)
+
+    def _frozen(self, layers: list[L.Layer], order: list[str]) -> frozenset[str]:
+        frozen: set[str] = set()
+        by_layer = {layer.name: layer.param_names for layer in layers}
+        for i, name in enumerate(self.spec.frozen):
+            if name in order:
+                frozen.add(name)
+            elif by_layer.get(name):
+                frozen.update(by_layer[name])
+            else:
+                self.problem(("frozen", i), f"no parameter or layer named '{name}'",
+                             did_you_mean(name, order + list(by_layer)) + "parameters: "
+                             + ", ".join(order))
+        return frozenset(frozen)
+
+    def _numerics(
+        self, layers: list[L.Layer], loss: losses.Loss, optimizer: optim.Optimizer,
+        random_init: str,
+    ) -> tuple[Mode, str]:
+        irrational = [f"{_fmt(('layers', i))} is {layer.kind}" for i, layer in enumerate(layers)
+                      if not layer.rational]
+        if not loss.rational:
+            irrational.append(f"the loss is {loss.kind}")
+        if not optimizer.rational:
+            irrational.append(f"the optimizer is {optimizer.kind}")
+        wanted = self.spec.numerics
+        if wanted == "float64":
+            return "float64", "float64: as the scenario asks"
+        if irrational:
+            if wanted == "exact":
+                self.problem(("numerics",), "exact numerics are impossible here: "
+                             + "; ".join(irrational) + " (not rational)",
+                             "use numerics: auto or float64")
+            return "float64", "float64: " + irrational[0] + ", which is not rational"
+        if wanted == "exact":
+            return "exact", "exact: as the scenario asks"
+        if random_init:
+            return "float64", "float64: " + random_init
+        return "exact", "exact: every operation is rational"
+
+
+def _initialise(
+    init: str, fan_in: int, fan_out: int, rng: np.random.Generator, std: Fraction | None
+) -> tuple[Array, Array]:
+    """he: N(0, 2/in);  xavier: U(±sqrt(6/(in+out)));  normal: N(0, std^2), std 1 by default;
+    torch: U(±1/sqrt(in)) for weight and bias (nn.Linear's default);  zeros: exact zeros.
+    Biases are zeros except for torch."""
+    shape = (fan_in, fan_out)
+    if init == "zeros":
+        return (np.full(shape, Fraction(0), dtype=object),
+                np.full(fan_out, Fraction(0), dtype=object))
+    bias = np.zeros(fan_out)
+    if init == "he":
+        weight = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
+    elif init == "xavier":
+        a = math.sqrt(6.0 / (fan_in + fan_out))
+        weight = rng.uniform(-a, a, size=shape)
+    elif init == "normal":
+        weight = rng.normal(0.0, float(std) if std is not None else 1.0, size=shape)
+    else:
+        bound = 1.0 / math.sqrt(fan_in)
+        weight = rng.uniform(-bound, bound, size=shape)
+        bias = rng.uniform(-bound, bound, size=fan_out)
+    return weight, bias
+
+
+def _num(value: Fraction) -> str:
+    return str(value) if value.denominator == 1 else f"{float(value):g}"
+
+
+def _fmt(path: Path) -> str:
+    from .errors import format_path
+
+    return format_path(path)

@@ -1,0 +1,391 @@
+"""The scenario file's schema: pydantic models with unknown keys forbidden.
+
+Leaf values use validators of our own so that every message is a sentence a user can act on and
+numbers stay exact (``0.2`` and ``"1/5"`` are both Fraction(1, 5)).
+"""
+
+from __future__ import annotations
+
+import difflib
+import math
+import re
+from collections.abc import Callable, Sequence
+from fractions import Fraction
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
+from pydantic_core import PydanticCustomError
+
+from .source import Num
+
+Sub = tuple[str | int, ...]
+
+_FRACTION = re.compile(r"^\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*$")
+_DECIMAL = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
+
+
+def invalid(message: str, hint: str = "", at: Sub = ()) -> PydanticCustomError:
+    """A validation error whose text is ours; ``at`` locates it inside the value (row, column)."""
+    return PydanticCustomError("bt", "{message}", {"message": message, "hint": hint, "at": at})
+
+
+def describe(value: Any) -> str:
+    if value is None:
+        return "nothing (null)"
+    if isinstance(value, bool):
+        return f"the boolean {str(value).lower()}"
+    if isinstance(value, Num):
+        return f"the number {value.text}"
+    if isinstance(value, (int, float, Fraction)):
+        return f"the number {value}"
+    if isinstance(value, str):
+        shown = value if len(value) <= 40 else value[:37] + "..."
+        return f"the text {shown!r}"
+    if isinstance(value, list):
+        return "a list"
+    if isinstance(value, dict):
+        return "a mapping"
+    return type(value).__name__  # pragma: no cover
+
+
+def did_you_mean(word: str, options: Sequence[str]) -> str:
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    return f"did you mean '{close[0]}'? " if close else ""
+
+
+# -- leaf validators ------------------------------------------------------------------------------
+
+NUMBER_HINT = 'write a number such as 0.25, 1e-3 or an exact fraction in quotes such as "1/200"'
+
+
+def parse_number(value: Any, at: Sub = ()) -> Fraction:
+    """A YAML number or a fraction/decimal string -> an exact Fraction."""
+    if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
+        raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
+    if isinstance(value, Fraction):
+        return value
+    if isinstance(value, int):
+        return Fraction(value)
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise invalid(
+                f"{value} is not allowed: every number must be finite", NUMBER_HINT, at
+            )
+        return Fraction(repr(value))  # as written in decimal, not the binary float
+    if isinstance(value, str):
+        match = _FRACTION.match(value)
+        if match:
+            numerator, denominator = int(match.group(1)), int(match.group(2))
+            if denominator == 0:
+                raise invalid(f"the fraction {value!r} divides by zero", NUMBER_HINT, at)
+            return Fraction(numerator, denominator)
+        if _DECIMAL.match(value):
+            return Fraction(value.strip())
+        raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
+    raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
+
+
+def parse_count(value: Any, at: Sub = ()) -> int:
+    """A whole number >= 0."""
+    number = parse_number(value, at)
+    if number.denominator != 1 or number < 0:
+        raise invalid(f"expected a whole number of at least 0, got {describe(value)}", "", at)
+    return int(number)
+
+
+def parse_flag(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    raise invalid(f"expected true or false, got {describe(value)}", "write true or false")
+
+
+def parse_text(value: Any) -> str:
+    if isinstance(value, Num):
+        return value.text
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bool):
+        return str(value).lower()
+    raise invalid(f"expected text, got {describe(value)}", "write the text, quoted if need be")
+
+
+def parse_vector(value: Any, at: Sub = ()) -> tuple[Fraction, ...]:
+    if not isinstance(value, list):
+        raise invalid(f"expected a list of numbers, got {describe(value)}", "e.g. [1, 0, 1]", at)
+    if not value:
+        raise invalid("the list is empty", "give at least one number", at)
+    return tuple(parse_number(item, (*at, i)) for i, item in enumerate(value))
+
+
+def parse_matrix(value: Any) -> tuple[tuple[Fraction, ...], ...]:
+    hint = "a matrix is a list of rows, each a list of numbers: [[1, 2], [3, 4]]"
+    if not isinstance(value, list):
+        raise invalid(f"expected a matrix (a list of rows), got {describe(value)}", hint)
+    if not value:
+        raise invalid("the matrix is empty", hint)
+    rows = []
+    for r, row in enumerate(value):
+        if not isinstance(row, list):
+            raise invalid(f"expected a row (a list of numbers), got {describe(row)}", hint, (r,))
+        if row and isinstance(row[0], list):
+            raise invalid("expected numbers, got a nested list (3-D)", hint, (r,))
+        rows.append(parse_vector(row, (r,)))
+        if len(rows[-1]) != len(rows[0]):
+            raise invalid(
+                f"row {r} has {len(rows[-1])} numbers but row 0 has {len(rows[0])}",
+                "every row of a matrix has the same length",
+                (r,),
+            )
+    return tuple(rows)
+
+
+def parse_vector_or_number(value: Any) -> tuple[Fraction, ...] | Fraction:
+    if isinstance(value, list):
+        return parse_vector(value)
+    return parse_number(value)
+
+
+def parse_rows_or_values(value: Any) -> tuple[tuple[Fraction, ...], ...] | tuple[Fraction, ...]:
+    if isinstance(value, list) and value and not isinstance(value[0], list):
+        return parse_vector(value)
+    return parse_matrix(value)
+
+
+def parse_pair(value: Any) -> tuple[Fraction, Fraction]:
+    if not isinstance(value, list) or len(value) != 2:
+        raise invalid(f"expected two numbers, got {describe(value)}", "e.g. [0.9, 0.999]")
+    return parse_number(value[0], (0,)), parse_number(value[1], (1,))
+
+
+def choice(what: str, options: Sequence[str]) -> Callable[[Any], str]:
+    def parse(value: Any) -> str:
+        if isinstance(value, str) and value in options:
+            return value
+        listed = ", ".join(options)
+        hint = (did_you_mean(value, options) if isinstance(value, str) else "") + f"one of {listed}"
+        raise invalid(f"unknown {what} {describe(value)}", hint)
+
+    return parse
+
+
+def _schema(**kw: Any) -> WithJsonSchema:
+    return WithJsonSchema(kw)
+
+
+_NUM_SCHEMA: dict[str, Any] = {
+    "anyOf": [
+        {"type": "number"},
+        {"type": "string", "pattern": r"^\s*[-+]?\d+\s*/\s*[-+]?\d+\s*$"},
+    ]
+}
+Number = Annotated[Fraction, PlainValidator(parse_number), WithJsonSchema(_NUM_SCHEMA)]
+Count = Annotated[int, PlainValidator(parse_count), _schema(type="integer", minimum=0)]
+Flag = Annotated[bool, PlainValidator(parse_flag), _schema(type="boolean")]
+Text = Annotated[str, PlainValidator(parse_text), _schema(type="string")]
+Vector = Annotated[
+    tuple[Fraction, ...],
+    PlainValidator(parse_vector),
+    _schema(type="array", items=_NUM_SCHEMA, minItems=1),
+]
+_MATRIX_SCHEMA: dict[str, Any] = {
+    "type": "array",
+    "minItems": 1,
+    "items": {"type": "array", "items": _NUM_SCHEMA, "minItems": 1},
+}
+Matrix = Annotated[
+    tuple[tuple[Fraction, ...], ...], PlainValidator(parse_matrix), WithJsonSchema(_MATRIX_SCHEMA)
+]
+Target = Annotated[
+    tuple[Fraction, ...] | Fraction,
+    PlainValidator(parse_vector_or_number),
+    WithJsonSchema({"anyOf": [_NUM_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
+]
+Targets = Annotated[
+    tuple[tuple[Fraction, ...], ...] | tuple[Fraction, ...],
+    PlainValidator(parse_rows_or_values),
+    WithJsonSchema({"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
+]
+Pair = Annotated[
+    tuple[Fraction, Fraction],
+    PlainValidator(parse_pair),
+    _schema(type="array", items=_NUM_SCHEMA, minItems=2, maxItems=2),
+]
+Bias = Annotated[
+    tuple[Fraction, ...] | bool | None,
+    PlainValidator(lambda v: v if isinstance(v, bool) else parse_vector(v)),
+    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "array", "items": _NUM_SCHEMA}]}),
+]
+
+LAYOUTS = ("in_out", "out_in")
+LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
+NUMERICS = ("auto", "exact", "float64")
+INITS = ("he", "xavier", "normal", "zeros", "torch")
+
+
+def _choice_type(what: str, options: Sequence[str]) -> Any:
+    return Annotated[str, PlainValidator(choice(what, options)), _schema(enum=list(options))]
+
+
+Layout = _choice_type("layout", LAYOUTS)
+LossName = _choice_type("loss", LOSSES)
+NumericsName = _choice_type("numerics", NUMERICS)
+InitName = _choice_type("init", INITS)
+
+
+# -- models ---------------------------------------------------------------------------------------
+
+
+class Spec(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class LinearSpec(Spec):
+    """A fully connected layer: explicit weight (and bias), or in/out sizes with an init."""
+
+    type: Literal["linear"]
+    name: Text | None = None
+    weight: Matrix | None = None
+    bias: Bias = None
+    in_: Count | None = Field(None, alias="in")
+    out: Count | None = None
+    init: InitName | None = None
+    std: Number | None = None
+
+
+class ReluSpec(Spec):
+    type: Literal["relu"]
+    name: Text | None = None
+    grad_at_zero: Number = Fraction(0)
+
+
+class LeakyReluSpec(Spec):
+    type: Literal["leaky_relu"]
+    name: Text | None = None
+    slope: Number = Fraction(1, 100)
+
+
+class TanhSpec(Spec):
+    type: Literal["tanh"]
+    name: Text | None = None
+
+
+class SigmoidSpec(Spec):
+    type: Literal["sigmoid"]
+    name: Text | None = None
+
+
+class IdentitySpec(Spec):
+    type: Literal["identity"]
+    name: Text | None = None
+
+
+class SoftmaxSpec(Spec):
+    type: Literal["softmax"]
+    name: Text | None = None
+
+
+LayerSpec = Annotated[
+    LinearSpec | ReluSpec | LeakyReluSpec | TanhSpec | SigmoidSpec | IdentitySpec | SoftmaxSpec,
+    Field(discriminator="type"),
+]
+
+
+class SGDSpec(Spec):
+    type: Literal["sgd"]
+    lr: Number = Fraction(1, 1000)
+    momentum: Number = Fraction(0)
+    dampening: Number = Fraction(0)
+    nesterov: Flag = False
+    weight_decay: Number = Fraction(0)
+
+
+class AdamSpec(Spec):
+    type: Literal["adam"]
+    lr: Number = Fraction(1, 1000)
+    betas: Pair = (Fraction(9, 10), Fraction(999, 1000))
+    eps: Number = Fraction(1, 10**8)
+    weight_decay: Number = Fraction(0)
+    amsgrad: Flag = False
+
+
+class AdamWSpec(AdamSpec):
+    type: Literal["adamw"]  # type: ignore[assignment]
+    weight_decay: Number = Fraction(1, 100)
+
+
+class RMSpropSpec(Spec):
+    type: Literal["rmsprop"]
+    lr: Number = Fraction(1, 100)
+    alpha: Number = Fraction(99, 100)
+    eps: Number = Fraction(1, 10**8)
+    weight_decay: Number = Fraction(0)
+    momentum: Number = Fraction(0)
+    centered: Flag = False
+
+
+class AdagradSpec(Spec):
+    type: Literal["adagrad"]
+    lr: Number = Fraction(1, 100)
+    lr_decay: Number = Fraction(0)
+    weight_decay: Number = Fraction(0)
+    initial_accumulator_value: Number = Fraction(0)
+    eps: Number = Fraction(1, 10**10)
+
+
+OptimizerSpec = Annotated[
+    SGDSpec | AdamSpec | AdamWSpec | RMSpropSpec | AdagradSpec, Field(discriminator="type")
+]
+
+
+class DataSpec(Spec):
+    """One example (input/target) or a batch (inputs/targets)."""
+
+    input: Vector | None = None
+    target: Target | None = None
+    inputs: Matrix | None = None
+    targets: Targets | None = None
+    batch_size: Count | None = None
+
+
+class ScenarioSpec(Spec):
+    """A small network, its data, loss and optimizer: one training story."""
+
+    name: Text
+    description: Text = ""
+    layout: Layout = "in_out"
+    layers: list[LayerSpec] = Field(min_length=1)
+    loss: LossName
+    optimizer: OptimizerSpec
+    data: DataSpec
+    frozen: list[Text] = Field(default_factory=list)
+    steps: Count = 1
+    seed: Count = 0
+    numerics: NumericsName = "auto"
+
+
+LAYER_SPECS: dict[str, type[Spec]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (LinearSpec, ReluSpec, LeakyReluSpec, TanhSpec, SigmoidSpec, IdentitySpec,
+                SoftmaxSpec)
+}
+OPTIMIZER_SPECS: dict[str, type[Spec]] = {
+    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
+    for cls in (SGDSpec, AdamSpec, AdamWSpec, RMSpropSpec, AdagradSpec)
+}
+
+
+def keys_of(model: type[BaseModel]) -> list[str]:
+    return [f.alias or name for name, f in model.model_fields.items()]
+
+
+def json_schema() -> dict[str, Any]:
+    """The JSON Schema of scenario files (unknown keys rejected)."""
+    import warnings
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # Fraction defaults are not JSON: they are left out
+        schema = ScenarioSpec.model_json_schema(by_alias=True)
+    schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
+    schema["title"] = "backprop-trace scenario"
+    return schema
+

@@ -1,0 +1,79 @@
+"""The trace: what one run did to every number, as frozen plain data. Rendered elsewhere.
+
+Arrays hold exact Fractions (exact numerics) or float64, and are in the scenario's layout.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from .numerics import Array, Mode
+
+if TYPE_CHECKING:
+    from .scenario import Scenario
+
+
+@dataclass(frozen=True)
+class ParamStep:
+    """One parameter tensor in one step: before, gradient, after, and the optimizer's state."""
+
+    name: str
+    layer: str
+    trainable: bool
+    old: Array
+    grad: Array | None  # None when frozen (requires_grad=False), as in PyTorch
+    new: Array
+    state: dict[str, Array] = field(default_factory=dict)
+
+    @property
+    def shape(self) -> tuple[int, ...]:
+        return tuple(int(n) for n in self.old.shape)
+
+
+@dataclass(frozen=True)
+class LayerStep:
+    """One layer in one step: what went in, what came out, and the learning flow dLoss/doutput."""
+
+    name: str
+    kind: str
+    input: Array  # [example, unit]: for an activation, the pre-activation
+    output: Array
+    grad_output: Array
+    params: tuple[str, ...] = ()
+    at_kink: tuple[tuple[int, int], ...] = ()  # inputs exactly at a relu-like kink (0)
+    near_kink: tuple[tuple[int, int], ...] = ()  # float64: within rounding distance of 0
+
+
+@dataclass(frozen=True)
+class StepTrace:
+    """One training step, phase by phase: forward, loss, backward, update, verify."""
+
+    step: int
+    examples: tuple[int, ...]  # which examples (rows of the data, from 0) formed the batch
+    inputs: Array
+    targets: Array
+    outputs_before: Array
+    outputs_after: Array
+    loss_before: Any  # Fraction or float
+    loss_after: Any
+    loss_terms: Array  # each output's share of loss_before
+    layers: tuple[LayerStep, ...]
+    params: tuple[ParamStep, ...]
+
+    def param(self, name: str) -> ParamStep:
+        return next(p for p in self.params if p.name == name)
+
+
+@dataclass(frozen=True)
+class Trace:
+    """A whole run: the scenario, the numerics used, the steps kept in full, and every loss."""
+
+    scenario: Scenario
+    numerics: Mode
+    numerics_reason: str
+    steps: tuple[StepTrace, ...]
+    losses_before: tuple[float, ...]  # loss before the update, for every step run
+    losses_after: tuple[float, ...]
+    total_steps: int
+    final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
