@@ -1,0 +1,114 @@
+"""The engine against real PyTorch (float64): committed fixtures, and live torch when installed."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from backprop_trace import load_scenario, run
+from backprop_trace.numerics import to_float
+from backprop_trace.trace import Trace
+
+CASES = sorted((Path(__file__).parent / "torch_cases").glob("*.yaml"))
+RTOL, ATOL = 1e-10, 1e-12
+
+
+def close(actual: Any, expected: Any, what: str) -> None:
+    np.testing.assert_allclose(
+        to_float(np.asarray(actual, dtype=object)) if not isinstance(actual, float) else actual,
+        np.asarray(expected, dtype=np.float64),
+        rtol=RTOL,
+        atol=ATOL,
+        err_msg=what,
+    )
+
+
+def assert_matches(trace: Trace, expected: dict[str, Any]) -> None:
+    assert len(trace.steps) == len(expected["steps"])
+    for ours, theirs in zip(trace.steps, expected["steps"], strict=True):
+        at = f"step {ours.step}"
+        assert list(ours.examples) == theirs["examples"], at
+        close(float(ours.loss_before), theirs["loss_before"], f"{at} loss_before")
+        close(float(ours.loss_after), theirs["loss_after"], f"{at} loss_after")
+        close(ours.outputs_before, theirs["outputs_before"], f"{at} outputs_before")
+        close(ours.outputs_after, theirs["outputs_after"], f"{at} outputs_after")
+        for layer, their_layer in zip(ours.layers, theirs["layers"], strict=True):
+            assert layer.kind == their_layer["type"]
+            close(layer.output, their_layer["output"], f"{at} {layer.name} output")
+            if their_layer["grad_output"] is not None:
+                close(layer.grad_output, their_layer["grad_output"], f"{at} {layer.name} flow")
+        for p, their_p in zip(ours.params, theirs["params"], strict=True):
+            assert p.name == their_p["name"]
+            close(p.old, their_p["old"], f"{at} {p.name} old")
+            if their_p["grad"] is None:
+                assert p.grad is None and not p.trainable, f"{at} {p.name} should be frozen"
+            else:
+                close(p.grad, their_p["grad"], f"{at} {p.name} grad")
+            close(p.new, their_p["new"], f"{at} {p.name} new")
+            for key, value in their_p["state"].items():
+                if isinstance(value, list):
+                    close(p.state[key], value, f"{at} {p.name} state {key}")
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_float64_engine_matches_torch(case: Path) -> None:
+    expected = json.loads(case.with_suffix(".json").read_text())
+    trace = run(load_scenario(case))
+    assert trace.numerics == "float64"
+    assert_matches(trace, expected)
+
+
+RATIONAL = [c for c in CASES if load_scenario(c).optimizer.rational
+            and load_scenario(c).loss.rational
+            and all(layer.rational for layer in load_scenario(c).layers)]
+
+
+@pytest.mark.parametrize("case", RATIONAL, ids=lambda p: p.stem)
+def test_exact_engine_matches_torch(case: Path) -> None:
+    expected = json.loads(case.with_suffix(".json").read_text())
+    trace = run(load_scenario(case), numerics="exact")
+    assert trace.numerics == "exact"
+    assert_matches(trace, expected)
+
+
+def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
+    kinds: set[str] = set()
+    for case in CASES:
+        s = load_scenario(case)
+        kinds |= {layer.kind for layer in s.layers} | {s.loss.kind, s.optimizer.kind}
+        opts = s.optimizer.hyperparameters()
+        kinds |= {f"{s.optimizer.kind}.{k}" for k, v in opts.items() if v and k != "lr"}
+        kinds |= {f"layout.{s.layout}"} | ({"frozen"} if s.frozen else set())
+        kinds |= {"batches"} if s.batch_size < s.examples else set()
+        kinds |= {"no_bias"} if any(getattr(la, "bias", "") is None for la in s.layers) else set()
+        kinds |= {"class_indices"} if s.class_indices else set()
+    wanted = {
+        "linear", "relu", "leaky_relu", "tanh", "sigmoid", "identity", "softmax",
+        "mse", "sse", "half_sse", "bce", "cross_entropy",
+        "sgd", "adam", "adamw", "rmsprop", "adagrad",
+        "sgd.momentum", "sgd.dampening", "sgd.nesterov", "sgd.weight_decay",
+        "adam.amsgrad", "adam.weight_decay", "adam.eps", "adamw.weight_decay",
+        "rmsprop.centered", "rmsprop.momentum", "rmsprop.weight_decay", "rmsprop.alpha",
+        "adagrad.lr_decay", "adagrad.weight_decay", "adagrad.initial_accumulator_value",
+        "layout.in_out", "layout.out_in", "frozen", "batches", "no_bias", "class_indices",
+    }
+    assert wanted <= kinds, sorted(wanted - kinds)
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_fixtures_are_current_with_live_torch(case: Path) -> None:
+    """With torch installed, regenerate each verdict and require the committed one to match."""
+    pytest.importorskip("torch")
+    import generate  # tests/torch_cases/generate.py
+
+    scenario = generate.cases()[case.stem]
+    from ruamel.yaml import YAML
+
+    assert YAML(typ="safe", pure=True).load(case.read_text()) == scenario, "stale .yaml"
+    expected = json.loads(case.with_suffix(".json").read_text())
+    live = generate.run_torch(scenario)
+    assert live["steps"] == expected["steps"], "stale .json: run tests/torch_cases/generate.py"

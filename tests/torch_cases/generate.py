@@ -1,0 +1,270 @@
+"""Write the PyTorch fixtures: small scenarios and what real PyTorch (float64) does with them.
+
+    pip install torch==2.13.0 && python tests/torch_cases/generate.py
+
+Each case becomes ``<case>.yaml`` (a scenario) and ``<case>.json`` (torch's verdict, step by step:
+losses, outputs, every layer's output and dLoss/doutput, every parameter's grad and new value,
+and the optimizer's state). The model is built here from the case's own data, not through
+backprop-trace's loader, so the two sides share nothing but the file format.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import sys
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+HERE = Path(__file__).resolve().parent
+
+
+def _weights(rng: np.random.Generator, fan_in: int, fan_out: int, layout: str) -> list[Any]:
+    w = np.round(rng.uniform(-1, 1, size=(fan_in, fan_out)), 4)
+    return (w if layout == "in_out" else w.T).tolist()
+
+
+def _net(rng: np.random.Generator, sizes: list[int], acts: list[str | dict[str, Any]],
+         layout: str, bias: bool = True) -> list[dict[str, Any]]:
+    layers: list[dict[str, Any]] = []
+    for k in range(len(sizes) - 1):
+        layer: dict[str, Any] = {"type": "linear",
+                                 "weight": _weights(rng, sizes[k], sizes[k + 1], layout)}
+        if bias:
+            layer["bias"] = np.round(rng.uniform(-0.5, 0.5, size=sizes[k + 1]), 4).tolist()
+        layers.append(layer)
+        act = acts[k] if k < len(acts) else None
+        if act:
+            layers.append(act if isinstance(act, dict) else {"type": act})
+    return layers
+
+
+def _data(rng: np.random.Generator, n: int, n_in: int, n_out: int, kind: str) -> dict[str, Any]:
+    inputs = np.round(rng.uniform(-2, 2, size=(n, n_in)), 3).tolist()
+    if kind == "regression":
+        targets: Any = np.round(rng.uniform(-1, 1, size=(n, n_out)), 3).tolist()
+    elif kind == "binary":
+        targets = rng.integers(0, 2, size=(n, n_out)).astype(float).tolist()
+    elif kind == "classes":
+        targets = rng.integers(0, n_out, size=n).tolist()
+    else:  # soft class probabilities
+        raw = rng.uniform(0.05, 1, size=(n, n_out))
+        targets = np.round(raw / raw.sum(axis=1, keepdims=True), 3)
+        targets[:, -1] = np.round(1 - targets[:, :-1].sum(axis=1), 3)
+        targets = targets.tolist()
+    return {"inputs": inputs, "targets": targets}
+
+
+def cases() -> dict[str, dict[str, Any]]:
+    """The matrix: every activation, loss, optimizer and option, both layouts, frozen parameters,
+    layers without bias, uneven mini-batches and several steps."""
+    out: dict[str, dict[str, Any]] = {}
+
+    def case(name: str, *, seed: int, sizes: list[int], acts: list[Any], loss: str,
+             optimizer: dict[str, Any], data: str = "regression", n: int = 4,
+             layout: str = "in_out", steps: int = 3, batch_size: int | None = None,
+             bias: bool = True, frozen: list[str] | None = None, kink: bool = False) -> None:
+        rng = np.random.default_rng(seed)
+        scenario: dict[str, Any] = {
+            "name": f"torch case {name}",
+            "layout": layout,
+            "layers": _net(rng, sizes, acts, layout, bias),
+            "loss": loss,
+            "optimizer": optimizer,
+            "data": _data(rng, n, sizes[0], sizes[-1], data),
+            "steps": steps,
+            "numerics": "float64",
+        }
+        if kink:  # example 0 is all zeros and units 0, 1 have no bias: exactly at the kink
+            scenario["data"]["inputs"][0] = [0.0] * sizes[0]
+            scenario["layers"][0]["bias"][:2] = [0.0, 0.0]
+        if batch_size:
+            scenario["data"]["batch_size"] = batch_size
+        if frozen:
+            scenario["frozen"] = frozen
+        out[name] = scenario
+
+    case("sgd_relu_mse_batches", seed=1, sizes=[3, 4, 2], acts=["relu"], loss="mse",
+         optimizer={"type": "sgd", "lr": 0.1}, n=5, batch_size=2, steps=4)
+    case("sgd_momentum_tanh", seed=2, sizes=[3, 4, 2], acts=["tanh"], loss="mse",
+         optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.9})
+    case("sgd_nesterov_wd_out_in", seed=3, sizes=[3, 5, 2], acts=["tanh"], loss="sse",
+         optimizer={"type": "sgd", "lr": 0.02, "momentum": 0.8, "nesterov": True,
+                    "weight_decay": 0.01}, layout="out_in")
+    case("sgd_dampening_leaky", seed=4, sizes=[4, 3, 3], acts=[{"type": "leaky_relu",
+         "slope": 0.2}], loss="half_sse",
+         optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.5, "dampening": 0.3})
+    case("adam_sigmoid_bce", seed=5, sizes=[3, 4, 2], acts=["relu", "sigmoid"], loss="bce",
+         optimizer={"type": "adam", "lr": 0.01}, data="binary", steps=4)
+    case("adam_amsgrad_wd", seed=6, sizes=[3, 4, 2], acts=["tanh", "sigmoid"], loss="bce",
+         optimizer={"type": "adam", "lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-6,
+                    "weight_decay": 0.1, "amsgrad": True}, data="binary", steps=4)
+    case("adamw_cross_entropy_indices", seed=7, sizes=[4, 5, 3], acts=["relu"],
+         loss="cross_entropy", optimizer={"type": "adamw", "lr": 0.01}, data="classes", n=6,
+         batch_size=4, steps=3)
+    case("adamw_soft_targets_leaky", seed=8, sizes=[4, 5, 3], acts=["leaky_relu"],
+         loss="cross_entropy", optimizer={"type": "adamw", "lr": 0.03, "weight_decay": 0.1,
+                                          "betas": [0.85, 0.95]}, data="soft", n=3)
+    case("rmsprop_default", seed=9, sizes=[3, 4, 2], acts=["sigmoid"], loss="mse",
+         optimizer={"type": "rmsprop", "lr": 0.01})
+    case("rmsprop_centered_momentum", seed=10, sizes=[3, 4, 2], acts=["tanh"], loss="mse",
+         optimizer={"type": "rmsprop", "lr": 0.005, "alpha": 0.9, "centered": True,
+                    "momentum": 0.5, "weight_decay": 0.01, "eps": 1e-6}, layout="out_in")
+    case("adagrad_default", seed=11, sizes=[3, 4, 2], acts=["relu"], loss="mse",
+         optimizer={"type": "adagrad", "lr": 0.1})
+    case("adagrad_options", seed=12, sizes=[3, 4, 2], acts=["tanh"], loss="sse",
+         optimizer={"type": "adagrad", "lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.01,
+                    "initial_accumulator_value": 0.1, "eps": 1e-8})
+    case("frozen_first_layer", seed=13, sizes=[10, 5, 2], acts=[None], loss="mse",
+         optimizer={"type": "sgd", "lr": 0.01}, frozen=["W1", "b1"], n=3)
+    case("no_bias_identity_sse", seed=14, sizes=[3, 3, 2], acts=["identity"], loss="sse",
+         optimizer={"type": "sgd", "lr": 0.05}, bias=False)
+    case("softmax_layer_mse", seed=15, sizes=[3, 4, 3], acts=["relu", "softmax"], loss="mse",
+         optimizer={"type": "adam", "lr": 0.05})
+    case("uneven_batches_out_in", seed=16, sizes=[2, 3, 1], acts=["tanh"], loss="mse",
+         optimizer={"type": "sgd", "lr": 0.1, "momentum": 0.9}, layout="out_in", n=5,
+         batch_size=3, steps=4)
+    case("kink_at_zero_relu", seed=17, sizes=[3, 4, 2], acts=["relu"], loss="mse",
+         optimizer={"type": "sgd", "lr": 0.1}, kink=True, steps=2)
+    case("kink_at_zero_leaky", seed=18, sizes=[3, 4, 2], acts=[{"type": "leaky_relu",
+         "slope": 0.1}], loss="mse", optimizer={"type": "sgd", "lr": 0.1}, kink=True, steps=2)
+    return out
+
+
+def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
+    """What PyTorch does with the scenario, step by step, in the scenario's layout."""
+    import torch
+    from torch import nn
+
+    torch.set_default_dtype(torch.float64)
+    layout = scenario["layout"]
+    modules: list[nn.Module] = []
+    names: list[str] = []
+    params: list[tuple[str, nn.Parameter]] = []
+    k = 0
+    for spec in scenario["layers"]:
+        kind = spec["type"]
+        if kind == "linear":
+            k += 1
+            w = torch.tensor(spec["weight"])
+            if layout == "in_out":
+                w = w.T
+            lin = nn.Linear(w.shape[1], w.shape[0], bias="bias" in spec)
+            with torch.no_grad():
+                lin.weight.copy_(w)
+                if "bias" in spec:
+                    lin.bias.copy_(torch.tensor(spec["bias"]))
+            params.append((f"W{k}", lin.weight))
+            if "bias" in spec:
+                params.append((f"b{k}", lin.bias))
+            modules.append(lin)
+        elif kind == "relu":
+            modules.append(nn.ReLU())
+        elif kind == "leaky_relu":
+            modules.append(nn.LeakyReLU(spec.get("slope", 0.01)))
+        elif kind == "tanh":
+            modules.append(nn.Tanh())
+        elif kind == "sigmoid":
+            modules.append(nn.Sigmoid())
+        elif kind == "identity":
+            modules.append(nn.Identity())
+        elif kind == "softmax":
+            modules.append(nn.Softmax(dim=-1))
+        names.append(kind)
+    for name, p in params:
+        if name in scenario.get("frozen", []):
+            p.requires_grad_(False)
+    loss_name = scenario["loss"]
+    losses = {
+        "mse": nn.MSELoss(),
+        "sse": nn.MSELoss(reduction="sum"),
+        "half_sse": lambda y, t: 0.5 * nn.functional.mse_loss(y, t, reduction="sum"),
+        "bce": nn.BCELoss(),
+        "cross_entropy": nn.CrossEntropyLoss(),
+    }
+    loss_fn = losses[loss_name]
+    opt_spec = dict(scenario["optimizer"])
+    kind = opt_spec.pop("type")
+    if "betas" in opt_spec:
+        opt_spec["betas"] = tuple(opt_spec["betas"])
+    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
+                  "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}
+    optimizer = optimizers[kind]([p for _, p in params], **opt_spec)
+    inputs = torch.tensor(scenario["data"]["inputs"])
+    raw_targets = scenario["data"]["targets"]
+    class_indices = loss_name == "cross_entropy" and not isinstance(raw_targets[0], list)
+    targets = torch.tensor(raw_targets, dtype=torch.long if class_indices else None)
+    n = len(inputs)
+    batch_size = scenario["data"].get("batch_size", n)
+    n_batches = math.ceil(n / batch_size)
+
+    def shown(t: torch.Tensor, name: str = "") -> Any:
+        t = t.detach()
+        if layout == "in_out" and t.ndim == 2 and name.startswith("W"):
+            t = t.T
+        return t.tolist()
+
+    def forward(x: torch.Tensor) -> list[torch.Tensor]:
+        values = [x]
+        for m in modules:
+            values.append(m(values[-1]))
+        return values
+
+    steps = []
+    for step in range(1, scenario["steps"] + 1):
+        b = (step - 1) % n_batches
+        rows = list(range(b * batch_size, min((b + 1) * batch_size, n)))
+        x, t = inputs[rows], targets[rows]
+        optimizer.zero_grad()
+        values = forward(x)
+        for v in values[1:]:
+            if v.requires_grad:
+                v.retain_grad()
+        loss = loss_fn(values[-1], t)
+        old = {name: shown(p, name) for name, p in params}
+        loss.backward()
+        grads = {name: None if p.grad is None else shown(p.grad, name) for name, p in params}
+        flows = [shown(v.grad) if v.grad is not None else None for v in values[1:]]
+        optimizer.step()
+        with torch.no_grad():
+            after = forward(x)[-1]
+            loss_after = loss_fn(after, t)
+        states = {}
+        for name, p in params:
+            st = optimizer.state.get(p, {})
+            states[name] = {key: (float(v) if v.ndim == 0 else shown(v, name))
+                            for key, v in st.items() if torch.is_tensor(v)}
+        steps.append({
+            "step": step,
+            "examples": rows,
+            "loss_before": loss.item(),
+            "loss_after": loss_after.item(),
+            "outputs_before": shown(values[-1]),
+            "outputs_after": shown(after),
+            "layers": [{"type": names[i], "output": shown(values[i + 1]), "grad_output": flows[i]}
+                       for i in range(len(modules))],
+            "params": [{"name": name, "old": old[name], "grad": grads[name],
+                        "new": shown(p, name), "state": states[name]} for name, p in params],
+        })
+    return {"torch": torch.__version__, "steps": steps}
+
+
+def main() -> None:
+    from ruamel.yaml import YAML
+
+    yaml = YAML(typ="safe", pure=True)
+    yaml.default_flow_style = None
+    yaml.width = 100
+    for name, scenario in cases().items():
+        with (HERE / f"{name}.yaml").open("w") as f:
+            f.write(f"# Generated by tests/torch_cases/generate.py; the verdict is {name}.json\n")
+            yaml.dump(scenario, f)
+        verdict = run_torch(scenario)
+        (HERE / f"{name}.json").write_text(json.dumps(verdict, indent=1) + "\n")
+        print(f"wrote {name}", file=sys.stderr)
+
+
+if __name__ == "__main__":
+    main()
