@@ -2,7 +2,7 @@
 
 from .engine import run
 from .errors import Problem, ScenarioError
-from .scenario import Scenario, load_scenario, parse_scenario
+from .scenario import Scenario, load_scenario, parse_scenario, scenario_from_dict
 from .trace import LayerStep, ParamStep, StepTrace, Trace
 
 __version__ = "0.1.0"
@@ -19,4 +19,5 @@ __all__ = [
     "load_scenario",
     "parse_scenario",
     "run",
+    "scenario_from_dict",
 ]

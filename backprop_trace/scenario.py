@@ -132,6 +132,11 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
     return build_scenario(data, locations, filename)
 
 
+def scenario_from_dict(data: dict[str, Any], filename: str = "<dict>") -> Scenario:
+    """Validate a scenario given as Python data (numbers may be int, float, Fraction or "p/q")."""
+    return build_scenario(data, Locations(), filename)
+
+
 def build_scenario(data: dict[str, Any], locations: Locations, filename: str) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(data)

@@ -63,7 +63,7 @@ def parse_number(value: Any, at: Sub = ()) -> Fraction:
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
     if isinstance(value, Fraction):
-        return value
+        return Fraction(value)  # a plain Fraction, without the source text a Num carries
     if isinstance(value, int):
         return Fraction(value)
     if isinstance(value, float):

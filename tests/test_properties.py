@@ -1,0 +1,105 @@
+"""Property tests on random small networks (strategies in tests/strategies.py)."""
+
+from __future__ import annotations
+
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+import reference
+from hypothesis import HealthCheck, assume, given, settings
+from strategies import networks, to_yaml
+
+from backprop_trace import parse_scenario, run, scenario_from_dict
+from backprop_trace.engine import forward
+from backprop_trace.numerics import FLOAT64
+
+SETTINGS = settings(max_examples=60, deadline=None,
+                    suppress_health_check=[HealthCheck.too_slow])
+
+
+def reference_layers(net: dict[str, Any]) -> list[dict[str, Any]]:
+    out = []
+    for layer in net["layers"]:
+        if layer["type"] == "linear":
+            out.append({"type": "linear", "W": layer["weight"], "b": layer.get("bias")})
+        else:
+            out.append(layer)
+    return out
+
+
+@SETTINGS
+@given(networks(rational=True))
+def test_exact_engine_equals_plain_fraction_reference(net: dict[str, Any]) -> None:
+    scenario = scenario_from_dict(net)
+    assert scenario.numerics == "exact"
+    step = run(scenario).steps[0]
+    ref = reference.step(reference_layers(net), net["data"]["inputs"], net["data"]["targets"],
+                         net["loss"], net["optimizer"]["lr"])
+    assert step.loss_before == ref["loss"]
+    for layer, values in zip(step.layers, ref["values"][1:], strict=True):
+        assert layer.output.tolist() == values
+    k = 0
+    for i, layer in enumerate(net["layers"]):
+        if layer["type"] == "linear":
+            k += 1
+            assert step.param(f"W{k}").new.tolist() == ref["new"][i]["W"]
+            assert step.param(f"W{k}").grad.tolist() == ref["grads"][i]["W"]
+
+
+@SETTINGS
+@given(networks(rational=True))
+def test_yaml_text_round_trip_gives_the_same_scenario(net: dict[str, Any]) -> None:
+    from_text = run(parse_scenario(to_yaml(net), "random.yaml")).steps[0]
+    from_dict = run(scenario_from_dict(net)).steps[0]
+    assert from_text.loss_after == from_dict.loss_after
+
+
+def _min_kink_distance(scenario: Any) -> float:
+    params = {n: FLOAT64.array(v) for n, v in scenario.initial.items()}
+    values = forward(scenario.layers, FLOAT64, params, FLOAT64.array(scenario.inputs))
+    gaps = [np.abs(values[i]).min() for i, layer in enumerate(scenario.layers) if layer.has_kink]
+    return float(min(gaps, default=np.inf))
+
+
+@SETTINGS
+@given(networks(rational=False))
+def test_network_gradients_match_central_differences(net: dict[str, Any]) -> None:
+    net = {**net, "numerics": "float64"}
+    scenario = scenario_from_dict(net)
+    assume(_min_kink_distance(scenario) > 1e-3)
+    step = run(scenario).steps[0]
+    x, t = FLOAT64.array(scenario.inputs), FLOAT64.array(scenario.targets)
+    base = {n: FLOAT64.array(v) for n, v in scenario.initial.items()}
+    h = 1e-6
+    for p in step.params:
+        assert p.grad is not None
+        for index in np.ndindex(p.grad.shape):
+            def loss_at(delta: float, name: str = p.name, index: Any = index) -> float:
+                params = {n: v.copy() for n, v in base.items()}
+                params[name][index] += delta
+                y = forward(scenario.layers, FLOAT64, params, x)[-1]
+                return float(scenario.loss.value(FLOAT64, y, t))  # type: ignore[arg-type]
+            numeric = (loss_at(h) - loss_at(-h)) / (2 * h)
+            assert abs(p.grad[index] - numeric) <= 1e-5 * max(1.0, abs(numeric)), (p.name, index)
+
+
+@SETTINGS
+@given(networks(rational=True))
+def test_exact_and_float64_agree_away_from_kinks(net: dict[str, Any]) -> None:
+    scenario = scenario_from_dict(net)
+    assume(_min_kink_distance(scenario) > 1e-6)
+    exact, approx = run(scenario).steps[0], run(scenario, numerics="float64").steps[0]
+    assert float(exact.loss_after) == np.float64(approx.loss_after) or np.isclose(
+        float(exact.loss_after), approx.loss_after, rtol=1e-9, atol=1e-12)
+    for a, b in zip(exact.params, approx.params, strict=True):
+        np.testing.assert_allclose(a.new.astype(float), b.new, rtol=1e-9, atol=1e-12)
+
+
+def test_decimal_literals_are_exact_never_floats() -> None:
+    scenario = parse_scenario(
+        "name: t\nlayers: [{type: linear, weight: [[0.1]], bias: [0.2]}]\nloss: sse\n"
+        "optimizer: {type: sgd, lr: 1e-1}\ndata: {input: [0.3], target: [0.7]}\n")
+    step = run(scenario).steps[0]
+    assert step.outputs_before[0][0] == Fraction(23, 100)  # 0.1 * 0.3 + 0.2, exactly
+    assert scenario.optimizer.lr == Fraction(1, 10)
