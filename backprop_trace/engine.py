@@ -47,7 +47,9 @@ def run(
         rows = scenario.batch_indices(k)
         x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
         want = keep is None or keep(k)
-        new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want)
+        # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+            new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want)
         before.append(float(step[0]))
         after.append(float(step[1]))
         if step[2] is not None:

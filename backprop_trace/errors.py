@@ -31,8 +31,10 @@ class Problem:
     hint: str = ""
 
     def __str__(self) -> str:
-        where = f"{self.file}:{self.line}:{self.column}" if self.line else self.file
-        text = f"{where}: {format_path(self.path)}: {self.message}"
+        if self.line:
+            text = f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+        else:  # the file as a whole: missing, unreadable, not text
+            text = f"{self.file}: {self.message}"
         if self.hint:
             text += f"\n  hint: {self.hint}"
         return text

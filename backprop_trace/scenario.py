@@ -21,6 +21,7 @@ from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
 from .schema import (
     LAYER_SPECS,
+    plural,
     OPTIMIZER_SPECS,
     DataSpec,
     LinearSpec,
@@ -187,7 +188,7 @@ def _model_at(path: Path, data: Any) -> type[Spec] | None:
 def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Problem:
     kind, ctx = err["type"], err.get("ctx") or {}
     path = _strip_tags(tuple(err["loc"]), data)
-    message, hint = err["msg"], ""
+    message, hint = err["msg"], "see the scenario format in the README"
     on_key = False
     if kind == "bt":
         message, hint = ctx["message"], ctx["hint"]
@@ -202,7 +203,7 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
         on_key = True
     elif kind == "missing":
         message = f"missing required key '{path[-1]}'"
-        hint = _MISSING_HINTS.get(str(path[-1]), "")
+        hint = _MISSING_HINTS.get(str(path[-1]), "add it: see the scenario format in the README")
     elif kind == "union_tag_invalid":
         what = "optimizer" if path and path[0] == "optimizer" else "layer"
         options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
@@ -266,6 +267,10 @@ class _Builder:
         loss = losses.LOSS_TYPES[spec.loss]()
         frozen = self._frozen(layers, order)
         mode, reason = self._numerics(layers, loss, optimizer, random_init)
+        self._loss_fits(layers)
+        if spec.steps < 1:
+            self.problem(("steps",), f"steps must be at least 1, got {spec.steps}",
+                         "steps counts the training steps to run, e.g. steps: 1")
         if self.problems:
             raise ScenarioError(self.problems)
         n = int(inputs.shape[0])
@@ -324,7 +329,8 @@ class _Builder:
                 for pname, arr in values.items():
                     if pname in initial:
                         self.problem(
-                            (*path, "name"), f"parameter name '{pname}' is used twice", ""
+                            (*path, "name"), f"parameter name '{pname}' is used twice",
+                            "give each linear layer its own name"
                         )
                     initial[pname] = arr
                     order.append(pname)
@@ -373,8 +379,8 @@ class _Builder:
             if isinstance(spec.bias, tuple):
                 bias = np.array(spec.bias, dtype=object)
                 if len(bias) != fan_out:
-                    self.problem((*path, "bias"), f"the bias has {len(bias)} numbers but the "
-                                 f"layer has {fan_out} units", "give one bias per unit")
+                    self.problem((*path, "bias"), f"the bias has {plural(len(bias), 'number')} but "
+                                 f"the layer has {plural(fan_out, 'unit')}", "give one bias per unit")
                 values[bias_name] = bias
             elif spec.bias is True:
                 values[bias_name] = np.full(fan_out, Fraction(0), dtype=object)
@@ -389,7 +395,7 @@ class _Builder:
             for key, size in (("in", fan_in), ("out", fan_out)):
                 if not 1 <= size <= MAX_UNITS:
                     self.problem((*path, key), f"{key} must be between 1 and {MAX_UNITS:,}, "
-                                 f"got {size:,}", "")
+                                 f"got {size:,}", "layer sizes count units")
                     return None
             if fan_in * fan_out > MAX_PARAMETERS:
                 self.problem(path, f"{fan_in:,} x {fan_out:,} weights is more than the "
@@ -402,8 +408,8 @@ class _Builder:
             values[weight_name] = w_arr
             if isinstance(spec.bias, tuple):
                 if len(spec.bias) != fan_out:
-                    self.problem((*path, "bias"), f"the bias has {len(spec.bias)} numbers but "
-                                 f"the layer has {fan_out} units", "give one bias per unit")
+                    self.problem((*path, "bias"), f"the bias has {plural(len(spec.bias), 'number')} "
+                                 f"but the layer has {plural(fan_out, 'unit')}", "give one bias per unit")
                 values[bias_name] = np.array(spec.bias, dtype=object)
             elif spec.bias is not False:
                 values[bias_name] = b_arr
@@ -478,19 +484,20 @@ class _Builder:
             raw_targets = list(data.targets)
             tkey, ikey = "targets", "inputs"
             if len(raw_targets) != len(inputs):
-                self.problem(("data", "targets"), f"{len(raw_targets)} targets for "
-                             f"{len(inputs)} inputs", "give one target per input")
+                self.problem(("data", "targets"), f"{plural(len(raw_targets), 'target')} for "
+                             f"{plural(len(inputs), 'input')}", "give one target per input")
                 return empty, empty, None
         else:
             self.problem(("data",), "no data: give input and target, or inputs and targets",
                          "e.g. data: {input: [1, 0], target: [1]}")
             return empty, empty, None
         if width_in is not None and inputs.shape[1] != width_in:
-            self.problem(("data", ikey), f"each input has {inputs.shape[1]} numbers but the "
-                         f"first layer takes {width_in}", "make them agree")
+            self.problem(("data", ikey), f"each input has {plural(inputs.shape[1], 'number')} "
+                         f"but the first layer takes {width_in}", "make them agree")
         targets, indices = self._targets(raw_targets, layers, tkey, single)
         if data.batch_size is not None and data.batch_size < 1:
-            self.problem(("data", "batch_size"), "batch_size must be at least 1", "")
+            self.problem(("data", "batch_size"), "batch_size must be at least 1",
+                         "leave it out to use the whole batch")
         return inputs, targets, indices
 
     def _targets(
@@ -511,7 +518,7 @@ class _Builder:
                 for i, c in enumerate(indices):
                     if not 0 <= c < width:
                         self.problem(("data", key) if single else ("data", key, i),
-                                     f"class index {c} is out of range for {width} outputs",
+                                     f"class index {c} is out of range for {plural(width, 'output')}",
                                      f"class indices run from 0 to {width - 1}")
             if bad or width is None or any(not 0 <= c < width for c in indices):
                 return np.zeros((len(raw), width or 0), dtype=object), indices
@@ -525,11 +532,12 @@ class _Builder:
             targets = np.array([[t] for t in raw], dtype=object)
         else:
             if not all(isinstance(t, tuple) for t in raw):  # pragma: no cover - parser prevents
-                self.problem(("data", key), "mixes rows and single numbers", "")
+                self.problem(("data", key), "mixes rows and single numbers",
+                             "write every target the same way")
             targets = np.array(raw, dtype=object)
         if rows_wanted and width is not None and targets.shape[1] != width:
-            self.problem(("data", key), f"each target has {targets.shape[1]} numbers but the "
-                         f"network has {width} outputs", "make them agree")
+            self.problem(("data", key), f"each target has {plural(targets.shape[1], 'number')} "
+                         f"but the network has {plural(width, 'output')}", "make them agree")
         if loss == "bce":
             outside = [t for t in targets.flat if not 0 <= t <= 1]
             if outside:
@@ -559,6 +567,16 @@ class _Builder:
             self.problem((*path, "nesterov"), "nesterov needs momentum > 0 and dampening 0",
                          "as torch.optim.SGD requires")
         return optim.OPTIMIZER_TYPES[spec.type](**values)
+
+    def _loss_fits(self, layers: list[L.Layer]) -> None:
+        last = layers[-1].kind if layers else ""
+        if self.spec.loss == "bce" and last not in ("sigmoid", "softmax"):
+            self.problem(
+                ("loss",),
+                f"bce takes probabilities in [0, 1], but the network ends with a {last} layer, "
+                "whose outputs can lie outside [0, 1]",
+                "add '- type: sigmoid' as the last layer (or use cross_entropy on logits)",
+            )
 
     def _frozen(self, layers: list[L.Layer], order: list[str]) -> frozenset[str]:
         frozen: set[str] = set()

@@ -48,8 +48,13 @@ def describe(value: Any) -> str:
     return type(value).__name__  # pragma: no cover
 
 
+def plural(count: int, noun: str) -> str:
+    """plural(1, "number") -> '1 number';  plural(3, "number") -> '3 numbers'."""
+    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
+
+
 def did_you_mean(word: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.6)
+    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
     return f"did you mean '{close[0]}'? " if close else ""
 
 
@@ -132,7 +137,7 @@ def parse_matrix(value: Any) -> tuple[tuple[Fraction, ...], ...]:
         rows.append(parse_vector(row, (r,)))
         if len(rows[-1]) != len(rows[0]):
             raise invalid(
-                f"row {r} has {len(rows[-1])} numbers but row 0 has {len(rows[0])}",
+                f"row {r} has {plural(len(rows[-1]), 'number')} but row 0 has {len(rows[0])}",
                 "every row of a matrix has the same length",
                 (r,),
             )
@@ -163,7 +168,8 @@ def choice(what: str, options: Sequence[str]) -> Callable[[Any], str]:
             return value
         listed = ", ".join(options)
         hint = (did_you_mean(value, options) if isinstance(value, str) else "") + f"one of {listed}"
-        raise invalid(f"unknown {what} {describe(value)}", hint)
+        shown = f"'{value}'" if isinstance(value, str) else describe(value)
+        raise invalid(f"unknown {what} {shown}", hint)
 
     return parse
 
