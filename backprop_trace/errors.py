@@ -32,7 +32,9 @@ class Problem:
 
     def __str__(self) -> str:
         if self.line:
-            text = f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+            text = (
+                f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
+            )
         else:  # the file as a whole: missing, unreadable, not text
             text = f"{self.file}: {self.message}"
         if self.hint:

@@ -48,18 +48,21 @@ def tanh(nx: Numerics, x: Array) -> Array:
 
 def tanh_back(y: Array, grad: Array) -> Array:
     """f'(x) = 1 - tanh(x)^2 = 1 - y^2"""
-    return grad * (1 - y * y)
+    out: Array = grad * (1 - y * y)
+    return out
 
 
 def sigmoid(nx: Numerics, x: Array) -> Array:
     """f(x) = 1 / (1 + e^-x), computed without overflow: e^-|x| never exceeds 1"""
     e = nx.exp(-np.abs(x))
-    return np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    out: Array = np.where(x >= 0, 1 / (1 + e), e / (1 + e))
+    return out
 
 
 def sigmoid_back(y: Array, grad: Array) -> Array:
     """f'(x) = f(x) (1 - f(x)) = y (1 - y)"""
-    return grad * y * (1 - y)
+    out: Array = grad * y * (1 - y)
+    return out
 
 
 def softmax(nx: Numerics, x: Array) -> Array:
@@ -75,7 +78,7 @@ def softmax_back(y: Array, grad: Array) -> Array:
     return out
 
 
-# -- layers -----------------------------------------------------------------------------------------
+# -- layers ----------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)

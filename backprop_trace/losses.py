@@ -1,8 +1,8 @@
 """Losses with torch.nn semantics: value, per-element contributions, and gradient.
 
-Outputs ``y`` and targets ``t`` are [example, output] arrays (cross-entropy targets are rows of class
-probabilities; class indices arrive one-hot). The terms sum to the loss, so a table can show each
-output's share of it.
+Outputs ``y`` and targets ``t`` are [example, output] arrays (cross-entropy targets are rows of
+class probabilities; class indices arrive one-hot). The terms sum to the loss, so a table can show
+each output's share of it.
 """
 
 from __future__ import annotations

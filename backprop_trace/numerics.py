@@ -14,7 +14,7 @@ import numpy as np
 import numpy.typing as npt
 
 Array = npt.NDArray[Any]
-Scalar = Fraction | float
+Scalar = Any  # Fraction (exact) or float; numpy's stubs do not know Fraction
 Mode = Literal["exact", "float64"]
 
 

@@ -39,9 +39,7 @@ class Optimizer:
     def hyperparameters(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
-    def update(
-        self, nx: Numerics, p: Array, grad: Array, state: Any | None
-    ) -> tuple[Array, State]:
+    def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
         raise NotImplementedError  # pragma: no cover - every subclass defines it
 
 

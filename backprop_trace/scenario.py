@@ -21,7 +21,6 @@ from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
 from .schema import (
     LAYER_SPECS,
-    plural,
     OPTIMIZER_SPECS,
     DataSpec,
     LinearSpec,
@@ -29,6 +28,7 @@ from .schema import (
     Spec,
     did_you_mean,
     keys_of,
+    plural,
 )
 from .source import Locations, read_yaml
 
@@ -170,8 +170,10 @@ def _strip_tags(loc: tuple[Any, ...], data: Any) -> Path:
 def _model_at(path: Path, data: Any) -> type[Spec] | None:
     node = data
     for part in path:
-        node = node.get(part) if isinstance(node, dict) else (
-            node[part] if isinstance(node, list) and isinstance(part, int) else None
+        node = (
+            node.get(part)
+            if isinstance(node, dict)
+            else (node[part] if isinstance(node, list) and isinstance(part, int) else None)
         )
     if path == ():
         return ScenarioSpec
@@ -269,8 +271,11 @@ class _Builder:
         mode, reason = self._numerics(layers, loss, optimizer, random_init)
         self._loss_fits(layers)
         if spec.steps < 1:
-            self.problem(("steps",), f"steps must be at least 1, got {spec.steps}",
-                         "steps counts the training steps to run, e.g. steps: 1")
+            self.problem(
+                ("steps",),
+                f"steps must be at least 1, got {spec.steps}",
+                "steps counts the training steps to run, e.g. steps: 1",
+            )
         if self.problems:
             raise ScenarioError(self.problems)
         n = int(inputs.shape[0])
@@ -329,8 +334,9 @@ class _Builder:
                 for pname, arr in values.items():
                     if pname in initial:
                         self.problem(
-                            (*path, "name"), f"parameter name '{pname}' is used twice",
-                            "give each linear layer its own name"
+                            (*path, "name"),
+                            f"parameter name '{pname}' is used twice",
+                            "give each linear layer its own name",
                         )
                     initial[pname] = arr
                     order.append(pname)
@@ -349,70 +355,64 @@ class _Builder:
             else:
                 layers.append(L.LAYER_TYPES[layer_spec.type](name=name))
         if not any(isinstance(layer, L.Linear) for layer in layers):
-            self.problem(("layers",), "the network has no linear layer, so nothing to train",
-                         "add a layer of type linear")
+            self.problem(
+                ("layers",),
+                "the network has no linear layer, so nothing to train",
+                "add a layer of type linear",
+            )
         self._check_chain(layers)
         return layers, initial, order, random_init
 
     def _linear(
         self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
     ) -> tuple[L.Linear, dict[str, Array], str] | None:
+        """The layer, its initial parameters (in_out layout), and how it was initialised if
+        randomly ('' when written out or zeros)."""
         weight_name = f"{spec.name}.weight" if spec.name else f"W{k}"
         bias_name = f"{spec.name}.bias" if spec.name else f"b{k}"
-        out_in = self.spec.layout == "out_in"
-        values: dict[str, Array] = {}
         how = ""
         if spec.weight is not None:
-            for key, given in (("in", spec.in_), ("init", spec.init)):
-                if given is not None and key == "init":
-                    self.problem((*path, key), "give either weight or init, not both",
-                                 "remove init to use the weights written here", key=True)
-            w = np.array(spec.weight, dtype=object)
-            if out_in:
-                w = w.T
-            fan_in, fan_out = int(w.shape[0]), int(w.shape[1])
-            for key, size, what in (("in", spec.in_, fan_in), ("out", spec.out, fan_out)):
-                if size is not None and size != what:
-                    self.problem((*path, key), f"{key}: {size} does not match the weight "
-                                 f"matrix, which has {what}", "remove it or make them agree")
-            values[weight_name] = w
-            if isinstance(spec.bias, tuple):
-                bias = np.array(spec.bias, dtype=object)
-                if len(bias) != fan_out:
-                    self.problem((*path, "bias"), f"the bias has {plural(len(bias), 'number')} but "
-                                 f"the layer has {plural(fan_out, 'unit')}", "give one bias per unit")
-                values[bias_name] = bias
-            elif spec.bias is True:
-                values[bias_name] = np.full(fan_out, Fraction(0), dtype=object)
+            if spec.init is not None:
+                self.problem(
+                    (*path, "init"),
+                    "give either weight or init, not both",
+                    "remove init to use the weights written here",
+                    key=True,
+                )
+            weight = np.array(spec.weight, dtype=object)
+            if self.spec.layout == "out_in":
+                weight = weight.T
+            fan_in, fan_out = int(weight.shape[0]), int(weight.shape[1])
+            for key, size, actual in (("in", spec.in_, fan_in), ("out", spec.out, fan_out)):
+                if size is not None and size != actual:
+                    self.problem(
+                        (*path, key),
+                        f"{key}: {size} does not match the weight matrix, which has {actual}",
+                        "remove it or make them agree",
+                    )
+            default_bias = np.full(fan_out, Fraction(0), dtype=object)
+            wants_bias = spec.bias is True  # written-out weights: no bias unless given
         else:
-            if spec.in_ is None or spec.out is None:
-                missing = [k for k, v in (("in", spec.in_), ("out", spec.out)) if v is None]
-                self.problem(path, "a linear layer needs weight, or in and out sizes (missing: "
-                             + ", ".join(missing) + ")",
-                             "e.g. {type: linear, in: 4, out: 3, init: he}")
+            sizes = self._init_sizes(spec, path)
+            if sizes is None:
                 return None
-            fan_in, fan_out = spec.in_, spec.out
-            for key, size in (("in", fan_in), ("out", fan_out)):
-                if not 1 <= size <= MAX_UNITS:
-                    self.problem((*path, key), f"{key} must be between 1 and {MAX_UNITS:,}, "
-                                 f"got {size:,}", "layer sizes count units")
-                    return None
-            if fan_in * fan_out > MAX_PARAMETERS:
-                self.problem(path, f"{fan_in:,} x {fan_out:,} weights is more than the "
-                             f"{MAX_PARAMETERS:,} this tool traces", "use smaller layers")
-                return None
+            fan_in, fan_out = sizes
             init = spec.init or "torch"
-            w_arr, b_arr = _initialise(init, fan_in, fan_out, rng, spec.std)
-            if init != "zeros":
-                how = init
-            values[weight_name] = w_arr
-            if isinstance(spec.bias, tuple):
-                if len(spec.bias) != fan_out:
-                    self.problem((*path, "bias"), f"the bias has {plural(len(spec.bias), 'number')} "
-                                 f"but the layer has {plural(fan_out, 'unit')}", "give one bias per unit")
-                values[bias_name] = np.array(spec.bias, dtype=object)
-            elif spec.bias is not False:
-                values[bias_name] = b_arr
+            weight, default_bias = _initialise(init, fan_in, fan_out, rng, spec.std)
+            how = "" if init == "zeros" else init
+            wants_bias = spec.bias is not False  # like nn.Linear: a bias unless bias: false
+        values: dict[str, Array] = {weight_name: weight}
+        if isinstance(spec.bias, tuple):
+            if len(spec.bias) != fan_out:
+                self.problem(
+                    (*path, "bias"),
+                    f"the bias has {plural(len(spec.bias), 'number')} "
+                    f"but the layer has {plural(fan_out, 'unit')}",
+                    "give one bias per unit",
+                )
+            values[bias_name] = np.array(spec.bias, dtype=object)
+        elif wants_bias:
+            values[bias_name] = default_bias
         layer = L.Linear(
             name=name,
             weight=weight_name,
@@ -421,6 +421,33 @@ class _Builder:
             out_features=fan_out,
         )
         return layer, values, how
+
+    def _init_sizes(self, spec: LinearSpec, path: Path) -> tuple[int, int] | None:
+        if spec.in_ is None or spec.out is None:
+            missing = [k for k, v in (("in", spec.in_), ("out", spec.out)) if v is None]
+            self.problem(
+                path,
+                f"a linear layer needs weight, or in and out sizes (missing: {', '.join(missing)})",
+                "e.g. {type: linear, in: 4, out: 3, init: he}",
+            )
+            return None
+        for key, size in (("in", spec.in_), ("out", spec.out)):
+            if not 1 <= size <= MAX_UNITS:
+                self.problem(
+                    (*path, key),
+                    f"{key} must be between 1 and {MAX_UNITS:,}, got {size:,}",
+                    "layer sizes count units",
+                )
+                return None
+        if spec.in_ * spec.out > MAX_PARAMETERS:
+            self.problem(
+                path,
+                f"{spec.in_:,} x {spec.out:,} weights is more than the "
+                f"{MAX_PARAMETERS:,} this tool traces",
+                "use smaller layers",
+            )
+            return None
+        return spec.in_, spec.out
 
     def _check_chain(self, layers: list[L.Layer]) -> None:
         width: int | None = None
@@ -462,14 +489,20 @@ class _Builder:
         batch = data.inputs is not None or data.targets is not None
         empty = np.zeros((0, 0), dtype=object)
         if single and batch:
-            self.problem(("data",), "give input/target (one example) or inputs/targets (a "
-                         "batch), not both", "remove one pair")
+            self.problem(
+                ("data",),
+                "give input/target (one example) or inputs/targets (a batch), not both",
+                "remove one pair",
+            )
             return empty, empty, None
         if single:
             if data.input is None or data.target is None:
                 missing = "input" if data.input is None else "target"
-                self.problem(("data",), f"missing required key '{missing}'",
-                             "one example needs both input and target")
+                self.problem(
+                    ("data",),
+                    f"missing required key '{missing}'",
+                    "one example needs both input and target",
+                )
                 return empty, empty, None
             inputs = np.array([data.input], dtype=object)
             raw_targets: Any = [data.target]
@@ -477,27 +510,43 @@ class _Builder:
         elif batch:
             if data.inputs is None or data.targets is None:
                 missing = "inputs" if data.inputs is None else "targets"
-                self.problem(("data",), f"missing required key '{missing}'",
-                             "a batch needs both inputs and targets")
+                self.problem(
+                    ("data",),
+                    f"missing required key '{missing}'",
+                    "a batch needs both inputs and targets",
+                )
                 return empty, empty, None
             inputs = np.array(data.inputs, dtype=object)
             raw_targets = list(data.targets)
             tkey, ikey = "targets", "inputs"
             if len(raw_targets) != len(inputs):
-                self.problem(("data", "targets"), f"{plural(len(raw_targets), 'target')} for "
-                             f"{plural(len(inputs), 'input')}", "give one target per input")
+                self.problem(
+                    ("data", "targets"),
+                    f"{plural(len(raw_targets), 'target')} for {plural(len(inputs), 'input')}",
+                    "give one target per input",
+                )
                 return empty, empty, None
         else:
-            self.problem(("data",), "no data: give input and target, or inputs and targets",
-                         "e.g. data: {input: [1, 0], target: [1]}")
+            self.problem(
+                ("data",),
+                "no data: give input and target, or inputs and targets",
+                "e.g. data: {input: [1, 0], target: [1]}",
+            )
             return empty, empty, None
         if width_in is not None and inputs.shape[1] != width_in:
-            self.problem(("data", ikey), f"each input has {plural(inputs.shape[1], 'number')} "
-                         f"but the first layer takes {width_in}", "make them agree")
+            self.problem(
+                ("data", ikey),
+                f"each input has {plural(inputs.shape[1], 'number')} "
+                f"but the first layer takes {width_in}",
+                "make them agree",
+            )
         targets, indices = self._targets(raw_targets, layers, tkey, single)
         if data.batch_size is not None and data.batch_size < 1:
-            self.problem(("data", "batch_size"), "batch_size must be at least 1",
-                         "leave it out to use the whole batch")
+            self.problem(
+                ("data", "batch_size"),
+                "batch_size must be at least 1",
+                "leave it out to use the whole batch",
+            )
         return inputs, targets, indices
 
     def _targets(
@@ -510,16 +559,20 @@ class _Builder:
         if scalars and loss == "cross_entropy":
             bad = [i for i, t in enumerate(raw) if isinstance(t, Fraction) and t.denominator != 1]
             for i in bad:
-                self.problem(("data", key) if single else ("data", key, i),
-                             f"class index {_num(raw[i])} is not a whole number",
-                             "class indices count from 0")
+                self.problem(
+                    ("data", key) if single else ("data", key, i),
+                    f"class index {_num(raw[i])} is not a whole number",
+                    "class indices count from 0",
+                )
             indices = tuple(int(t) for t in raw)
             if width is not None:
                 for i, c in enumerate(indices):
                     if not 0 <= c < width:
-                        self.problem(("data", key) if single else ("data", key, i),
-                                     f"class index {c} is out of range for {plural(width, 'output')}",
-                                     f"class indices run from 0 to {width - 1}")
+                        self.problem(
+                            ("data", key) if single else ("data", key, i),
+                            f"class index {c} is out of range for {plural(width, 'output')}",
+                            f"class indices run from 0 to {width - 1}",
+                        )
             if bad or width is None or any(not 0 <= c < width for c in indices):
                 return np.zeros((len(raw), width or 0), dtype=object), indices
             onehot = np.full((len(raw), width), Fraction(0), dtype=object)
@@ -527,45 +580,77 @@ class _Builder:
             return onehot, indices
         if scalars:
             if width is not None and width != 1:
-                self.problem(("data", key), f"the network has {width} outputs, so each target "
-                             f"needs {width} numbers", "write the target as a list")
+                self.problem(
+                    ("data", key),
+                    f"the network has {width} outputs, so each target needs {width} numbers",
+                    "write the target as a list",
+                )
             targets = np.array([[t] for t in raw], dtype=object)
         else:
             if not all(isinstance(t, tuple) for t in raw):  # pragma: no cover - parser prevents
-                self.problem(("data", key), "mixes rows and single numbers",
-                             "write every target the same way")
+                self.problem(
+                    ("data", key),
+                    "mixes rows and single numbers",
+                    "write every target the same way",
+                )
             targets = np.array(raw, dtype=object)
         if rows_wanted and width is not None and targets.shape[1] != width:
-            self.problem(("data", key), f"each target has {plural(targets.shape[1], 'number')} "
-                         f"but the network has {plural(width, 'output')}", "make them agree")
+            self.problem(
+                ("data", key),
+                f"each target has {plural(targets.shape[1], 'number')} "
+                f"but the network has {plural(width, 'output')}",
+                "make them agree",
+            )
         if loss == "bce":
             outside = [t for t in targets.flat if not 0 <= t <= 1]
             if outside:
-                self.problem(("data", key), f"bce targets must lie in [0, 1], got {_num(outside[0])}",
-                             "bce compares probabilities")
+                self.problem(
+                    ("data", key),
+                    f"bce targets must lie in [0, 1], got {_num(outside[0])}",
+                    "bce compares probabilities",
+                )
         return targets, None
 
     # optimizer, names, numerics -------------------------------------------------------------
 
     def _optimizer(self) -> optim.Optimizer:
         spec = self.spec.optimizer
-        values: dict[str, Any] = {k: getattr(spec, k) for k in type(spec).model_fields if k != "type"}
+        values: dict[str, Any] = {
+            k: getattr(spec, k) for k in type(spec).model_fields if k != "type"
+        }
         path: Path = ("optimizer",)
-        for key in ("lr", "momentum", "weight_decay", "eps", "alpha", "lr_decay",
-                    "initial_accumulator_value", "dampening"):
+        for key in (
+            "lr",
+            "momentum",
+            "weight_decay",
+            "eps",
+            "alpha",
+            "lr_decay",
+            "initial_accumulator_value",
+            "dampening",
+        ):
             if key in values and values[key] < 0:
-                self.problem((*path, key), f"{key} must not be negative, got {_num(values[key])}",
-                             "torch.optim refuses negative values here")
+                self.problem(
+                    (*path, key),
+                    f"{key} must not be negative, got {_num(values[key])}",
+                    "torch.optim refuses negative values here",
+                )
         if "betas" in values:
             betas = values.pop("betas")
             for i, beta in enumerate(betas):
                 if not 0 <= beta < 1:
-                    self.problem((*path, "betas", i), f"betas[{i}] must lie in [0, 1), got "
-                                 f"{_num(beta)}", "e.g. betas: [0.9, 0.999]")
+                    self.problem(
+                        (*path, "betas", i),
+                        f"betas[{i}] must lie in [0, 1), got {_num(beta)}",
+                        "e.g. betas: [0.9, 0.999]",
+                    )
             values["beta1"], values["beta2"] = betas
         if values.get("nesterov") and (values["momentum"] <= 0 or values["dampening"] != 0):
-            self.problem((*path, "nesterov"), "nesterov needs momentum > 0 and dampening 0",
-                         "as torch.optim.SGD requires")
+            self.problem(
+                (*path, "nesterov"),
+                "nesterov needs momentum > 0 and dampening 0",
+                "as torch.optim.SGD requires",
+            )
         return optim.OPTIMIZER_TYPES[spec.type](**values)
 
     def _loss_fits(self, layers: list[L.Layer]) -> None:
@@ -587,17 +672,25 @@ class _Builder:
             elif by_layer.get(name):
                 frozen.update(by_layer[name])
             else:
-                self.problem(("frozen", i), f"no parameter or layer named '{name}'",
-                             did_you_mean(name, order + list(by_layer)) + "parameters: "
-                             + ", ".join(order))
+                self.problem(
+                    ("frozen", i),
+                    f"no parameter or layer named '{name}'",
+                    did_you_mean(name, order + list(by_layer)) + "parameters: " + ", ".join(order),
+                )
         return frozenset(frozen)
 
     def _numerics(
-        self, layers: list[L.Layer], loss: losses.Loss, optimizer: optim.Optimizer,
+        self,
+        layers: list[L.Layer],
+        loss: losses.Loss,
+        optimizer: optim.Optimizer,
         random_init: str,
     ) -> tuple[Mode, str]:
-        irrational = [f"{_fmt(('layers', i))} is {layer.kind}" for i, layer in enumerate(layers)
-                      if not layer.rational]
+        irrational = [
+            f"{_fmt(('layers', i))} is {layer.kind}"
+            for i, layer in enumerate(layers)
+            if not layer.rational
+        ]
         if not loss.rational:
             irrational.append(f"the loss is {loss.kind}")
         if not optimizer.rational:
@@ -607,9 +700,13 @@ class _Builder:
             return "float64", "float64: as the scenario asks"
         if irrational:
             if wanted == "exact":
-                self.problem(("numerics",), "exact numerics are impossible here: "
-                             + "; ".join(irrational) + " (not rational)",
-                             "use numerics: auto or float64")
+                self.problem(
+                    ("numerics",),
+                    "exact numerics are impossible here: "
+                    + "; ".join(irrational)
+                    + " (not rational)",
+                    "use numerics: auto or float64",
+                )
             return "float64", "float64: " + irrational[0] + ", which is not rational"
         if wanted == "exact":
             return "exact", "exact: as the scenario asks"
@@ -626,8 +723,10 @@ def _initialise(
     Biases are zeros except for torch."""
     shape = (fan_in, fan_out)
     if init == "zeros":
-        return (np.full(shape, Fraction(0), dtype=object),
-                np.full(fan_out, Fraction(0), dtype=object))
+        return (
+            np.full(shape, Fraction(0), dtype=object),
+            np.full(fan_out, Fraction(0), dtype=object),
+        )
     bias = np.zeros(fan_out)
     if init == "he":
         weight = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)

@@ -73,9 +73,7 @@ def parse_number(value: Any, at: Sub = ()) -> Fraction:
         return Fraction(value)
     if isinstance(value, float):
         if not math.isfinite(value):
-            raise invalid(
-                f"{value} is not allowed: every number must be finite", NUMBER_HINT, at
-            )
+            raise invalid(f"{value} is not allowed: every number must be finite", NUMBER_HINT, at)
         return Fraction(repr(value))  # as written in decimal, not the binary float
     if isinstance(value, str):
         match = _FRACTION.match(value)
@@ -228,14 +226,12 @@ NUMERICS = ("auto", "exact", "float64")
 INITS = ("he", "xavier", "normal", "zeros", "torch")
 
 
-def _choice_type(what: str, options: Sequence[str]) -> Any:
-    return Annotated[str, PlainValidator(choice(what, options)), _schema(enum=list(options))]
-
-
-Layout = _choice_type("layout", LAYOUTS)
-LossName = _choice_type("loss", LOSSES)
-NumericsName = _choice_type("numerics", NUMERICS)
-InitName = _choice_type("init", INITS)
+Layout = Annotated[str, PlainValidator(choice("layout", LAYOUTS)), _schema(enum=list(LAYOUTS))]
+LossName = Annotated[str, PlainValidator(choice("loss", LOSSES)), _schema(enum=list(LOSSES))]
+NumericsName = Annotated[
+    str, PlainValidator(choice("numerics", NUMERICS)), _schema(enum=list(NUMERICS))
+]
+InitName = Annotated[str, PlainValidator(choice("init", INITS)), _schema(enum=list(INITS))]
 
 
 # -- models ---------------------------------------------------------------------------------------
@@ -371,8 +367,15 @@ class ScenarioSpec(Spec):
 
 LAYER_SPECS: dict[str, type[Spec]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (LinearSpec, ReluSpec, LeakyReluSpec, TanhSpec, SigmoidSpec, IdentitySpec,
-                SoftmaxSpec)
+    for cls in (
+        LinearSpec,
+        ReluSpec,
+        LeakyReluSpec,
+        TanhSpec,
+        SigmoidSpec,
+        IdentitySpec,
+        SoftmaxSpec,
+    )
 }
 OPTIMIZER_SPECS: dict[str, type[Spec]] = {
     cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
@@ -394,4 +397,3 @@ def json_schema() -> dict[str, Any]:
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "backprop-trace scenario"
     return schema
-

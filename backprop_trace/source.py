@@ -134,7 +134,7 @@ class _Builder:
                 return resolve_plain(event.value)
             return event.value
         if isinstance(event, SequenceStartEvent):
-            items = []
+            items: list[Any] = []
             while True:
                 child = next(events)
                 if type(child).__name__ == "SequenceEndEvent":
@@ -200,7 +200,9 @@ def read_yaml(text: str, filename: str) -> tuple[Any, Locations]:
         hint = "check the indentation and punctuation on this line or the one before"
         if "\\t" in problem or "tab" in problem.lower():
             hint = "YAML indentation must use spaces, not tabs"
-        raise ScenarioError([Problem(filename, *where, (), f"YAML syntax: {problem}", hint)]) from None
+        raise ScenarioError(
+            [Problem(filename, *where, (), f"YAML syntax: {problem}", hint)]
+        ) from None
     except YAMLError as exc:
         raise ScenarioError(
             [Problem(filename, 1, 1, (), f"YAML syntax: {exc}", "check the file is YAML")]

@@ -12,16 +12,23 @@ from typing import Any
 Matrix = list[list[Fraction]]
 
 
-def step(layers: list[dict[str, Any]], x: Matrix, t: Matrix, loss: str, lr: Fraction
-         ) -> dict[str, Any]:
+def step(
+    layers: list[dict[str, Any]], x: Matrix, t: Matrix, loss: str, lr: Fraction
+) -> dict[str, Any]:
     """layers: {"type": "linear", "W": [[in][out]], "b": [out] or None} or activations."""
     values = [x]
     for layer in layers:
         a = values[-1]
         if layer["type"] == "linear":
             w, b = layer["W"], layer["b"]
-            out = [[sum((row[i] * w[i][j] for i in range(len(w))), Fraction(0))
-                    + (b[j] if b is not None else 0) for j in range(len(w[0]))] for row in a]
+            out = [
+                [
+                    sum((row[i] * w[i][j] for i in range(len(w))), Fraction(0))
+                    + (b[j] if b is not None else 0)
+                    for j in range(len(w[0]))
+                ]
+                for row in a
+            ]
         elif layer["type"] == "relu":
             out = [[v if v > 0 else Fraction(0) for v in row] for row in a]
         elif layer["type"] == "leaky_relu":
@@ -41,28 +48,48 @@ def step(layers: list[dict[str, Any]], x: Matrix, t: Matrix, loss: str, lr: Frac
         layer, a = layers[k], values[k]
         if layer["type"] == "linear":
             w = layer["W"]
-            grads[k]["W"] = [[sum((a[e][i] * g[e][j] for e in range(len(a))), Fraction(0))
-                              for j in range(len(w[0]))] for i in range(len(w))]
+            grads[k]["W"] = [
+                [
+                    sum((a[e][i] * g[e][j] for e in range(len(a))), Fraction(0))
+                    for j in range(len(w[0]))
+                ]
+                for i in range(len(w))
+            ]
             if layer["b"] is not None:
-                grads[k]["b"] = [sum((g[e][j] for e in range(len(a))), Fraction(0))
-                                 for j in range(len(w[0]))]
-            g = [[sum((g[e][j] * w[i][j] for j in range(len(w[0]))), Fraction(0))
-                  for i in range(len(w))] for e in range(len(a))]
+                grads[k]["b"] = [
+                    sum((g[e][j] for e in range(len(a))), Fraction(0)) for j in range(len(w[0]))
+                ]
+            g = [
+                [
+                    sum((g[e][j] * w[i][j] for j in range(len(w[0]))), Fraction(0))
+                    for i in range(len(w))
+                ]
+                for e in range(len(a))
+            ]
         elif layer["type"] == "relu":
             at0 = layer.get("grad_at_zero", Fraction(0))
-            g = [[g[e][i] * (1 if v > 0 else at0 if v == 0 else 0) for i, v in enumerate(row)]
-                 for e, row in enumerate(a)]
+            g = [
+                [g[e][i] * (1 if v > 0 else at0 if v == 0 else 0) for i, v in enumerate(row)]
+                for e, row in enumerate(a)
+            ]
         elif layer["type"] == "leaky_relu":
-            g = [[g[e][i] * (1 if v > 0 else layer["slope"]) for i, v in enumerate(row)]
-                 for e, row in enumerate(a)]
+            g = [
+                [g[e][i] * (1 if v > 0 else layer["slope"]) for i, v in enumerate(row)]
+                for e, row in enumerate(a)
+            ]
     new = []
     for layer, grad in zip(layers, grads, strict=True):
         if layer["type"] != "linear":
             new.append(None)
             continue
-        w = [[layer["W"][i][j] - lr * grad["W"][i][j] for j in range(len(layer["W"][0]))]
-             for i in range(len(layer["W"]))]
-        b = None if layer["b"] is None else [bj - lr * gj for bj, gj in
-                                             zip(layer["b"], grad["b"], strict=True)]
+        w = [
+            [layer["W"][i][j] - lr * grad["W"][i][j] for j in range(len(layer["W"][0]))]
+            for i in range(len(layer["W"]))
+        ]
+        b = (
+            None
+            if layer["b"] is None
+            else [bj - lr * gj for bj, gj in zip(layer["b"], grad["b"], strict=True)]
+        )
         new.append({"W": w, "b": b})
     return {"values": values, "loss": loss_value, "grads": grads, "new": new}

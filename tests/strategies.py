@@ -32,9 +32,16 @@ def networks(draw: Any, *, rational: bool, numbers: Any = small_fractions) -> di
         layers.append(layer)
         if k < depth - 1 or draw(st.booleans()):
             act = draw(st.sampled_from(acts))
-            layers.append({"type": act} if act != "leaky_relu" else
-                          {"type": act, "slope": draw(st.sampled_from(
-                              [Fraction(1, 100), Fraction(1, 10), Fraction(1, 2)]))})
+            layers.append(
+                {"type": act}
+                if act != "leaky_relu"
+                else {
+                    "type": act,
+                    "slope": draw(
+                        st.sampled_from([Fraction(1, 100), Fraction(1, 10), Fraction(1, 2)])
+                    ),
+                }
+            )
     n = draw(st.integers(1, 3))
     data = {
         "inputs": [[draw(numbers) for _ in range(sizes[0])] for _ in range(n)],
@@ -44,8 +51,10 @@ def networks(draw: Any, *, rational: bool, numbers: Any = small_fractions) -> di
         "name": "random network",
         "layers": layers,
         "loss": draw(st.sampled_from(["mse", "sse", "half_sse"])),
-        "optimizer": {"type": "sgd", "lr": draw(st.sampled_from(
-            [Fraction(1, 10), Fraction(1, 100), Fraction(1, 2)]))},
+        "optimizer": {
+            "type": "sgd",
+            "lr": draw(st.sampled_from([Fraction(1, 10), Fraction(1, 100), Fraction(1, 2)])),
+        },
         "data": data,
     }
 
@@ -59,9 +68,7 @@ def to_yaml(value: Any, indent: int = 0) -> str:
             if isinstance(item, (dict, list)) and item and isinstance(item, dict):
                 lines.append(f"{pad}{key}:\n{to_yaml(item, indent + 2)}")
             elif isinstance(item, list) and item and isinstance(item[0], dict):
-                body = "\n".join(
-                    f"{pad}  -\n{to_yaml(entry, indent + 4)}" for entry in item
-                )
+                body = "\n".join(f"{pad}  -\n{to_yaml(entry, indent + 4)}" for entry in item)
                 lines.append(f"{pad}{key}:\n{body}")
             else:
                 lines.append(f"{pad}{key}: {to_yaml(item)}")

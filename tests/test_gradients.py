@@ -56,8 +56,9 @@ def test_activation_backward_matches_central_difference(layer: L.Layer) -> None:
 @pytest.mark.parametrize("bias", [True, False])
 def test_linear_backward_matches_central_difference(bias: bool) -> None:
     rng = np.random.default_rng(1)
-    layer = L.Linear(name="lin", weight="W", bias="b" if bias else None, in_features=3,
-                     out_features=2)
+    layer = L.Linear(
+        name="lin", weight="W", bias="b" if bias else None, in_features=3, out_features=2
+    )
     params = {"W": rng.normal(size=(3, 2))}
     if bias:
         params["b"] = rng.normal(size=2)
@@ -68,14 +69,19 @@ def test_linear_backward_matches_central_difference(bias: bool) -> None:
     def objective(name: str):  # type: ignore[no-untyped-def]
         def f(value: np.ndarray) -> float:
             return float((g * layer.forward(nx, x, {**params, name: value})).sum())
+
         return f
 
     np.testing.assert_allclose(
-        gx, central_difference(lambda v: float((g * layer.forward(nx, v, params)).sum()), x),
-        rtol=RTOL, atol=ATOL)
+        gx,
+        central_difference(lambda v: float((g * layer.forward(nx, v, params)).sum()), x),
+        rtol=RTOL,
+        atol=ATOL,
+    )
     for name in params:
-        np.testing.assert_allclose(grads[name], central_difference(objective(name), params[name]),
-                                   rtol=RTOL, atol=ATOL)
+        np.testing.assert_allclose(
+            grads[name], central_difference(objective(name), params[name]), rtol=RTOL, atol=ATOL
+        )
 
 
 LOSS_CASES = [

@@ -14,8 +14,7 @@ from backprop_trace import parse_scenario, run, scenario_from_dict
 from backprop_trace.engine import forward
 from backprop_trace.numerics import FLOAT64
 
-SETTINGS = settings(max_examples=60, deadline=None,
-                    suppress_health_check=[HealthCheck.too_slow])
+SETTINGS = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 
 
 def reference_layers(net: dict[str, Any]) -> list[dict[str, Any]]:
@@ -34,8 +33,13 @@ def test_exact_engine_equals_plain_fraction_reference(net: dict[str, Any]) -> No
     scenario = scenario_from_dict(net)
     assert scenario.numerics == "exact"
     step = run(scenario).steps[0]
-    ref = reference.step(reference_layers(net), net["data"]["inputs"], net["data"]["targets"],
-                         net["loss"], net["optimizer"]["lr"])
+    ref = reference.step(
+        reference_layers(net),
+        net["data"]["inputs"],
+        net["data"]["targets"],
+        net["loss"],
+        net["optimizer"]["lr"],
+    )
     assert step.loss_before == ref["loss"]
     for layer, values in zip(step.layers, ref["values"][1:], strict=True):
         assert layer.output.tolist() == values
@@ -75,11 +79,13 @@ def test_network_gradients_match_central_differences(net: dict[str, Any]) -> Non
     for p in step.params:
         assert p.grad is not None
         for index in np.ndindex(p.grad.shape):
+
             def loss_at(delta: float, name: str = p.name, index: Any = index) -> float:
                 params = {n: v.copy() for n, v in base.items()}
                 params[name][index] += delta
                 y = forward(scenario.layers, FLOAT64, params, x)[-1]
                 return float(scenario.loss.value(FLOAT64, y, t))  # type: ignore[arg-type]
+
             numeric = (loss_at(h) - loss_at(-h)) / (2 * h)
             assert abs(p.grad[index] - numeric) <= 1e-5 * max(1.0, abs(numeric)), (p.name, index)
 
@@ -91,7 +97,8 @@ def test_exact_and_float64_agree_away_from_kinks(net: dict[str, Any]) -> None:
     assume(_min_kink_distance(scenario) > 1e-6)
     exact, approx = run(scenario).steps[0], run(scenario, numerics="float64").steps[0]
     assert float(exact.loss_after) == np.float64(approx.loss_after) or np.isclose(
-        float(exact.loss_after), approx.loss_after, rtol=1e-9, atol=1e-12)
+        float(exact.loss_after), approx.loss_after, rtol=1e-9, atol=1e-12
+    )
     for a, b in zip(exact.params, approx.params, strict=True):
         np.testing.assert_allclose(a.new.astype(float), b.new, rtol=1e-9, atol=1e-12)
 
@@ -99,7 +106,8 @@ def test_exact_and_float64_agree_away_from_kinks(net: dict[str, Any]) -> None:
 def test_decimal_literals_are_exact_never_floats() -> None:
     scenario = parse_scenario(
         "name: t\nlayers: [{type: linear, weight: [[0.1]], bias: [0.2]}]\nloss: sse\n"
-        "optimizer: {type: sgd, lr: 1e-1}\ndata: {input: [0.3], target: [0.7]}\n")
+        "optimizer: {type: sgd, lr: 1e-1}\ndata: {input: [0.3], target: [0.7]}\n"
+    )
     step = run(scenario).steps[0]
     assert step.outputs_before[0][0] == Fraction(23, 100)  # 0.1 * 0.3 + 0.2, exactly
     assert scenario.optimizer.lr == Fraction(1, 10)

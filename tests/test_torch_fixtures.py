@@ -62,9 +62,13 @@ def test_float64_engine_matches_torch(case: Path) -> None:
     assert_matches(trace, expected)
 
 
-RATIONAL = [c for c in CASES if load_scenario(c).optimizer.rational
-            and load_scenario(c).loss.rational
-            and all(layer.rational for layer in load_scenario(c).layers)]
+RATIONAL = [
+    c
+    for c in CASES
+    if load_scenario(c).optimizer.rational
+    and load_scenario(c).loss.rational
+    and all(layer.rational for layer in load_scenario(c).layers)
+]
 
 
 @pytest.mark.parametrize("case", RATIONAL, ids=lambda p: p.stem)
@@ -87,14 +91,44 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
         kinds |= {"no_bias"} if any(getattr(la, "bias", "") is None for la in s.layers) else set()
         kinds |= {"class_indices"} if s.class_indices else set()
     wanted = {
-        "linear", "relu", "leaky_relu", "tanh", "sigmoid", "identity", "softmax",
-        "mse", "sse", "half_sse", "bce", "cross_entropy",
-        "sgd", "adam", "adamw", "rmsprop", "adagrad",
-        "sgd.momentum", "sgd.dampening", "sgd.nesterov", "sgd.weight_decay",
-        "adam.amsgrad", "adam.weight_decay", "adam.eps", "adamw.weight_decay",
-        "rmsprop.centered", "rmsprop.momentum", "rmsprop.weight_decay", "rmsprop.alpha",
-        "adagrad.lr_decay", "adagrad.weight_decay", "adagrad.initial_accumulator_value",
-        "layout.in_out", "layout.out_in", "frozen", "batches", "no_bias", "class_indices",
+        "linear",
+        "relu",
+        "leaky_relu",
+        "tanh",
+        "sigmoid",
+        "identity",
+        "softmax",
+        "mse",
+        "sse",
+        "half_sse",
+        "bce",
+        "cross_entropy",
+        "sgd",
+        "adam",
+        "adamw",
+        "rmsprop",
+        "adagrad",
+        "sgd.momentum",
+        "sgd.dampening",
+        "sgd.nesterov",
+        "sgd.weight_decay",
+        "adam.amsgrad",
+        "adam.weight_decay",
+        "adam.eps",
+        "adamw.weight_decay",
+        "rmsprop.centered",
+        "rmsprop.momentum",
+        "rmsprop.weight_decay",
+        "rmsprop.alpha",
+        "adagrad.lr_decay",
+        "adagrad.weight_decay",
+        "adagrad.initial_accumulator_value",
+        "layout.in_out",
+        "layout.out_in",
+        "frozen",
+        "batches",
+        "no_bias",
+        "class_indices",
     }
     assert wanted <= kinds, sorted(wanted - kinds)
 

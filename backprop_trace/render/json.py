@@ -9,8 +9,8 @@ from typing import Any
 
 import numpy as np
 
-from ..numerics import Array, to_float
-from ..trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.numerics import Array, to_float
+from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
 FORMAT = "backprop-trace/1"
 
@@ -25,7 +25,9 @@ def array(value: Array) -> Any:
     floats = to_float(value)
     if np.isfinite(floats).all():
         return floats.tolist()
-    return np.where(np.isfinite(floats), floats, None).tolist()
+    shown = floats.astype(object)
+    shown[~np.isfinite(floats)] = None
+    return shown.tolist()
 
 
 def hyperparameter(value: Any) -> Any:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from rich.console import Console
 from rich.markup import escape
 
-from ..trace import Trace
+from backprop_trace.trace import Trace
 
 
 def render_text(trace: Trace, console: Console | None = None) -> None:

@@ -26,12 +26,19 @@ def _weights(rng: np.random.Generator, fan_in: int, fan_out: int, layout: str) -
     return (w if layout == "in_out" else w.T).tolist()
 
 
-def _net(rng: np.random.Generator, sizes: list[int], acts: list[str | dict[str, Any]],
-         layout: str, bias: bool = True) -> list[dict[str, Any]]:
+def _net(
+    rng: np.random.Generator,
+    sizes: list[int],
+    acts: list[str | dict[str, Any]],
+    layout: str,
+    bias: bool = True,
+) -> list[dict[str, Any]]:
     layers: list[dict[str, Any]] = []
     for k in range(len(sizes) - 1):
-        layer: dict[str, Any] = {"type": "linear",
-                                 "weight": _weights(rng, sizes[k], sizes[k + 1], layout)}
+        layer: dict[str, Any] = {
+            "type": "linear",
+            "weight": _weights(rng, sizes[k], sizes[k + 1], layout),
+        }
         if bias:
             layer["bias"] = np.round(rng.uniform(-0.5, 0.5, size=sizes[k + 1]), 4).tolist()
         layers.append(layer)
@@ -62,10 +69,23 @@ def cases() -> dict[str, dict[str, Any]]:
     layers without bias, uneven mini-batches and several steps."""
     out: dict[str, dict[str, Any]] = {}
 
-    def case(name: str, *, seed: int, sizes: list[int], acts: list[Any], loss: str,
-             optimizer: dict[str, Any], data: str = "regression", n: int = 4,
-             layout: str = "in_out", steps: int = 3, batch_size: int | None = None,
-             bias: bool = True, frozen: list[str] | None = None, kink: bool = False) -> None:
+    def case(
+        name: str,
+        *,
+        seed: int,
+        sizes: list[int],
+        acts: list[Any],
+        loss: str,
+        optimizer: dict[str, Any],
+        data: str = "regression",
+        n: int = 4,
+        layout: str = "in_out",
+        steps: int = 3,
+        batch_size: int | None = None,
+        bias: bool = True,
+        frozen: list[str] | None = None,
+        kink: bool = False,
+    ) -> None:
         rng = np.random.default_rng(seed)
         scenario: dict[str, Any] = {
             "name": f"torch case {name}",
@@ -86,50 +106,204 @@ def cases() -> dict[str, dict[str, Any]]:
             scenario["frozen"] = frozen
         out[name] = scenario
 
-    case("sgd_relu_mse_batches", seed=1, sizes=[3, 4, 2], acts=["relu"], loss="mse",
-         optimizer={"type": "sgd", "lr": 0.1}, n=5, batch_size=2, steps=4)
-    case("sgd_momentum_tanh", seed=2, sizes=[3, 4, 2], acts=["tanh"], loss="mse",
-         optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.9})
-    case("sgd_nesterov_wd_out_in", seed=3, sizes=[3, 5, 2], acts=["tanh"], loss="sse",
-         optimizer={"type": "sgd", "lr": 0.02, "momentum": 0.8, "nesterov": True,
-                    "weight_decay": 0.01}, layout="out_in")
-    case("sgd_dampening_leaky", seed=4, sizes=[4, 3, 3], acts=[{"type": "leaky_relu",
-         "slope": 0.2}], loss="half_sse",
-         optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.5, "dampening": 0.3})
-    case("adam_sigmoid_bce", seed=5, sizes=[3, 4, 2], acts=["relu", "sigmoid"], loss="bce",
-         optimizer={"type": "adam", "lr": 0.01}, data="binary", steps=4)
-    case("adam_amsgrad_wd", seed=6, sizes=[3, 4, 2], acts=["tanh", "sigmoid"], loss="bce",
-         optimizer={"type": "adam", "lr": 0.02, "betas": [0.8, 0.99], "eps": 1e-6,
-                    "weight_decay": 0.1, "amsgrad": True}, data="binary", steps=4)
-    case("adamw_cross_entropy_indices", seed=7, sizes=[4, 5, 3], acts=["relu"],
-         loss="cross_entropy", optimizer={"type": "adamw", "lr": 0.01}, data="classes", n=6,
-         batch_size=4, steps=3)
-    case("adamw_soft_targets_leaky", seed=8, sizes=[4, 5, 3], acts=["leaky_relu"],
-         loss="cross_entropy", optimizer={"type": "adamw", "lr": 0.03, "weight_decay": 0.1,
-                                          "betas": [0.85, 0.95]}, data="soft", n=3)
-    case("rmsprop_default", seed=9, sizes=[3, 4, 2], acts=["sigmoid"], loss="mse",
-         optimizer={"type": "rmsprop", "lr": 0.01})
-    case("rmsprop_centered_momentum", seed=10, sizes=[3, 4, 2], acts=["tanh"], loss="mse",
-         optimizer={"type": "rmsprop", "lr": 0.005, "alpha": 0.9, "centered": True,
-                    "momentum": 0.5, "weight_decay": 0.01, "eps": 1e-6}, layout="out_in")
-    case("adagrad_default", seed=11, sizes=[3, 4, 2], acts=["relu"], loss="mse",
-         optimizer={"type": "adagrad", "lr": 0.1})
-    case("adagrad_options", seed=12, sizes=[3, 4, 2], acts=["tanh"], loss="sse",
-         optimizer={"type": "adagrad", "lr": 0.1, "lr_decay": 0.1, "weight_decay": 0.01,
-                    "initial_accumulator_value": 0.1, "eps": 1e-8})
-    case("frozen_first_layer", seed=13, sizes=[10, 5, 2], acts=[None], loss="mse",
-         optimizer={"type": "sgd", "lr": 0.01}, frozen=["W1", "b1"], n=3)
-    case("no_bias_identity_sse", seed=14, sizes=[3, 3, 2], acts=["identity"], loss="sse",
-         optimizer={"type": "sgd", "lr": 0.05}, bias=False)
-    case("softmax_layer_mse", seed=15, sizes=[3, 4, 3], acts=["relu", "softmax"], loss="mse",
-         optimizer={"type": "adam", "lr": 0.05})
-    case("uneven_batches_out_in", seed=16, sizes=[2, 3, 1], acts=["tanh"], loss="mse",
-         optimizer={"type": "sgd", "lr": 0.1, "momentum": 0.9}, layout="out_in", n=5,
-         batch_size=3, steps=4)
-    case("kink_at_zero_relu", seed=17, sizes=[3, 4, 2], acts=["relu"], loss="mse",
-         optimizer={"type": "sgd", "lr": 0.1}, kink=True, steps=2)
-    case("kink_at_zero_leaky", seed=18, sizes=[3, 4, 2], acts=[{"type": "leaky_relu",
-         "slope": 0.1}], loss="mse", optimizer={"type": "sgd", "lr": 0.1}, kink=True, steps=2)
+    case(
+        "sgd_relu_mse_batches",
+        seed=1,
+        sizes=[3, 4, 2],
+        acts=["relu"],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.1},
+        n=5,
+        batch_size=2,
+        steps=4,
+    )
+    case(
+        "sgd_momentum_tanh",
+        seed=2,
+        sizes=[3, 4, 2],
+        acts=["tanh"],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.9},
+    )
+    case(
+        "sgd_nesterov_wd_out_in",
+        seed=3,
+        sizes=[3, 5, 2],
+        acts=["tanh"],
+        loss="sse",
+        optimizer={
+            "type": "sgd",
+            "lr": 0.02,
+            "momentum": 0.8,
+            "nesterov": True,
+            "weight_decay": 0.01,
+        },
+        layout="out_in",
+    )
+    case(
+        "sgd_dampening_leaky",
+        seed=4,
+        sizes=[4, 3, 3],
+        acts=[{"type": "leaky_relu", "slope": 0.2}],
+        loss="half_sse",
+        optimizer={"type": "sgd", "lr": 0.05, "momentum": 0.5, "dampening": 0.3},
+    )
+    case(
+        "adam_sigmoid_bce",
+        seed=5,
+        sizes=[3, 4, 2],
+        acts=["relu", "sigmoid"],
+        loss="bce",
+        optimizer={"type": "adam", "lr": 0.01},
+        data="binary",
+        steps=4,
+    )
+    case(
+        "adam_amsgrad_wd",
+        seed=6,
+        sizes=[3, 4, 2],
+        acts=["tanh", "sigmoid"],
+        loss="bce",
+        optimizer={
+            "type": "adam",
+            "lr": 0.02,
+            "betas": [0.8, 0.99],
+            "eps": 1e-6,
+            "weight_decay": 0.1,
+            "amsgrad": True,
+        },
+        data="binary",
+        steps=4,
+    )
+    case(
+        "adamw_cross_entropy_indices",
+        seed=7,
+        sizes=[4, 5, 3],
+        acts=["relu"],
+        loss="cross_entropy",
+        optimizer={"type": "adamw", "lr": 0.01},
+        data="classes",
+        n=6,
+        batch_size=4,
+        steps=3,
+    )
+    case(
+        "adamw_soft_targets_leaky",
+        seed=8,
+        sizes=[4, 5, 3],
+        acts=["leaky_relu"],
+        loss="cross_entropy",
+        optimizer={"type": "adamw", "lr": 0.03, "weight_decay": 0.1, "betas": [0.85, 0.95]},
+        data="soft",
+        n=3,
+    )
+    case(
+        "rmsprop_default",
+        seed=9,
+        sizes=[3, 4, 2],
+        acts=["sigmoid"],
+        loss="mse",
+        optimizer={"type": "rmsprop", "lr": 0.01},
+    )
+    case(
+        "rmsprop_centered_momentum",
+        seed=10,
+        sizes=[3, 4, 2],
+        acts=["tanh"],
+        loss="mse",
+        optimizer={
+            "type": "rmsprop",
+            "lr": 0.005,
+            "alpha": 0.9,
+            "centered": True,
+            "momentum": 0.5,
+            "weight_decay": 0.01,
+            "eps": 1e-6,
+        },
+        layout="out_in",
+    )
+    case(
+        "adagrad_default",
+        seed=11,
+        sizes=[3, 4, 2],
+        acts=["relu"],
+        loss="mse",
+        optimizer={"type": "adagrad", "lr": 0.1},
+    )
+    case(
+        "adagrad_options",
+        seed=12,
+        sizes=[3, 4, 2],
+        acts=["tanh"],
+        loss="sse",
+        optimizer={
+            "type": "adagrad",
+            "lr": 0.1,
+            "lr_decay": 0.1,
+            "weight_decay": 0.01,
+            "initial_accumulator_value": 0.1,
+            "eps": 1e-8,
+        },
+    )
+    case(
+        "frozen_first_layer",
+        seed=13,
+        sizes=[10, 5, 2],
+        acts=[None],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.01},
+        frozen=["W1", "b1"],
+        n=3,
+    )
+    case(
+        "no_bias_identity_sse",
+        seed=14,
+        sizes=[3, 3, 2],
+        acts=["identity"],
+        loss="sse",
+        optimizer={"type": "sgd", "lr": 0.05},
+        bias=False,
+    )
+    case(
+        "softmax_layer_mse",
+        seed=15,
+        sizes=[3, 4, 3],
+        acts=["relu", "softmax"],
+        loss="mse",
+        optimizer={"type": "adam", "lr": 0.05},
+    )
+    case(
+        "uneven_batches_out_in",
+        seed=16,
+        sizes=[2, 3, 1],
+        acts=["tanh"],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.1, "momentum": 0.9},
+        layout="out_in",
+        n=5,
+        batch_size=3,
+        steps=4,
+    )
+    case(
+        "kink_at_zero_relu",
+        seed=17,
+        sizes=[3, 4, 2],
+        acts=["relu"],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.1},
+        kink=True,
+        steps=2,
+    )
+    case(
+        "kink_at_zero_leaky",
+        seed=18,
+        sizes=[3, 4, 2],
+        acts=[{"type": "leaky_relu", "slope": 0.1}],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.1},
+        kink=True,
+        steps=2,
+    )
     return out
 
 
@@ -189,8 +363,13 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
     kind = opt_spec.pop("type")
     if "betas" in opt_spec:
         opt_spec["betas"] = tuple(opt_spec["betas"])
-    optimizers = {"sgd": torch.optim.SGD, "adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
-                  "rmsprop": torch.optim.RMSprop, "adagrad": torch.optim.Adagrad}
+    optimizers = {
+        "sgd": torch.optim.SGD,
+        "adam": torch.optim.Adam,
+        "adamw": torch.optim.AdamW,
+        "rmsprop": torch.optim.RMSprop,
+        "adagrad": torch.optim.Adagrad,
+    }
     optimizer = optimizers[kind]([p for _, p in params], **opt_spec)
     inputs = torch.tensor(scenario["data"]["inputs"])
     raw_targets = scenario["data"]["targets"]
@@ -234,20 +413,35 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
         states = {}
         for name, p in params:
             st = optimizer.state.get(p, {})
-            states[name] = {key: (float(v) if v.ndim == 0 else shown(v, name))
-                            for key, v in st.items() if torch.is_tensor(v)}
-        steps.append({
-            "step": step,
-            "examples": rows,
-            "loss_before": loss.item(),
-            "loss_after": loss_after.item(),
-            "outputs_before": shown(values[-1]),
-            "outputs_after": shown(after),
-            "layers": [{"type": names[i], "output": shown(values[i + 1]), "grad_output": flows[i]}
-                       for i in range(len(modules))],
-            "params": [{"name": name, "old": old[name], "grad": grads[name],
-                        "new": shown(p, name), "state": states[name]} for name, p in params],
-        })
+            states[name] = {
+                key: (float(v) if v.ndim == 0 else shown(v, name))
+                for key, v in st.items()
+                if torch.is_tensor(v)
+            }
+        steps.append(
+            {
+                "step": step,
+                "examples": rows,
+                "loss_before": loss.item(),
+                "loss_after": loss_after.item(),
+                "outputs_before": shown(values[-1]),
+                "outputs_after": shown(after),
+                "layers": [
+                    {"type": names[i], "output": shown(values[i + 1]), "grad_output": flows[i]}
+                    for i in range(len(modules))
+                ],
+                "params": [
+                    {
+                        "name": name,
+                        "old": old[name],
+                        "grad": grads[name],
+                        "new": shown(p, name),
+                        "state": states[name],
+                    }
+                    for name, p in params
+                ],
+            }
+        )
     return {"torch": torch.__version__, "steps": steps}
 
 
