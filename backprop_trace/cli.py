@@ -6,9 +6,11 @@ Exit status: 0 done, 2 bad input (a located message per problem), 70 a bug (trac
 
 from __future__ import annotations
 
+import contextlib
 import enum
 import sys
 import traceback
+from collections.abc import Iterator
 from typing import Annotated, NoReturn
 
 import typer
@@ -81,6 +83,26 @@ def run(
     ] = None,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
+    with _interruptible():
+        _run(file, output_format, steps, numerics)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C: one line and exit status 130 (typer alone would exit silently)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _run(
+    file: str,
+    output_format: OutputFormat,
+    steps: int | None,
+    numerics: NumericsChoice | None,
+) -> None:
     from .engine import run as run_engine
     from .scenario import load_scenario
 

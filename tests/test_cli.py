@@ -1,0 +1,124 @@
+"""The command line: exit codes, name resolution, listing, options."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_trace import cli
+from backprop_trace.cli import app
+
+runner = CliRunner()
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def test_bundled_scenario_runs_by_name_from_any_folder(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    for name in ("diagonal_flip.yaml", "diagonal_flip"):
+        result = runner.invoke(app, ["run", name, "--format", "json"])
+        assert result.exit_code == 0, result.output
+        data = json.loads(result.stdout)
+        assert data["scenario"] == "Diagonal flip"
+        assert data["steps"][0]["loss_before_exact"] == "717/800"
+
+
+def test_a_file_in_the_current_folder_wins_over_a_bundled_one(tmp_path: Path, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(tmp_path)
+    text = (ROOT / "scenarios" / "diagonal_flip.yaml").read_text()
+    (tmp_path / "diagonal_flip.yaml").write_text(text.replace("name: Diagonal flip", "name: Mine"))
+    result = runner.invoke(app, ["run", "diagonal_flip.yaml", "--format", "json"])
+    assert json.loads(result.stdout)["scenario"] == "Mine"
+
+
+def test_missing_file_is_bad_input() -> None:
+    result = runner.invoke(app, ["run", "no_such_scenario.yaml"])
+    assert result.exit_code == 2
+    assert "no_such_scenario.yaml: no such file" in result.output
+    assert "backprop-trace list" in result.output
+
+
+def test_list_names_every_bundled_scenario() -> None:
+    result = runner.invoke(app, ["list"])
+    assert result.exit_code == 0
+    for path in (ROOT / "scenarios").glob("*.yaml"):
+        assert path.name in result.output
+
+
+def test_steps_option_overrides_the_file() -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip", "--format", "json", "--steps", "3"])
+    data = json.loads(result.stdout)
+    assert [s["step"] for s in data["steps"]] == [1, 2, 3]
+    losses = [s["loss_before"] for s in data["steps"]]
+    assert losses == sorted(losses, reverse=True)
+    assert data["steps"][0]["loss_after"] == data["steps"][1]["loss_before"]  # same batch
+
+
+@pytest.mark.parametrize("bad", [["--steps", "0"], ["--format", "xml"], ["--numerics", "quad"]])
+def test_bad_options_exit_2(bad: list[str]) -> None:
+    assert runner.invoke(app, ["run", "diagonal_flip", *bad]).exit_code == 2
+
+
+def test_numerics_option() -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip", "-f", "json", "--numerics", "float64"])
+    data = json.loads(result.stdout)
+    assert data["numerics"] == "float64"
+    assert data["steps"][0]["layers"][1]["near_kink"] == [[0, 0]]
+
+
+def test_exact_numerics_refused_where_impossible(tmp_path: Path) -> None:
+    text = (ROOT / "scenarios" / "diagonal_flip.yaml").read_text()
+    path = tmp_path / "tanh.yaml"
+    path.write_text(text.replace("type: relu", "type: tanh"))
+    result = runner.invoke(app, ["run", str(path), "--numerics", "exact"])
+    assert result.exit_code == 2
+    assert "tanh" in result.output and "not rational" in result.output
+
+
+def test_text_output_says_which_arithmetic() -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip"])
+    assert result.exit_code == 0
+    assert "exact" in result.stdout
+
+
+def _main(argv: list[str], monkeypatch) -> int:  # type: ignore[no-untyped-def]
+    monkeypatch.setattr(sys, "argv", ["backprop-trace", *argv])
+    with pytest.raises(SystemExit) as exited:
+        cli.main()
+    return int(exited.value.code or 0)
+
+
+def test_a_bug_is_a_short_message_and_exit_70(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    def broken(*args: object, **kwargs: object) -> None:
+        raise ZeroDivisionError("boom")
+
+    monkeypatch.setattr("backprop_trace.engine.run", broken)
+    assert _main(["run", "diagonal_flip"], monkeypatch) == 70
+    err = capsys.readouterr().err
+    assert "this is a bug" in err and "--debug" in err and "Traceback" not in err
+    assert _main(["run", "diagonal_flip", "--debug"], monkeypatch) == 70
+    assert "Traceback" in capsys.readouterr().err
+
+
+def test_interrupt_is_exit_130_without_traceback(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]
+    def interrupted(*args: object, **kwargs: object) -> None:
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr("backprop_trace.engine.run", interrupted)
+    assert _main(["run", "diagonal_flip"], monkeypatch) == 130
+    err = capsys.readouterr().err
+    assert "interrupted" in err and "Traceback" not in err
+
+
+def test_python_dash_m_and_version() -> None:
+    out = subprocess.run(
+        [sys.executable, "-m", "backprop_trace", "--version"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert out.stdout.startswith("backprop-trace ")

@@ -1,0 +1,53 @@
+"""The README's output blocks are the tool's real output. UPDATE_README=1 rewrites them."""
+
+from __future__ import annotations
+
+import os
+import re
+import shlex
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backprop_trace.cli import app
+
+README = Path(__file__).resolve().parent.parent / "README.md"
+BLOCK = re.compile(
+    r"(<!-- output(?: exit (?P<code>\d+))?: (?P<cmd>[^\n]+?) -->\n```text\n)(?P<body>.*?)(```)",
+    re.S,
+)
+
+
+def output_of(command: str, code: int = 0) -> str:
+    """What the command prints (stdout and stderr), run from the repository's root."""
+    args = shlex.split(command)
+    assert args[0] == "backprop-trace"
+    result = CliRunner().invoke(app, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
+    assert result.exit_code == code, result.output
+    return result.output
+
+
+def test_readme_output_blocks_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    monkeypatch.chdir(README.parent)
+    text = README.read_text()
+    blocks = list(BLOCK.finditer(text))
+    assert blocks, "the README shows no generated output"
+    fresh = BLOCK.sub(
+        lambda m: m.group(1) + output_of(m.group("cmd"), int(m.group("code") or 0)) + m.group(5),
+        text,
+    )
+    if os.environ.get("UPDATE_README"):
+        README.write_text(fresh)
+    assert fresh == text, "README output is stale: UPDATE_README=1 pytest tests/test_readme.py"
+
+
+def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
+    text = README.read_text()
+    section = text.split("## Quick start", 1)[1].split("\n## ", 1)[0]
+    block = section.split("```sh\n", 1)[1].split("```", 1)[0]
+    commands = [line for line in block.splitlines() if line.strip()]
+    assert len(commands) == 2
+    assert "backprop-trace run diagonal_flip.yaml" in commands[0]
+    assert "pytest" in commands[1] and "mypy" in commands[1] and "ruff" in commands[1]
+    ci = (README.parent / ".ci" / "run").read_text()
+    assert "Quick start" in ci  # .ci/run reads the command from the README, not a copy
