@@ -84,8 +84,9 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
     for case in CASES:
         s = load_scenario(case)
         kinds |= {layer.kind for layer in s.layers} | {s.loss.kind, s.optimizer.kind}
-        opts = s.optimizer.hyperparameters()
-        kinds |= {f"{s.optimizer.kind}.{k}" for k, v in opts.items() if v and k != "lr"}
+        defaults = type(s.optimizer)().hyperparameters()  # torch's defaults
+        changed = {k for k, v in s.optimizer.hyperparameters().items() if v != defaults[k]}
+        kinds |= {f"{s.optimizer.kind}.{k}" for k in changed}
         kinds |= {f"layout.{s.layout}"} | ({"frozen"} if s.frozen else set())
         kinds |= {"batches"} if s.batch_size < s.examples else set()
         kinds |= {"no_bias"} if any(getattr(la, "bias", "") is None for la in s.layers) else set()
@@ -115,6 +116,12 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
         "adam.amsgrad",
         "adam.weight_decay",
         "adam.eps",
+        "adam.beta1",
+        "adam.beta2",
+        "adamw.beta1",
+        "adamw.beta2",
+        "rmsprop.eps",
+        "adagrad.eps",
         "adamw.weight_decay",
         "rmsprop.centered",
         "rmsprop.momentum",
