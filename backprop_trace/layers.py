@@ -6,6 +6,7 @@ Arrays are batches: shape [example, unit]. Linear weights are held in the in_out
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import ClassVar
@@ -82,7 +83,7 @@ def softmax_back(y: Array, grad: Array) -> Array:
 
 
 @dataclass(frozen=True)
-class Layer:
+class Layer(ABC):
     """A step of the network. ``name`` is how traces and messages call it."""
 
     name: str
@@ -97,9 +98,10 @@ class Layer:
     def out_width(self, in_width: int) -> int:
         return in_width
 
-    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+    @abstractmethod
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array: ...
 
+    @abstractmethod
     def backward(
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
     ) -> tuple[Array, Params]:

@@ -7,6 +7,7 @@ each output's share of it.
 
 from __future__ import annotations
 
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import ClassVar
 
@@ -19,18 +20,20 @@ BCE_EPSILON = 1e-12  # torch's binary_cross_entropy_backward divides by max((1 -
 
 
 @dataclass(frozen=True)
-class Loss:
+class Loss(ABC):
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = True
     formula: ClassVar[str] = ""
 
+    @abstractmethod
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
         """Each output's contribution; their sum is the loss."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        ...
 
+    @abstractmethod
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         """dLoss/dy"""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        ...
 
     def value(self, nx: Numerics, y: Array, t: Array) -> object:
         return self.terms(nx, y, t).sum()

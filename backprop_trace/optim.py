@@ -7,6 +7,7 @@ Hyperparameters are exact Fractions; they become floats only in the float64 back
 from __future__ import annotations
 
 import dataclasses
+from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
@@ -31,7 +32,7 @@ class State:
 
 
 @dataclass(frozen=True)
-class Optimizer:
+class Optimizer(ABC):
     lr: Fraction
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = False
@@ -39,6 +40,7 @@ class Optimizer:
     def hyperparameters(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    @abstractmethod
     def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
         raise NotImplementedError  # pragma: no cover - every subclass defines it
 
