@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import contextlib
 import enum
+import io
+import select
 import sys
 import traceback
 from collections.abc import Iterator
@@ -18,10 +20,12 @@ import typer
 from . import __version__
 from .bundled import bundled, resolve
 from .errors import ScenarioError
+from .trace import Trace
 
 EXIT_BAD_INPUT = 2
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+STDIN_WAIT_SECONDS = 2.0  # --step with a non-terminal stdin: how long to wait for a line
 
 app = typer.Typer(
     name="backprop-trace",
@@ -81,10 +85,30 @@ def run(
         NumericsChoice | None,
         typer.Option("--numerics", help="Force exact or float64 arithmetic."),
     ] = None,
+    precision: Annotated[
+        int, typer.Option("--precision", min=0, max=17, help="Decimals shown in the tables.")
+    ] = 4,
+    fractions: Annotated[
+        bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
+    ] = False,
+    step: Annotated[
+        bool,
+        typer.Option("--step", help="Pause after each phase: Enter goes on, q quits."),
+    ] = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
+    if step and output_format is not OutputFormat.text:
+        raise typer.BadParameter("--step pauses the text tables; it does not go with --format json")
     with _interruptible():
-        _run(file, output_format, steps, numerics)
+        trace = _trace(file, steps, numerics)
+        if output_format is OutputFormat.json:
+            from .render.json import render_json
+
+            sys.stdout.write(render_json(trace))
+            return
+        if fractions and trace.numerics != "exact":
+            typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
+        _show(trace, precision, fractions, step)
 
 
 @contextlib.contextmanager
@@ -97,12 +121,7 @@ def _interruptible() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _run(
-    file: str,
-    output_format: OutputFormat,
-    steps: int | None,
-    numerics: NumericsChoice | None,
-) -> None:
+def _trace(file: str, steps: int | None, numerics: NumericsChoice | None) -> Trace:
     from .engine import run as run_engine
     from .scenario import load_scenario
 
@@ -117,14 +136,50 @@ def _run(
         )
     except ScenarioError as error:
         _bad_input(error)
-    if output_format is OutputFormat.json:
-        from .render.json import render_json
+    return trace
 
-        sys.stdout.write(render_json(trace))
-    else:
-        from .render.text import render_text
 
-        render_text(trace)
+def _show(trace: Trace, precision: int, fractions: bool, pause: bool) -> None:
+    from rich.console import Console
+
+    from .render.terminal import RenderOptions, phases, print_phase
+
+    console = Console(highlight=False)
+    shown = list(phases(trace, RenderOptions(precision, fractions), console.width))
+    for i, phase in enumerate(shown):
+        print_phase(console, phase)
+        if pause and i < len(shown) - 1:
+            following = shown[i + 1]
+            answer = _ask(f"Enter: {following.title} · q: quit ")
+            if answer is None:
+                typer.echo("stopped: end of input", err=True)
+                return
+            if answer.strip().lower() in ("q", "quit"):
+                return
+
+
+def _ask(prompt: str) -> str | None:
+    """One answer from standard input; None at end of input. Never blocks on a non-terminal
+    standard input that has nothing to say."""
+    sys.stderr.write(prompt)
+    sys.stderr.flush()
+    stdin = sys.stdin
+    if stdin is None:
+        return None
+    if not stdin.isatty():
+        try:
+            ready, _, _ = select.select([stdin], [], [], STDIN_WAIT_SECONDS)
+        except (OSError, ValueError, io.UnsupportedOperation):
+            ready = [stdin]  # an in-memory stream (tests): reading cannot block
+        if not ready:
+            sys.stderr.write("\n")
+            return None
+    line = stdin.readline()
+    if not stdin.isatty():
+        sys.stderr.write("\n")
+    elif sys.stderr.isatty():
+        sys.stderr.write("\x1b[1A\x1b[2K")  # the answered prompt leaves no trace on screen
+    return line if line else None
 
 
 @app.command("list")

@@ -147,6 +147,8 @@ def _step(
         loss_terms=terms,
         layers=layer_steps,
         params=param_steps,
+        probabilities=loss.probabilities(nx, y),
+        probabilities_after=loss.probabilities(nx, outputs_after),
     )
     return new_params, (loss_before, loss_after, trace)
 

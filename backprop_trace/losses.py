@@ -38,6 +38,10 @@ class Loss(ABC):
     def value(self, nx: Numerics, y: Array, t: Array) -> object:
         return self.terms(nx, y, t).sum()
 
+    def probabilities(self, nx: Numerics, y: Array) -> Array | None:
+        """What the loss reads the outputs as, when that is not the outputs themselves."""
+        return None
+
 
 @dataclass(frozen=True)
 class MSE(Loss):
@@ -130,6 +134,9 @@ class CrossEntropy(Loss):
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
         out: Array = np.where(t == 0, 0.0, -t * log_softmax(nx, y)) / y.shape[0]
         return out
+
+    def probabilities(self, nx: Numerics, y: Array) -> Array | None:
+        return nx.exp(log_softmax(nx, y))
 
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         p = nx.exp(log_softmax(nx, y))

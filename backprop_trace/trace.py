@@ -60,6 +60,8 @@ class StepTrace:
     loss_terms: Array  # each output's share of loss_before
     layers: tuple[LayerStep, ...]
     params: tuple[ParamStep, ...]
+    probabilities: Array | None = None  # cross-entropy: softmax of the outputs (logits)
+    probabilities_after: Array | None = None
 
     def param(self, name: str) -> ParamStep:
         return next(p for p in self.params if p.name == name)

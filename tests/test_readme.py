@@ -13,18 +13,31 @@ from backprop_trace.cli import app
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 BLOCK = re.compile(
-    r"(<!-- output(?: exit (?P<code>\d+))?: (?P<cmd>[^\n]+?) -->\n```text\n)(?P<body>.*?)(```)",
-    re.S,
+    r"(<!-- output(?P<opts>[^:]*): (?P<cmd>[^\n]+?) -->\n```text\n)(?P<body>.*?)(```)", re.S
 )
+OPTION = re.compile(r'(exit) (\d+)|(from|until) "([^"]+)"')
 
 
-def output_of(command: str, code: int = 0) -> str:
-    """What the command prints (stdout and stderr), run from the repository's root."""
+def output_of(command: str, options: str = "") -> str:
+    """What the command prints (stdout and stderr), run from the repository's root; options:
+    'exit N' (the status it must end with), 'from "text"' and 'until "text"' (an excerpt: from the
+    first line starting with one text, up to the first line after it starting with the other)."""
+    opts: dict[str, str] = {}
+    for m in OPTION.finditer(options):
+        if m.group(1):
+            opts["exit"] = m.group(2)
+        else:
+            opts[m.group(3)] = m.group(4)
     args = shlex.split(command)
     assert args[0] == "backprop-trace"
     result = CliRunner().invoke(app, args[1:], env={"COLUMNS": "100", "NO_COLOR": "1"})
-    assert result.exit_code == code, result.output
-    return result.output
+    assert result.exit_code == int(opts.get("exit", 0)), result.output
+    lines = result.output.splitlines(keepends=True)
+    if "from" in opts:
+        lines = lines[next(i for i, ln in enumerate(lines) if ln.startswith(opts["from"])) :]
+    if "until" in opts:
+        lines = lines[: next(i for i, ln in enumerate(lines) if ln.startswith(opts["until"]))]
+    return "".join(lines).rstrip("\n") + "\n"
 
 
 def test_readme_output_blocks_are_current(monkeypatch) -> None:  # type: ignore[no-untyped-def]
@@ -33,7 +46,7 @@ def test_readme_output_blocks_are_current(monkeypatch) -> None:  # type: ignore[
     blocks = list(BLOCK.finditer(text))
     assert blocks, "the README shows no generated output"
     fresh = BLOCK.sub(
-        lambda m: m.group(1) + output_of(m.group("cmd"), int(m.group("code") or 0)) + m.group(5),
+        lambda m: m.group(1) + output_of(m.group("cmd"), m.group("opts")) + m.group(5),
         text,
     )
     if os.environ.get("UPDATE_README"):

@@ -1,0 +1,54 @@
+"""How numbers are shown: a fixed number of decimals, or exact fractions on request."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from fractions import Fraction
+from typing import Any
+
+
+def rounded(value: Fraction, places: int) -> str:
+    """An exact value to ``places`` decimals, ties away from zero as by hand: 717/800 -> 0.8963."""
+    scaled = abs(value) * 10**places
+    units = int(scaled + Fraction(1, 2))  # floor(|x| + 1/2)
+    digits = str(units).rjust(places + 1, "0")
+    text = digits[:-places] + "." + digits[-places:] if places else digits
+    return ("-" if value < 0 and units else "") + text
+
+
+@dataclass(frozen=True)
+class NumberStyle:
+    precision: int = 4
+    fractions: bool = False  # exact numerics: show p/q instead of decimals
+
+    def __call__(self, value: Any) -> str:
+        if self.fractions and isinstance(value, Fraction):
+            return str(value)
+        x = float(value)
+        if not math.isfinite(x):
+            return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        if x != 0 and abs(x) < 0.5 * 10.0**-self.precision:
+            return f"{x:.2g}"  # would show as 0.0000: show that it is not 0
+        if isinstance(value, Fraction):
+            return rounded(value, self.precision)
+        text = f"{x:.{self.precision}f}"
+        return text[1:] if text.startswith("-") and float(text) == 0 else text
+
+    def signed(self, value: Any) -> str:
+        text = self(value)
+        return text if text.startswith("-") or float(value) == 0 else "+" + text
+
+    def vector(self, values: Any) -> str:
+        return "[" + ", ".join(self(v) for v in values) + "]"
+
+    def plain(self, value: Any) -> str:
+        """Hyperparameters and such: as short as exact allows (0.1, 1e-08, 1/3)."""
+        if isinstance(value, bool):
+            return str(value).lower()
+        if isinstance(value, Fraction):
+            if value.denominator == 1:
+                return str(value.numerator)
+            as_float = float(value)
+            return repr(as_float) if Fraction(repr(as_float)) == value else str(value)
+        return str(value)

@@ -1,0 +1,596 @@
+"""The terminal trace: a header, then each step phase by phase, as rich tables.
+
+``phases(trace, options, width)`` yields the output one phase at a time (so ``--step`` can pause
+between them); ``render_text`` prints them all. Pure functions of the Trace: nothing is computed
+here that the trace does not hold, beyond differences and comparisons for display.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
+
+import numpy as np
+from rich import box
+from rich.console import Console, Group, RenderableType
+from rich.padding import Padding
+from rich.table import Table
+from rich.text import Text
+
+from backprop_trace.insights import Note, listing, step_notes
+from backprop_trace.numerics import Array
+from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+
+MAX_ROWS = 40  # rows of one table before it is cut (the JSON trace has everything)
+NUMBER_WIDTH = 10  # room for one number column, padding included
+
+PHASES = ("forward", "loss", "backward", "update", "verify")
+PHASE_TITLES = {
+    "forward": "1. Forward pass",
+    "loss": "2. Loss",
+    "backward": "3. Backward pass",
+    "update": "4. Update",
+    "verify": "5. Verify",
+}
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    precision: int = 4
+    fractions: bool = False
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One screenful: the header (step None), or one phase of one step."""
+
+    step: int | None
+    name: str
+    title: str
+    body: list[RenderableType] = field(default_factory=list)
+
+
+def render_text(trace: Trace, console: Console, options: RenderOptions | None = None) -> None:
+    for phase in phases(trace, options or RenderOptions(), console.width):
+        print_phase(console, phase)
+
+
+def print_phase(console: Console, phase: Phase) -> None:
+    """Print one phase; lines carry no trailing spaces (rich pads tables to their width)."""
+    with console.capture() as captured:
+        if phase.step is not None:
+            console.print()
+            console.rule(Text(phase.title), align="left")
+        for item in phase.body:
+            if isinstance(item, (Table, Group)):
+                console.print()
+            console.print(item)
+    lines = captured.get().split("\n")
+    console.file.write("\n".join(line.rstrip(" ") for line in lines))
+    console.file.flush()
+
+
+def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
+    view = _View(trace, options, width)
+    yield view.header()
+    for step in trace.steps:
+        notes = step_notes(trace, step, view.num)
+        for name in PHASES:
+            body = getattr(view, name)(step)
+            body += view.notes([n for n in notes if n.phase == name])
+            heading = f"Step {step.step}"
+            if trace.total_steps > 1:
+                heading += f" of {trace.total_steps}"
+            yield Phase(step.step, name, f"{heading} · {PHASE_TITLES[name]}", body)
+    if trace.total_steps > 1:
+        yield view.summary()
+
+
+def _t(text: str, style: str = "") -> Text:
+    """User-given and computed text, never read as rich markup."""
+    return Text(text, style=style)
+
+
+def _table(title: str | Text = "", *columns: str, caption: str = "") -> Table:
+    table = Table(
+        title=_t(title) if isinstance(title, str) else title,
+        min_width=len(title),
+        title_justify="left",
+        title_style="bold",
+        caption=_t(caption) if caption else None,
+        caption_justify="left",
+        box=box.SIMPLE_HEAD,
+        header_style="bold",
+        pad_edge=False,
+        show_edge=False,
+    )
+    for i, name in enumerate(columns):
+        table.add_column(_t(name), justify="left" if i == 0 else "right", no_wrap=True)
+    return table
+
+
+class _View:
+    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
+        self.trace = trace
+        self.scenario = trace.scenario
+        self.width = width
+        exact_fractions = options.fractions and trace.numerics == "exact"
+        self.num = NumberStyle(options.precision, exact_fractions)
+        self.plain = NumberStyle().plain
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def fit_columns(self, wanted: int, fixed: int = 1) -> int:
+        """How many number columns fit beside ``fixed`` label columns."""
+        room = max(1, (self.width - 8 * fixed) // NUMBER_WIDTH)
+        return max(1, min(wanted, room))
+
+    def cut_note(self, shown: int, total: int, what: str) -> list[RenderableType]:
+        if shown >= total:
+            return []
+        return [
+            _t(
+                f"  ({total - shown} more {what} not shown: cut to fit {self.width} columns "
+                f"and {MAX_ROWS} rows; --format json has every number)",
+                "dim",
+            )
+        ]
+
+    def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
+        out: list[RenderableType] = []
+        for note in notes:
+            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
+                note.kind, ""
+            )
+            out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
+        return out
+
+    def example_label(self, step: StepTrace, a: int) -> str:
+        return f"ex {step.examples[a]}"
+
+    def stages(self) -> list[tuple[int | None, int | None]]:
+        """Linear layers paired with the activation after them: (linear, activation)."""
+        layers = self.scenario.layers
+        out: list[tuple[int | None, int | None]] = []
+        i = 0
+        while i < len(layers):
+            if layers[i].kind == "linear":
+                nxt = i + 1 < len(layers) and layers[i + 1].kind != "linear"
+                out.append((i, i + 1 if nxt else None))
+                i += 2 if nxt else 1
+            else:
+                out.append((None, i))
+                i += 1
+        return out
+
+    def stage_title(self, lin: int | None, act: int | None) -> str:
+        layers = self.scenario.layers
+        names = [layers[i].name for i in (lin, act) if i is not None]
+        title = " → ".join(names)
+        if lin is not None:
+            layer = layers[lin]
+            title += f"  ({layer.in_features} → {layer.out_features})"  # type: ignore[attr-defined]
+        return title
+
+    # -- header -------------------------------------------------------------------------------
+
+    def header(self) -> Phase:
+        s, trace = self.scenario, self.trace
+        body: list[RenderableType] = [_t(s.name, "bold")]
+        if s.description:
+            body.append(_t(s.description))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        reason = trace.numerics_reason.split(": ", 1)[-1]
+        mode = "exact fractions" if trace.numerics == "exact" else "float64"
+        shown = (
+            "exact fractions"
+            if self.num.fractions
+            else f"rounded to {self.num.precision} decimals"
+            + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
+        )
+        grid.add_row("Arithmetic", _t(f"{mode}: {reason}; numbers {shown}"))
+        grid.add_row("Network", _t(self.network_line()))
+        grid.add_row("Parameters", _t(self.parameter_line()))
+        grid.add_row("Loss", _t(f"{s.loss.kind} = {s.loss.formula}"))
+        hyper = ", ".join(f"{k} {self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
+        grid.add_row("Optimizer", _t(f"{s.optimizer.kind}: {hyper}"))
+        grid.add_row("Data", _t(self.data_line()))
+        body += [Padding(grid, (1, 0, 0, 2), expand=False)]
+        return Phase(None, "header", s.name, body)
+
+    def network_line(self) -> str:
+        parts = [f"{self.scenario.inputs.shape[1]} inputs"]
+        for layer in self.scenario.layers:
+            if layer.kind == "linear":
+                parts.append(f"{layer.name} {layer.in_features}×{layer.out_features}")  # type: ignore[attr-defined]
+            else:
+                parts.append(layer.name)
+        width = int(self.scenario.targets.shape[1])
+        parts.append(f"{width} output" + ("s" if width != 1 else ""))
+        return " → ".join(parts)
+
+    def parameter_line(self) -> str:
+        s = self.scenario
+        shapes = ", ".join(f"{n} {'×'.join(str(d) for d in self.shape(n))}" for n in s.param_order)
+        frozen = sum(int(s.initial[n].size) for n in s.frozen)
+        status = (
+            "all trainable" if not frozen else f"{frozen} frozen: {', '.join(sorted(s.frozen))}"
+        )
+        return f"{s.parameter_count} ({shapes}; {status})"
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        shape = tuple(int(d) for d in self.scenario.initial[name].shape)
+        return shape[::-1] if self.scenario.layout == "out_in" else shape
+
+    def data_line(self) -> str:
+        s = self.scenario
+        n = s.examples
+        text = f"{n} example" + ("s" if n != 1 else "")
+        if n > 1:
+            text += f", batches of {s.batch_size}"
+        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
+        return text
+
+    # -- 1. forward ---------------------------------------------------------------------------
+
+    def forward(self, step: StepTrace) -> list[RenderableType]:
+        body: list[RenderableType] = [self.inputs(step)]
+        for lin, act in self.stages():
+            body += self.forward_stage(step, lin, act)
+        return body
+
+    def inputs(self, step: StepTrace) -> RenderableType:
+        if len(step.examples) == 1:
+            return _t(f"Input x = {self.num.vector(step.inputs[0])}")
+        cols = self.fit_columns(step.inputs.shape[1])
+        table = _table("Inputs", "Example", *[f"x{i}" for i in range(cols)])
+        for a in range(min(len(step.examples), MAX_ROWS)):
+            table.add_row(
+                self.example_label(step, a), *[self.num(v) for v in step.inputs[a][:cols]]
+            )
+        return Group(table, *self.cut_note(cols, step.inputs.shape[1], "inputs"))
+
+    def forward_stage(
+        self, step: StepTrace, lin: int | None, act: int | None
+    ) -> list[RenderableType]:
+        layers = step.layers
+        pre = layers[lin].output if lin is not None else layers[act].input  # type: ignore[index]
+        out = layers[act].output if act is not None else pre
+        act_layer = layers[act] if act is not None else None
+        title = self.stage_title(lin, act)
+        units = pre.shape[1]
+        rows = min(units, MAX_ROWS)
+        if len(step.examples) == 1:
+            heads = ["Unit", "Pre-activation" if lin is not None else "Input"]
+            if act_layer is not None:
+                heads.append(f"{act_layer.kind}(·)")
+            else:
+                heads[1] = "Output"
+            table = _table(title, *heads, "")
+            for j in range(rows):
+                values = [self.num(pre[0][j])]
+                if act_layer is not None:
+                    values.append(self.num(out[0][j]))
+                mark, style = self.unit_mark(act_layer, 0, j, pre)
+                table.add_row(str(j), *values, _t(mark, style))
+            return [table, *self.cut_note(rows, units, "units")]
+        examples = self.fit_columns(len(step.examples), 2)
+        table = _table(title, "Unit", *[self.example_label(step, a) for a in range(examples)])
+        for j in range(rows):
+            cells: list[Text] = []
+            for a in range(examples):
+                mark, style = self.unit_mark(act_layer, a, j, pre)
+                value = self.num(pre[a][j])
+                if act_layer is not None:
+                    value += f" → {self.num(out[a][j])}"
+                cells.append(_t(value + (f" {mark}" if mark else ""), style))
+            table.add_row(str(j), *cells)
+        caption = "each cell: pre-activation → output" if act_layer is not None else ""
+        if caption:
+            table.caption = _t(caption)
+        return [
+            table,
+            *self.cut_note(rows, units, "units"),
+            *self.cut_note(examples, len(step.examples), "examples"),
+        ]
+
+    def unit_mark(self, act: LayerStep | None, a: int, j: int, pre: Array) -> tuple[str, str]:
+        if act is None:
+            return "", ""
+        if (a, j) in act.near_kink:
+            return "≈ kink (rounding)", "yellow"
+        z = pre[a][j]
+        if act.kind == "relu":
+            layer = self.scenario.layers[[lay.name for lay in self.scenario.layers].index(act.name)]
+            if z == 0:
+                blocked = getattr(layer, "grad_at_zero", 0) == 0
+                return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
+            if z < 0:
+                return "dead", "red"
+        if act.kind == "leaky_relu" and z <= 0:
+            return "negative side", "magenta"
+        return "", ""
+
+    # -- 2. loss ------------------------------------------------------------------------------
+
+    def loss(self, step: StepTrace) -> list[RenderableType]:
+        s = self.scenario
+        batch = len(step.examples) > 1
+        ce = step.probabilities is not None
+        heads = (["Example"] if batch else []) + ["Output"]
+        heads += ["Logit", "Probability", "Target"] if ce else ["Prediction", "Target", "Error"]
+        heads.append("Contribution")
+        table = _table("", *heads)
+        y, t = step.outputs_before, step.targets
+        count = 0
+        for a in range(len(step.examples)):
+            for j in range(y.shape[1]):
+                if count >= MAX_ROWS:
+                    break
+                count += 1
+                cells = [self.example_label(step, a)] if batch else []
+                cells.append(str(j))
+                if ce:
+                    assert step.probabilities is not None
+                    cells += [
+                        self.num(y[a][j]),
+                        self.num(step.probabilities[a][j]),
+                        self.num(t[a][j]),
+                    ]
+                else:
+                    cells += [self.num(y[a][j]), self.num(t[a][j]), self.num(y[a][j] - t[a][j])]
+                cells.append(self.num(step.loss_terms[a][j]))
+                table.add_row(*cells)
+        table.add_section()
+        table.add_row(
+            *(["Loss"] + [""] * (len(heads) - 2) + [self.num(step.loss_before)]), style="bold"
+        )
+        formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
+        if isinstance(step.loss_before, Fraction) and not self.num.fractions:
+            formula += f"  (exactly {step.loss_before})"
+        return [table, *self.cut_note(count, y.size, "outputs"), _t(formula)]
+
+    # -- 3. backward --------------------------------------------------------------------------
+
+    def backward(self, step: StepTrace) -> list[RenderableType]:
+        body: list[RenderableType] = [
+            _t("The learning flow dL/d(output) runs from the loss back to the first layer.")
+        ]
+        for lin, act in reversed(self.stages()):
+            body += self.flow_table(step, lin, act)
+            if lin is not None:
+                for name in step.layers[lin].params:
+                    body += self.gradient_grid(step.param(name))
+        return body
+
+    def flow_table(self, step: StepTrace, lin: int | None, act: int | None) -> list[RenderableType]:
+        layers = step.layers
+        title = "Learning flow: " + self.stage_title(lin, act)
+        first = layers[lin] if lin is not None else None
+        second = layers[act] if act is not None else None
+        units = (first or second).grad_output.shape[1]  # type: ignore[union-attr]
+        rows = min(units, MAX_ROWS)
+        if len(step.examples) == 1:
+            heads = ["Unit"]
+            if second is not None:
+                heads.append(f"dL/d {second.name}")
+            if first is not None:
+                heads.append(f"dL/d {first.name}")
+            table = _table(title, *heads)
+            for j in range(rows):
+                cells = [
+                    self.num(layer.grad_output[0][j])
+                    for layer in (second, first)
+                    if layer is not None
+                ]
+                table.add_row(str(j), *cells)
+            return [table, *self.cut_note(rows, units, "units")]
+        flow = (first or second).grad_output  # type: ignore[union-attr]
+        examples = self.fit_columns(len(step.examples), 2)
+        target = first or second
+        assert target is not None
+        table = _table(
+            title + f"  (dL/d {target.name})",
+            "Unit",
+            *[self.example_label(step, a) for a in range(examples)],
+        )
+        for j in range(rows):
+            table.add_row(str(j), *[self.num(flow[a][j]) for a in range(examples)])
+        return [
+            table,
+            *self.cut_note(rows, units, "units"),
+            *self.cut_note(examples, len(step.examples), "examples"),
+        ]
+
+    def gradient_grid(self, p: ParamStep) -> list[RenderableType]:
+        if p.grad is None:
+            return [_t(f"{p.name}: frozen, no gradient", "blue")]
+        title = f"dL/d{p.name}"
+        grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
+        rows_total, cols_total = grad.shape
+        cols = self.fit_columns(cols_total)
+        rows = min(rows_total, MAX_ROWS)
+        label = (
+            (("in", "unit") if self.scenario.layout == "in_out" else ("unit", "in"))
+            if p.grad.ndim == 2
+            else ("", "unit")
+        )
+        table = _table(title, "", *[f"{label[1]} {j}" for j in range(cols)])
+        for i in range(rows):
+            cells = [_t(self.num(v), "dim" if v == 0 else "") for v in grad[i][:cols]]
+            table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
+        return [
+            table,
+            *self.cut_note(rows, rows_total, "rows"),
+            *self.cut_note(cols, cols_total, "columns"),
+        ]
+
+    # -- 4. update ----------------------------------------------------------------------------
+
+    def update(self, step: StepTrace) -> list[RenderableType]:
+        opt = self.scenario.optimizer
+        plain_sgd = opt.kind == "sgd" and not any(
+            getattr(opt, k) for k in ("momentum", "weight_decay")
+        )
+        lr = self.plain(opt.lr)
+        if plain_sgd:
+            rule = f"new = old − η × grad, with η = {lr}"
+            step_head = "η × grad"
+        else:
+            rule = (
+                f"new = old − step, where {opt.kind} computes each step from the gradient "
+                "and its state"
+            )
+            step_head = "Step"
+        body: list[RenderableType] = [_t(rule)]
+        changed_rows: list[tuple[str, Any, Any]] = []
+        unchanged_zero = unchanged_other = frozen = 0
+        for p in step.params:
+            if not p.trainable:
+                frozen += p.old.size
+                body.append(_t(f"{p.name}: frozen, not trained ({p.old.size} unchanged)", "blue"))
+                continue
+            assert p.grad is not None
+            moved = p.new != p.old
+            zero = (~moved) & (p.grad == 0)
+            unchanged_zero += int(zero.sum())
+            unchanged_other += int(((~moved) & (p.grad != 0)).sum())
+            indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
+            parts = [f"{len(indices)} of {p.old.size} changed"]
+            if zero.any():
+                parts.append(f"{int(zero.sum())} unchanged: zero gradient")
+            if ((~moved) & (p.grad != 0)).any():
+                parts.append(f"{int(((~moved) & (p.grad != 0)).sum())} unchanged: step too small")
+            if not indices:
+                body.append(_t(f"{p.name}: " + "; ".join(parts)))
+                continue
+            table = _table(
+                f"{p.name}: " + "; ".join(parts),
+                "Weight" if p.old.ndim == 2 else "Bias",
+                "Old",
+                "Gradient",
+                step_head,
+                "New",
+            )
+            for ix in indices[:MAX_ROWS]:
+                name = p.name + "".join(f"[{i}]" for i in ix)
+                old, new = p.old[ix], p.new[ix]
+                table.add_row(
+                    name,
+                    self.num(old),
+                    self.num(p.grad[ix]),
+                    self.num(old - new),
+                    _t(self.num(new), "bold"),
+                )
+                changed_rows.append((name, old, new))
+            for ix in indices[MAX_ROWS:]:
+                changed_rows.append((p.name + "".join(f"[{i}]" for i in ix), p.old[ix], p.new[ix]))
+            body += [
+                table,
+                *self.cut_note(min(len(indices), MAX_ROWS), len(indices), "changed entries"),
+            ]
+        body += self.before_after(changed_rows)
+        total = sum(p.old.size for p in step.params)
+        kept = total - len(changed_rows)
+        summary = f"{len(changed_rows)} of {total} parameters changed; {kept} unchanged"
+        reasons = [
+            f"{n} {why}"
+            for n, why in (
+                (unchanged_zero, "zero gradient"),
+                (frozen, "frozen"),
+                (unchanged_other, "step too small for float64"),
+            )
+            if n
+        ]
+        if reasons:
+            summary += " (" + ", ".join(reasons) + ")"
+        body.append(_t(summary + ".", "bold"))
+        return body
+
+    def before_after(self, rows: list[tuple[str, Any, Any]]) -> list[RenderableType]:
+        if not rows:
+            return [_t("No parameter changed.")]
+        table = _table(
+            "Before → after: every parameter that changed", "Parameter", "Before", "After", "Change"
+        )
+        for name, old, new in rows[:MAX_ROWS]:
+            change = new - old
+            table.add_row(
+                name,
+                self.num(old),
+                self.num(new),
+                _t(self.num.signed(change), "green" if change > 0 else "red"),
+            )
+        return [table, *self.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameters")]
+
+    # -- 5. verify ----------------------------------------------------------------------------
+
+    def verify(self, step: StepTrace) -> list[RenderableType]:
+        batch = len(step.examples) > 1
+        ce = step.probabilities is not None and step.probabilities_after is not None
+        before = step.probabilities if ce else step.outputs_before
+        after = step.probabilities_after if ce else step.outputs_after
+        assert before is not None and after is not None
+        heads = (["Example"] if batch else []) + ["Output"]
+        heads += ["P before", "P after"] if ce else ["Before", "After"]
+        table = _table("Forward pass with the new weights", *heads, "Target", "Better?")
+        t = step.targets
+        count = 0
+        for a in range(len(step.examples)):
+            for j in range(t.shape[1]):
+                if count >= MAX_ROWS:
+                    break
+                count += 1
+                gap_before, gap_after = abs(before[a][j] - t[a][j]), abs(after[a][j] - t[a][j])
+                if gap_after < gap_before:
+                    verdict = _t("✓ closer", "green")
+                elif gap_after > gap_before:
+                    verdict = _t("✗ further", "red")
+                else:
+                    verdict = _t("= same", "dim")
+                cells = [self.example_label(step, a)] if batch else []
+                cells += [str(j), self.num(before[a][j]), self.num(after[a][j]), self.num(t[a][j])]
+                table.add_row(*cells, verdict)
+        loss = _table("", "", "Before", "After", "Change")
+        change = step.loss_after - step.loss_before
+        percent = (
+            f" ({float(change) / float(step.loss_before) * 100:+.2f}%)" if step.loss_before else ""
+        )
+        loss.add_row(
+            "Loss",
+            self.num(step.loss_before),
+            self.num(step.loss_after),
+            _t(
+                self.num.signed(change) + percent,
+                "green" if change < 0 else "red" if change > 0 else "",
+            ),
+        )
+        return [table, *self.cut_note(count, t.size, "outputs"), loss]
+
+    # -- after the steps ----------------------------------------------------------------------
+
+    def summary(self) -> Phase:
+        trace = self.trace
+        before, after = trace.losses_before, trace.losses_after
+        table = _table("", "Step", "Loss before", "Loss after")
+        shown = list(range(len(before)))
+        if len(shown) > MAX_ROWS:
+            shown = shown[: MAX_ROWS // 2] + shown[-MAX_ROWS // 2 :]
+        for k in shown:
+            table.add_row(str(k + 1), self.num(before[k]), self.num(after[k]))
+        best = min(range(len(after)), key=lambda k: after[k])
+        line = (
+            f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
+            f"{len(after)}; lowest {self.num(after[best])} after step {best + 1}."
+        )
+        if self.scenario.batches > 1:
+            line += " Each loss is on that step's own batch."
+        return Phase(0, "summary", "Run summary", [table, _t(line)])
+
+
+__all__ = ["Phase", "RenderOptions", "listing", "phases", "print_phase", "render_text"]
