@@ -55,6 +55,15 @@ def _units(indices: Sequence[int]) -> str:
 def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
     notes += _kinks_and_dead_units(trace, step, fmt)
+    if step.loss_before == 0:
+        notes.append(
+            Note(
+                "loss",
+                "zero_loss",
+                "The loss is 0: every prediction equals its target, so every gradient is 0 "
+                "and plain gradient descent changes nothing on this step.",
+            )
+        )
     notes += _zero_inputs(trace, step)
     notes += _update(trace, step, fmt)
     notes += _verify(trace, step, fmt)
@@ -191,16 +200,16 @@ def _update(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
     frozen = [p.name for p in step.params if not p.trainable]
     if frozen:
-        notes.append(
-            Note(
-                "update",
-                "frozen",
-                f"{listing(frozen)} "
-                + ("are" if len(frozen) > 1 else "is")
-                + " frozen (requires_grad=False): no gradient, no change. The learning flow "
-                "still passes through their layer to the layers before it.",
-            )
+        text = (
+            f"{listing(frozen)} "
+            + ("are" if len(frozen) > 1 else "is")
+            + " frozen (requires_grad=False): no gradient, no change."
         )
+        order = [p.name for p in step.params]
+        first_frozen = min(order.index(name) for name in frozen)
+        if any(p.trainable for p in step.params[:first_frozen]):
+            text += " The learning flow still passes through to the trainable layers before them."
+        notes.append(Note("update", "frozen", text))
     rose = fell = against = 0
     best: tuple[Any, str, Any, Any] | None = None
     for p in step.params:

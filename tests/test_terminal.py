@@ -1,0 +1,89 @@
+"""The terminal trace through the CLI: --step, options, plain output, literal text."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from backprop_trace.cli import app
+
+runner = CliRunner()
+ENV = {"COLUMNS": "100", "NO_COLOR": "1"}
+
+
+def invoke(*args: str, stdin: str | None = None):  # type: ignore[no-untyped-def]
+    return runner.invoke(app, list(args), input=stdin, env=ENV)
+
+
+def test_all_five_phases_and_the_counts() -> None:
+    result = invoke("run", "diagonal_flip.yaml")
+    assert result.exit_code == 0
+    out = result.stdout
+    for title in ("1. Forward pass", "2. Loss", "3. Backward pass", "4. Update", "5. Verify"):
+        assert f"Step 1 · {title}" in out
+    assert "(exactly 717/800)" in out
+    assert "12 of 31 parameters changed; 19 unchanged (19 zero gradient)." in out
+    assert "Weight         Old   Gradient   η × grad       New" in out
+    assert "\x1b[" not in out  # no colour when piped
+
+
+def test_step_pauses_at_every_phase_and_q_quits() -> None:
+    result = invoke("run", "diagonal_flip", "--step", stdin="\n\nq\n")
+    assert result.exit_code == 0
+    assert "1. Forward pass" in result.stdout and "2. Loss" in result.stdout
+    assert "3. Backward pass" not in result.stdout
+    assert result.stderr.count("q: quit") == 3
+
+
+def test_step_runs_to_the_end_with_enter_and_pauses_between_phases() -> None:
+    result = invoke("run", "adam_first_steps", "--step", stdin="\n" * 100)
+    assert result.exit_code == 0
+    # header + 3 steps of 5 phases + summary = 17 screens, 16 pauses between them
+    assert result.stderr.count("q: quit") == 16
+    assert "Run summary" in result.stdout
+
+
+def test_step_ends_cleanly_at_end_of_input() -> None:
+    result = invoke("run", "diagonal_flip", "--step", stdin="")
+    assert result.exit_code == 0
+    assert "stopped: end of input" in result.stderr
+    assert "1. Forward pass" not in result.stdout
+    assert "Traceback" not in result.output
+
+
+def test_step_does_not_go_with_json() -> None:
+    result = invoke("run", "diagonal_flip", "--step", "--format", "json")
+    assert result.exit_code == 2
+
+
+def test_precision_and_fractions() -> None:
+    assert (
+        "L = mean((y - t)²) = 0.896250" in invoke("run", "diagonal_flip", "--precision", "6").stdout
+    )
+    exact = invoke("run", "diagonal_flip", "--fractions").stdout
+    assert "L = mean((y - t)²) = 717/800" in exact
+    rows = [line.split() for line in exact.splitlines()]
+    assert ["W2[2][2]", "1/10", "-1/80", "-1/800", "81/800"] in rows  # old, grad, η × grad, new
+    assert ["b1[2]", "0", "11/25", "11/250", "-11/250"] in rows
+
+
+def test_fractions_on_a_float_trace_says_so() -> None:
+    result = invoke("run", "tanh_regression", "--fractions")
+    assert result.exit_code == 0
+    assert "this trace is float64" in result.stderr
+
+
+def test_markup_and_html_in_names_are_shown_literally(tmp_path: Path) -> None:
+    path = tmp_path / "markup.yaml"
+    path.write_text(
+        'name: "[bold red]Loud[/] <script>alert(1)</script> — ünïcødé"\n'
+        'description: "[link=x]click[/link]"\n'
+        "layers: [{type: linear, weight: [[1]], name: '[red]layer[/]'}]\n"
+        "loss: sse\noptimizer: {type: sgd, lr: 0.1}\ndata: {input: [1], target: [0]}\n"
+    )
+    result = invoke("run", str(path))
+    assert result.exit_code == 0, result.output
+    assert "[bold red]Loud[/] <script>alert(1)</script> — ünïcødé" in result.stdout
+    assert "[link=x]click[/link]" in result.stdout
+    assert "[red]layer[/].weight" in result.stdout
