@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import io
 import os
+import re
 from pathlib import Path
 
 import pytest
@@ -57,3 +58,12 @@ def test_every_line_fits_the_terminal(path: Path, width: int) -> None:
     lines = rendered(path, width).splitlines()
     assert max(cell_len(line) for line in lines) <= width
     assert not any(line != line.rstrip() for line in lines), "trailing spaces"
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+@pytest.mark.parametrize("width", [40, 60])
+def test_numbers_are_never_shortened_in_narrow_terminals(path: Path, width: int) -> None:
+    text = rendered(path, width)
+    assert not re.search(r"[\d.]…", text), "a number lost digits to an ellipsis"
+    if any(cell_len(line) > width for line in text.splitlines()):  # pragma: no cover
+        pytest.fail("a line is wider than the terminal")

@@ -14,7 +14,9 @@ from typing import Any
 
 import numpy as np
 from rich import box
+from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
+from rich.measure import Measurement
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -67,7 +69,17 @@ def print_phase(console: Console, phase: Phase) -> None:
         for item in phase.body:
             if isinstance(item, (Table, Group)):
                 console.print()
-            console.print(item)
+            parts: list[RenderableType] = [item]
+            if isinstance(item, Table):
+                parts = _fit(console, item)
+            elif isinstance(item, Group):
+                parts = [
+                    piece
+                    for child in item.renderables
+                    for piece in (_fit(console, child) if isinstance(child, Table) else [child])
+                ]
+            for part in parts:
+                console.print(part)
     lines = captured.get().split("\n")
     console.file.write("\n".join(line.rstrip(" ") for line in lines))
     console.file.flush()
@@ -94,8 +106,44 @@ def _t(text: str, style: str = "") -> Text:
     return Text(text, style=style)
 
 
+class _Table(Table):
+    """A table whose cells are always literal text, never rich markup."""
+
+    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
+        cells = [_t(cell) if isinstance(cell, str) else cell for cell in renderables]
+        super().add_row(*cells, **kwargs)
+
+
+def _fit(console: Console, table: Table) -> list[RenderableType]:
+    """Keep every number whole: a column never narrows below its widest cell (headers may wrap
+    or shorten). A table that cannot fit even then is cut at the right edge, and says so."""
+    unbounded = console.options.update_width(10**6)  # rich clamps a measurement to the width
+
+    def minimum() -> int:
+        return Measurement.get(console, unbounded, table).minimum
+
+    table.min_width = min(table.min_width or 0, console.width)
+    widest = [max((cell_len(str(c)) for c in column.cells), default=0) for column in table.columns]
+    headers = [cell_len(str(column.header)) for column in table.columns]
+    for column, cells, header in zip(table.columns, widest, headers, strict=True):
+        column.min_width = max(cells, header)
+    if minimum() > console.width:  # let the headers give way first
+        for column, cells in zip(table.columns, widest, strict=True):
+            column.min_width = cells
+    if minimum() <= console.width:
+        return [table]
+    return [
+        table,
+        _t(
+            f"  (this table is wider than {console.width} columns and was cut at the right "
+            "edge: widen the terminal, or see --format json)",
+            "dim",
+        ),
+    ]
+
+
 def _table(title: str | Text = "", *columns: str, caption: str = "") -> Table:
-    table = Table(
+    table = _Table(
         title=_t(title) if isinstance(title, str) else title,
         min_width=len(title),
         title_justify="left",
@@ -108,7 +156,7 @@ def _table(title: str | Text = "", *columns: str, caption: str = "") -> Table:
         show_edge=False,
     )
     for i, name in enumerate(columns):
-        table.add_column(_t(name), justify="left" if i == 0 else "right", no_wrap=True)
+        table.add_column(_t(name), justify="left" if i == 0 else "right", overflow="ellipsis")
     return table
 
 
