@@ -199,6 +199,15 @@ class _View:
     def example_label(self, step: StepTrace, a: int) -> str:
         return f"ex {step.examples[a]}"
 
+    def outputs(self, step: StepTrace) -> list[tuple[int, int, list[str]]]:
+        """(example, output, its label cells) for the rows of an output table, at most MAX_ROWS."""
+        batch = len(step.examples) > 1
+        width = int(step.outputs_before.shape[1])
+        pairs = [(a, j) for a in range(len(step.examples)) for j in range(width)][:MAX_ROWS]
+        return [
+            (a, j, ([self.example_label(step, a)] if batch else []) + [str(j)]) for a, j in pairs
+        ]
+
     def stages(self) -> list[tuple[int | None, int | None]]:
         """Linear layers paired with the activation after them: (linear, activation)."""
         layers = self.scenario.layers
@@ -375,25 +384,19 @@ class _View:
         heads.append("Contribution")
         table = _table("", *heads)
         y, t = step.outputs_before, step.targets
-        count = 0
-        for a in range(len(step.examples)):
-            for j in range(y.shape[1]):
-                if count >= MAX_ROWS:
-                    break
-                count += 1
-                cells = [self.example_label(step, a)] if batch else []
-                cells.append(str(j))
-                if ce:
-                    assert step.probabilities is not None
-                    cells += [
-                        self.num(y[a][j]),
-                        self.num(step.probabilities[a][j]),
-                        self.num(t[a][j]),
-                    ]
-                else:
-                    cells += [self.num(y[a][j]), self.num(t[a][j]), self.num(y[a][j] - t[a][j])]
-                cells.append(self.num(step.loss_terms[a][j]))
-                table.add_row(*cells)
+        outputs = self.outputs(step)
+        for a, j, cells in outputs:
+            if ce:
+                assert step.probabilities is not None
+                cells += [
+                    self.num(y[a][j]),
+                    self.num(step.probabilities[a][j]),
+                    self.num(t[a][j]),
+                ]
+            else:
+                cells += [self.num(y[a][j]), self.num(t[a][j]), self.num(y[a][j] - t[a][j])]
+            cells.append(self.num(step.loss_terms[a][j]))
+            table.add_row(*cells)
         table.add_section()
         table.add_row(
             *(["Loss"] + [""] * (len(heads) - 2) + [self.num(step.loss_before)]), style="bold"
@@ -401,7 +404,7 @@ class _View:
         formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
             formula += f"  (exactly {step.loss_before})"
-        return [table, *self.cut_note(count, y.size, "outputs"), _t(formula)]
+        return [table, *self.cut_note(len(outputs), y.size, "outputs"), _t(formula)]
 
     # -- 3. backward --------------------------------------------------------------------------
 
@@ -588,22 +591,17 @@ class _View:
         heads += ["P before", "P after"] if ce else ["Before", "After"]
         table = _table("Forward pass with the new weights", *heads, "Target", "Better?")
         t = step.targets
-        count = 0
-        for a in range(len(step.examples)):
-            for j in range(t.shape[1]):
-                if count >= MAX_ROWS:
-                    break
-                count += 1
-                gap_before, gap_after = abs(before[a][j] - t[a][j]), abs(after[a][j] - t[a][j])
-                if gap_after < gap_before:
-                    verdict = _t("✓ closer", "green")
-                elif gap_after > gap_before:
-                    verdict = _t("✗ further", "red")
-                else:
-                    verdict = _t("= same", "dim")
-                cells = [self.example_label(step, a)] if batch else []
-                cells += [str(j), self.num(before[a][j]), self.num(after[a][j]), self.num(t[a][j])]
-                table.add_row(*cells, verdict)
+        outputs = self.outputs(step)
+        for a, j, cells in outputs:
+            gap_before, gap_after = abs(before[a][j] - t[a][j]), abs(after[a][j] - t[a][j])
+            if gap_after < gap_before:
+                verdict = _t("✓ closer", "green")
+            elif gap_after > gap_before:
+                verdict = _t("✗ further", "red")
+            else:
+                verdict = _t("= same", "dim")
+            cells += [self.num(before[a][j]), self.num(after[a][j]), self.num(t[a][j])]
+            table.add_row(*cells, verdict)
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
         percent = (
@@ -618,7 +616,7 @@ class _View:
                 "green" if change < 0 else "red" if change > 0 else "",
             ),
         )
-        return [table, *self.cut_note(count, t.size, "outputs"), loss]
+        return [table, *self.cut_note(len(outputs), t.size, "outputs"), loss]
 
     # -- after the steps ----------------------------------------------------------------------
 
