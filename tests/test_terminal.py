@@ -23,6 +23,7 @@ def test_all_five_phases_and_the_counts() -> None:
     for title in ("1. Forward pass", "2. Loss", "3. Backward pass", "4. Update", "5. Verify"):
         assert f"Step 1 · {title}" in out
     assert "(exactly 717/800)" in out
+    assert "Loss exactly: 717/800 → 58060211557/80000000000" in out
     assert "12 of 31 parameters changed; 19 unchanged (19 zero gradient)." in out
     assert "Weight         Old   Gradient   η × grad       New" in out
     assert "\x1b[" not in out  # no colour when piped

@@ -535,7 +535,7 @@ class _View:
                     name,
                     self.num(old),
                     self.num(p.grad[ix]),
-                    self.num(old - new),
+                    _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),
                 )
                 changed_rows.append((name, old, new))
@@ -616,7 +616,10 @@ class _View:
                 "green" if change < 0 else "red" if change > 0 else "",
             ),
         )
-        return [table, *self.cut_note(len(outputs), t.size, "outputs"), loss]
+        out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "outputs"), loss]
+        if isinstance(step.loss_after, Fraction) and not self.num.fractions:
+            out.append(_t(f"Loss exactly: {step.loss_before} → {step.loss_after}"))
+        return out
 
     # -- after the steps ----------------------------------------------------------------------
 
