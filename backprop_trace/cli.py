@@ -1,7 +1,7 @@
 """The command line: parse arguments, call the library, print, and turn errors into exit codes.
 
-Exit status: 0 done, 2 bad input (a located message per problem), 70 a bug (traceback only with
---debug), 130 interrupted.
+Exit status: 0 done, 2 bad input (a located message per problem), 3 the run diverged (NaN or
+infinity), 70 a bug (traceback only with --debug), 130 interrupted.
 """
 
 from __future__ import annotations
@@ -20,9 +20,11 @@ import typer
 from . import __version__
 from .bundled import bundled, resolve
 from .errors import ScenarioError
+from .selection import StepSelection, default_selection
 from .trace import Trace
 
 EXIT_BAD_INPUT = 2
+EXIT_DIVERGED = 3
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 STDIN_WAIT_SECONDS = 2.0  # --step with a non-terminal stdin: how long to wait for a line
@@ -95,20 +97,40 @@ def run(
         bool,
         typer.Option("--step", help="Pause after each phase: Enter goes on, q quits."),
     ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option(
+            "--show",
+            help="Steps shown in full: all, first, last, none, 1,10,100, 1-5, every:100 "
+            "(default: all for up to 3 steps, else first,last).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
+    ] = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
     if step and output_format is not OutputFormat.text:
         raise typer.BadParameter("--step pauses the text tables; it does not go with --format json")
+    selection = _selection(show, quiet)
     with _interruptible():
-        trace = _trace(file, steps, numerics)
+        trace = _trace(file, steps, numerics, selection)
         if output_format is OutputFormat.json:
             from .render.json import render_json
 
             sys.stdout.write(render_json(trace))
-            return
-        if fractions and trace.numerics != "exact":
-            typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
-        _show(trace, precision, fractions, step)
+        else:
+            if fractions and trace.numerics != "exact":
+                typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
+            _show(trace, precision, fractions, step, quiet)
+    if trace.diverged is not None:
+        d = trace.diverged
+        typer.echo(
+            f"diverged at step {d.step} ({d.phase}): {d.where} became {d.value}; "
+            "the run stopped there. A smaller learning rate usually helps.",
+            err=True,
+        )
+        raise typer.Exit(EXIT_DIVERGED)
 
 
 @contextlib.contextmanager
@@ -121,7 +143,22 @@ def _interruptible() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
-def _trace(file: str, steps: int | None, numerics: NumericsChoice | None) -> Trace:
+def _selection(show: str | None, quiet: bool) -> StepSelection | None:
+    from .selection import SelectionError, parse_selection
+
+    if quiet:
+        return parse_selection("none")
+    if show is None:
+        return None
+    try:
+        return parse_selection(show)
+    except SelectionError as error:
+        raise typer.BadParameter(str(error), param_hint="--show") from None
+
+
+def _trace(
+    file: str, steps: int | None, numerics: NumericsChoice | None, show: StepSelection | None
+) -> Trace:
     from .engine import run as run_engine
     from .scenario import load_scenario
 
@@ -131,21 +168,28 @@ def _trace(file: str, steps: int | None, numerics: NumericsChoice | None) -> Tra
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
             raise typer.BadParameter(f"exact numerics are impossible: {reason}")
+        total = steps or scenario.steps
+        selection = show or default_selection(total)
         trace = run_engine(
-            scenario, steps=steps, numerics=numerics.value if numerics is not None else None
+            scenario,
+            steps=total,
+            numerics=numerics.value if numerics is not None else None,
+            keep=lambda k: selection(k, total),
         )
     except ScenarioError as error:
         _bad_input(error)
     return trace
 
 
-def _show(trace: Trace, precision: int, fractions: bool, pause: bool) -> None:
+def _show(trace: Trace, precision: int, fractions: bool, pause: bool, quiet: bool) -> None:
     from rich.console import Console
 
     from .render.terminal import RenderOptions, phases, print_phase
 
     console = Console(highlight=False)
     shown = list(phases(trace, RenderOptions(precision, fractions), console.width))
+    if quiet:
+        shown = [phase for phase in shown if phase.name == "summary"]
     for i, phase in enumerate(shown):
         print_phase(console, phase)
         if pause and i < len(shown) - 1:

@@ -15,7 +15,7 @@ from . import layers as L
 from .numerics import Array, Mode, Numerics, backend
 from .optim import State
 from .scenario import Scenario
-from .trace import LayerStep, ParamStep, StepTrace, Trace
+from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
 
 KINK_SAFETY = 4.0  # how many times the rounding-error bound counts as "within rounding distance"
 FLOAT_EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
@@ -43,13 +43,22 @@ def run(
     kept: list[StepTrace] = []
     before: list[float] = []
     after: list[float] = []
+    diverged: Divergence | None = None
     for k in range(1, total + 1):
         rows = scenario.batch_indices(k)
         x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
         want = keep is None or keep(k)
+        states_before = dict(states)
         # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
             new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want)
+            if not nx.exact and not _finite(step, new_params):
+                if step[2] is None:  # run the step again, in full, to say where it happened
+                    states.clear()
+                    states.update(states_before)
+                    new_params, step = _step(scenario, nx, params, states, x, t, k, rows, True)
+                assert step[2] is not None
+                diverged = _locate_divergence(step[2])
         before.append(float(step[0]))
         after.append(float(step[1]))
         if step[2] is not None:
@@ -57,6 +66,8 @@ def run(
         if on_step is not None:
             on_step(k, before[-1], step[2])
         params = new_params
+        if diverged is not None:
+            break
     return Trace(
         scenario=scenario,
         numerics=mode,
@@ -66,7 +77,42 @@ def run(
         losses_after=tuple(after),
         total_steps=total,
         final_params={n: _in_layout(scenario, n, v) for n, v in params.items()},
+        diverged=diverged,
     )
+
+
+def _finite(step: tuple[Any, Any, StepTrace | None], params: dict[str, Array]) -> bool:
+    if not (np.isfinite(float(step[0])) and np.isfinite(float(step[1]))):
+        return False
+    return all(bool(np.isfinite(p).all()) for p in params.values())
+
+
+def _locate_divergence(step: StepTrace) -> Divergence:
+    """The first NaN or infinity in the order the step computed things."""
+
+    def first_bad(values: Array) -> tuple[int, ...] | None:
+        bad = np.argwhere(~np.isfinite(np.asarray(values, dtype=np.float64)))
+        return tuple(int(i) for i in bad[0]) if len(bad) else None
+
+    def entry(name: str, index: tuple[int, ...]) -> str:
+        return name + "".join(f"[{i}]" for i in index)
+
+    for p in step.params:
+        if (ix := first_bad(p.old)) is not None:
+            return Divergence(step.step, "forward", entry(p.name, ix), float(p.old[ix]))
+    for layer in step.layers:
+        if (ix := first_bad(layer.output)) is not None:
+            where = f"{layer.name} output, example {step.examples[ix[0]]}, unit {ix[1]}"
+            return Divergence(step.step, "forward", where, float(layer.output[ix]))
+    if not np.isfinite(float(step.loss_before)):
+        return Divergence(step.step, "loss", "the loss", float(step.loss_before))
+    for p in step.params:
+        if p.grad is not None and (ix := first_bad(p.grad)) is not None:
+            return Divergence(step.step, "backward", f"dL/d{entry(p.name, ix)}", float(p.grad[ix]))
+    for p in step.params:
+        if (ix := first_bad(p.new)) is not None:
+            return Divergence(step.step, "update", entry(p.name, ix), float(p.new[ix]))
+    return Divergence(step.step, "verify", "the loss after the update", float(step.loss_after))
 
 
 def forward(

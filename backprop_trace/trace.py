@@ -68,6 +68,16 @@ class StepTrace:
 
 
 @dataclass(frozen=True)
+class Divergence:
+    """The first place a run produced NaN or infinity."""
+
+    step: int
+    phase: str  # forward | loss | backward | update | verify
+    where: str  # e.g. "linear2 output, example 0, unit 3" or "W1[0][2]"
+    value: float
+
+
+@dataclass(frozen=True)
 class Trace:
     """A whole run: the scenario, the numerics used, the steps kept in full, and every loss."""
 
@@ -79,3 +89,4 @@ class Trace:
     losses_after: tuple[float, ...]
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
+    diverged: Divergence | None = None  # set when the run stopped on NaN or infinity

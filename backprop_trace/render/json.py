@@ -52,6 +52,14 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         "frozen": sorted(scenario.frozen),
         "total_steps": trace.total_steps,
         "steps": [_step(step, exact=trace.numerics == "exact") for step in trace.steps],
+        "diverged": None
+        if trace.diverged is None
+        else {
+            "step": trace.diverged.step,
+            "phase": trace.diverged.phase,
+            "where": trace.diverged.where,
+            "value": str(trace.diverged.value),
+        },
     }
 
 

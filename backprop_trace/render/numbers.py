@@ -30,6 +30,8 @@ class NumberStyle:
             return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
         if x != 0 and abs(x) < 0.5 * 10.0**-self.precision:
             return f"{x:.2g}"  # would show as 0.0000: show that it is not 0
+        if abs(x) >= 1e10:
+            return f"{x:.{self.precision}e}"  # a diverging run: keep the columns narrow
         if isinstance(value, Fraction):
             return rounded(value, self.precision)
         text = f"{x:.{self.precision}f}"

@@ -88,16 +88,27 @@ def print_phase(console: Console, phase: Phase) -> None:
 def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
     view = _View(trace, options, width)
     yield view.header()
+    previous = 0
     for step in trace.steps:
         notes = step_notes(trace, step, view.num)
         for name in PHASES:
             body = getattr(view, name)(step)
             body += view.notes([n for n in notes if n.phase == name])
+            if name == "forward" and step.step > previous + 1:
+                skipped = (
+                    f"step {previous + 1}"
+                    if step.step == previous + 2
+                    else f"steps {previous + 1}–{step.step - 1}"
+                )
+                body.insert(
+                    0, _t(f"({skipped} ran without being shown: --show picks steps)", "dim")
+                )
             heading = f"Step {step.step}"
             if trace.total_steps > 1:
                 heading += f" of {trace.total_steps}"
             yield Phase(step.step, name, f"{heading} · {PHASE_TITLES[name]}", body)
-    if trace.total_steps > 1:
+        previous = step.step
+    if trace.total_steps > 1 or not trace.steps:
         yield view.summary()
 
 
@@ -632,6 +643,8 @@ class _View:
             shown = shown[: MAX_ROWS // 2] + shown[-MAX_ROWS // 2 :]
         for k in shown:
             table.add_row(str(k + 1), self.num(before[k]), self.num(after[k]))
+        if not after:
+            return Phase(0, "summary", "Run summary", [_t("No step ran.")])
         best = min(range(len(after)), key=lambda k: after[k])
         line = (
             f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
