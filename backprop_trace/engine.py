@@ -76,7 +76,7 @@ def run(
         losses_before=tuple(before),
         losses_after=tuple(after),
         total_steps=total,
-        final_params={n: _in_layout(scenario, n, v) for n, v in params.items()},
+        final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
     )
 
@@ -171,11 +171,11 @@ def _step(
             name=name,
             layer=owner[name],
             trainable=name not in scenario.frozen,
-            old=_in_layout(scenario, name, params[name]),
-            grad=None if name in scenario.frozen else _in_layout(scenario, name, grads[name]),
-            new=_in_layout(scenario, name, new_params[name]),
+            old=scenario.in_layout(name, params[name]),
+            grad=None if name in scenario.frozen else scenario.in_layout(name, grads[name]),
+            new=scenario.in_layout(name, new_params[name]),
             state={
-                key: _in_layout(scenario, name, value)
+                key: scenario.in_layout(name, value)
                 for key, value in (states[name].arrays() if name in states else {}).items()
             },
         )
@@ -251,10 +251,3 @@ def _rounding_bound(
 
 def _positions(mask: Array) -> tuple[tuple[int, int], ...]:
     return tuple((int(a), int(b)) for a, b in np.argwhere(mask))
-
-
-def _in_layout(scenario: Scenario, name: str, value: Array) -> Array:
-    """Parameters live in in_out layout; show weights transposed when the scenario is out_in."""
-    if scenario.layout == "out_in" and value.ndim == 2:
-        return value.T
-    return value

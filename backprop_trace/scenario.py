@@ -72,6 +72,13 @@ class Scenario:
     def batches(self) -> int:
         return math.ceil(self.examples / self.batch_size)
 
+    def in_layout(self, name: str, value: Array) -> Array:
+        """Parameters live in the in_out layout; weights show transposed when the scenario is
+        out_in."""
+        if self.layout == "out_in" and value.ndim == 2 and name in self.initial:
+            return value.T
+        return value
+
     def batch_indices(self, step: int) -> range:
         """Step k (from 1) uses batch (k - 1) mod ceil(n / batch_size), in file order."""
         b = (step - 1) % self.batches
