@@ -178,6 +178,14 @@ def _step(
                 key: scenario.in_layout(name, value)
                 for key, value in (states[name].arrays() if name in states else {}).items()
             },
+            terms={
+                key: scenario.in_layout(name, value)
+                for key, value in (
+                    scenario.optimizer.terms(nx, params[name], grads[name], states[name])
+                    if name in states
+                    else {}
+                ).items()
+            },
         )
         for name in scenario.param_order
     )

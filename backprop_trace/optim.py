@@ -40,6 +40,19 @@ class Optimizer(ABC):
     def hyperparameters(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
+    def terms(self, nx: Numerics, p: Array, grad: Array, state: Any) -> dict[str, Array]:
+        """What the update was made of, for the update table: label -> values after the step,
+        most telling first."""
+        return {}
+
+    @abstractmethod
+    def rule(self) -> str:
+        """The update rule in words and symbols, with the options in force."""
+
+    def _decay(self, nx: Numerics, p: Array) -> dict[str, Array]:
+        wd = getattr(self, "weight_decay", 0)
+        return {"wd × p": nx.scalar(wd) * p} if wd else {}
+
     @abstractmethod
     def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
         raise NotImplementedError  # pragma: no cover - every subclass defines it
@@ -84,6 +97,20 @@ class SGD(Optimizer):
                 buf = state.momentum_buffer * mu + nx.scalar(1 - self.dampening) * g
             g = g + mu * buf if self.nesterov else buf
         return p - nx.scalar(self.lr) * g, SGDState(momentum_buffer=buf)
+
+    def rule(self) -> str:
+        if not self.momentum:
+            text = "step = lr · g"
+        else:
+            text = "buffer = g on step 1, then momentum·buffer + (1 − dampening)·g;  step = lr · "
+            text += "(g + momentum·buffer)" if self.nesterov else "buffer"
+        return ("g = grad + wd × p;  " if self.weight_decay else "") + text
+
+    def terms(self, nx: Numerics, p: Array, grad: Array, state: SGDState) -> dict[str, Array]:
+        out = self._decay(nx, p)
+        if state.momentum_buffer is not None:
+            out["buffer"] = state.momentum_buffer
+        return out
 
 
 @dataclass(frozen=True)
@@ -134,6 +161,34 @@ class Adam(Optimizer):
             denom = nx.sqrt(v) / bias_correction2_sqrt + nx.scalar(self.eps)
         new_p = p - step_size * (m / denom)
         return new_p, AdamState(step=step, exp_avg=m, exp_avg_sq=v, max_exp_avg_sq=v_max)
+
+    def terms(self, nx: Numerics, p: Array, grad: Array, state: AdamState) -> dict[str, Array]:
+        """m, v; the bias-corrected m̂ = m / (1 - b1^t), v̂ = v / (1 - b2^t) (AMSGrad: of the
+        running maximum of v); weight decay as its own term (AdamW: lr wd p, taken first)."""
+        assert state.exp_avg is not None and state.exp_avg_sq is not None
+        out = self._decay(nx, p)
+        if self.decoupled and out:
+            out = {"lr × wd × p": nx.scalar(self.lr) * out["wd × p"]}
+        t = state.step
+        v = state.max_exp_avg_sq if state.max_exp_avg_sq is not None else state.exp_avg_sq
+        out["m̂"] = state.exp_avg / (1 - nx.scalar(self.beta1) ** t)
+        out["v̂"] = v / (1 - nx.scalar(self.beta2) ** t)
+        out["m"] = state.exp_avg
+        out["v"] = state.exp_avg_sq
+        return out
+
+    def rule(self) -> str:
+        text = (
+            "m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1^t);  "
+            "v̂ = v / (1 − β2^t);  step = lr · m̂ / (√v̂ + eps)"
+        )
+        if self.amsgrad:
+            text += ", with v̂ from the largest v so far (AMSGrad)"
+        if self.weight_decay and self.decoupled:
+            text = "p shrinks by lr × wd × p first;  " + text
+        elif self.weight_decay:
+            text = "g = grad + wd × p;  " + text
+        return text
 
 
 @dataclass(frozen=True)
@@ -198,6 +253,29 @@ class RMSprop(Optimizer):
             step=state.step + 1, square_avg=s, grad_avg=grad_avg, momentum_buffer=buf
         )
 
+    def rule(self) -> str:
+        text = "square avg = α·s + (1 − α)·g²;  "
+        if self.centered:
+            text += "grad avg = α·a + (1 − α)·g;  d = √(square avg − grad avg²) + eps;  "
+        else:
+            text += "d = √(square avg) + eps;  "
+        text += (
+            "buffer = momentum·buffer + g/d;  step = lr · buffer"
+            if self.momentum
+            else ("step = lr · g / d")
+        )
+        return ("g = grad + wd × p;  " if self.weight_decay else "") + text
+
+    def terms(self, nx: Numerics, p: Array, grad: Array, state: RMSpropState) -> dict[str, Array]:
+        out = self._decay(nx, p)
+        assert state.square_avg is not None
+        out["square avg"] = state.square_avg
+        if state.grad_avg is not None:
+            out["grad avg"] = state.grad_avg
+        if state.momentum_buffer is not None:
+            out["buffer"] = state.momentum_buffer
+        return out
+
 
 @dataclass(frozen=True)
 class AdagradState(State):
@@ -231,6 +309,18 @@ class Adagrad(Optimizer):
         total = state.sum + g * g
         std = nx.sqrt(total) + nx.scalar(self.eps)
         return p - clr * (g / std), AdagradState(step=step, sum=total)
+
+    def rule(self) -> str:
+        text = (
+            "sum = sum + g²;  step = lr_t · g / (√sum + eps),  lr_t = lr / (1 + (t − 1)·lr_decay)"
+        )
+        return ("g = grad + wd × p;  " if self.weight_decay else "") + text
+
+    def terms(self, nx: Numerics, p: Array, grad: Array, state: AdagradState) -> dict[str, Array]:
+        out = self._decay(nx, p)
+        assert state.sum is not None
+        out["sum of g²"] = state.sum
+        return out
 
 
 OPTIMIZER_TYPES: dict[str, type[Optimizer]] = {

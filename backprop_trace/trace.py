@@ -24,7 +24,8 @@ class ParamStep:
     old: Array
     grad: Array | None  # None when frozen (requires_grad=False), as in PyTorch
     new: Array
-    state: dict[str, Array] = field(default_factory=dict)
+    state: dict[str, Array] = field(default_factory=dict)  # torch.optim's names
+    terms: dict[str, Array] = field(default_factory=dict)  # for the update table, by label
 
     @property
     def shape(self) -> tuple[int, ...]:

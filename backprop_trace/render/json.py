@@ -98,6 +98,8 @@ def _param(p: ParamStep) -> dict[str, Any]:
     }
     if p.state:
         out["state"] = {key: array(value) for key, value in p.state.items()}
+    if p.terms:
+        out["terms"] = {key: array(value) for key, value in p.terms.items()}
     return out
 
 

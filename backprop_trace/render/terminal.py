@@ -504,12 +504,14 @@ class _View:
             rule = f"new = old − η × grad, with η = {lr}"
             step_head = "η × grad"
         else:
-            rule = (
-                f"new = old − step, where {opt.kind} computes each step from the gradient "
-                "and its state"
-            )
+            rule = f"new = old − step, where ({opt.kind}) {opt.rule()}"
             step_head = "Step"
         body: list[RenderableType] = [_t(rule)]
+        dropped = self.terms_that_do_not_fit(step)
+        if dropped:
+            body.append(
+                _t(f"({', '.join(dropped)} not shown at this width; --format json has every term)", "dim")
+            )
         changed_rows: list[tuple[str, Any, Any]] = []
         unchanged_zero = unchanged_other = frozen = 0
         for p in step.params:
@@ -536,6 +538,7 @@ class _View:
                 "Weight" if p.old.ndim == 2 else "Bias",
                 "Old",
                 "Gradient",
+                *[label for label in p.terms if label not in dropped],
                 step_head,
                 "New",
             )
@@ -546,6 +549,7 @@ class _View:
                     name,
                     self.num(old),
                     self.num(p.grad[ix]),
+                    *[self.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
                     _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),
                 )
@@ -573,6 +577,14 @@ class _View:
             summary += " (" + ", ".join(reasons) + ")"
         body.append(_t(summary + ".", "bold"))
         return body
+
+    def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
+        """Optimizer terms to leave out of the update tables so that they fit the width."""
+        labels = list(next((p.terms for p in step.params if p.terms), {}))
+        name_width = max(len(p.name) + 2 * p.old.ndim + 4 for p in step.params)
+        column = self.num.precision + 6
+        room = (self.width - name_width) // column - 4  # old, gradient, step, new
+        return labels[max(room, 0) :]
 
     def before_after(self, rows: list[tuple[str, Any, Any]]) -> list[RenderableType]:
         if not rows:
