@@ -153,3 +153,34 @@ def test_fixtures_are_current_with_live_torch(case: Path) -> None:
     expected = json.loads(case.with_suffix(".json").read_text())
     live = generate.run_torch(scenario)
     assert live["steps"] == expected["steps"], "stale .json: run tests/torch_cases/generate.py"
+
+
+TERM_OF_STATE = {
+    "momentum_buffer": "buffer",
+    "exp_avg": "m",
+    "exp_avg_sq": "v",
+    "square_avg": "square avg",
+    "grad_avg": "grad avg",
+    "sum": "sum of g²",
+}
+
+
+@pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
+def test_update_table_terms_agree_with_torch_state(case: Path) -> None:
+    expected = json.loads(case.with_suffix(".json").read_text())
+    scenario = load_scenario(case)
+    trace = run(scenario)
+    opt = scenario.optimizer
+    for ours, theirs in zip(trace.steps, expected["steps"], strict=True):
+        for p, their_p in zip(ours.params, theirs["params"], strict=True):
+            state = their_p["state"]
+            for key, label in TERM_OF_STATE.items():
+                if key in state and isinstance(state[key], list):
+                    close(p.terms[label], state[key], f"{p.name} {label}")
+            if opt.kind in ("adam", "adamw") and "exp_avg" in state:
+                t = state["step"]
+                m_hat = np.asarray(state["exp_avg"]) / (1 - float(opt.beta1) ** t)  # type: ignore[attr-defined]
+                close(p.terms["m̂"], m_hat, f"{p.name} m̂")
+            if getattr(opt, "weight_decay", 0) and p.trainable:
+                label = "lr × wd × p" if opt.kind == "adamw" else "wd × p"
+                assert label in p.terms
