@@ -13,7 +13,7 @@ import select
 import sys
 import traceback
 from collections.abc import Iterator
-from typing import Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
 
@@ -22,6 +22,9 @@ from .bundled import bundled, resolve
 from .errors import ScenarioError
 from .selection import StepSelection, default_selection
 from .trace import Trace
+
+if TYPE_CHECKING:
+    from .render.terminal import RenderOptions
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
@@ -108,6 +111,10 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
     ] = False,
+    table_limit: Annotated[
+        int,
+        typer.Option("--table-limit", min=1, help="Summarise tensors with more entries than this."),
+    ] = 64,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
     if step and output_format is not OutputFormat.text:
@@ -122,7 +129,9 @@ def run(
         else:
             if fractions and trace.numerics != "exact":
                 typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
-            _show(trace, precision, fractions, step, quiet)
+            from .render.terminal import RenderOptions
+
+            _show(trace, RenderOptions(precision, fractions, table_limit), step, quiet)
     if trace.diverged is not None:
         d = trace.diverged
         typer.echo(
@@ -181,13 +190,13 @@ def _trace(
     return trace
 
 
-def _show(trace: Trace, precision: int, fractions: bool, pause: bool, quiet: bool) -> None:
+def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> None:
     from rich.console import Console
 
-    from .render.terminal import RenderOptions, phases, print_phase
+    from .render.terminal import phases, print_phase
 
     console = Console(highlight=False)
-    shown = list(phases(trace, RenderOptions(precision, fractions), console.width))
+    shown = list(phases(trace, options, console.width))
     if quiet:
         shown = [phase for phase in shown if phase.name == "summary"]
     for i, phase in enumerate(shown):

@@ -42,7 +42,7 @@ def weight_slice(name: str, layout: str, *, unit: int | None = None, inp: int | 
 def listing(items: Sequence[str], limit: int = 6) -> str:
     shown = list(items[:limit])
     if len(items) > limit:
-        shown.append(f"and {len(items) - limit} more")
+        return ", ".join(shown) + f" and {len(items) - limit} more"
     if len(shown) == 1:
         return shown[0]
     return ", ".join(shown[:-1]) + " and " + shown[-1]

@@ -43,6 +43,7 @@ PHASE_TITLES = {
 class RenderOptions:
     precision: int = 4
     fractions: bool = False
+    table_limit: int = 64  # a tensor with more entries than this is summarised
 
 
 @dataclass(frozen=True)
@@ -179,6 +180,7 @@ class _View:
         exact_fractions = options.fractions and trace.numerics == "exact"
         self.num = NumberStyle(options.precision, exact_fractions)
         self.plain = NumberStyle().plain
+        self.table_limit = options.table_limit
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -289,7 +291,7 @@ class _View:
         status = (
             "all trainable" if not frozen else f"{frozen} frozen: {', '.join(sorted(s.frozen))}"
         )
-        return f"{s.parameter_count} ({shapes}; {status})"
+        return f"{s.parameter_count:,} ({shapes}; {status})"
 
     def shape(self, name: str) -> tuple[int, ...]:
         shape = tuple(int(d) for d in self.scenario.initial[name].shape)
@@ -313,6 +315,9 @@ class _View:
         return body
 
     def inputs(self, step: StepTrace) -> RenderableType:
+        if step.inputs.size > self.table_limit:
+            n, f = step.inputs.shape
+            return self.stats(f"Inputs ({n} × {f}, summarised)", [("x", step.inputs)])
         if len(step.examples) == 1:
             return _t(f"Input x = {self.num.vector(step.inputs[0])}")
         cols = self.fit_columns(step.inputs.shape[1])
@@ -333,6 +338,33 @@ class _View:
         title = self.stage_title(lin, act)
         units = pre.shape[1]
         rows = min(units, MAX_ROWS)
+        if pre.size > self.table_limit:
+            stats = [("pre-activation" if lin is not None else "input", pre)]
+            if act_layer is not None:
+                stats.append((f"{act_layer.kind}(·)", out))
+            body: list[RenderableType] = [self.stats(f"{title}: {units} units, summarised", stats)]
+            if act_layer is not None and act_layer.kind == "relu":
+                marks = [
+                    self.unit_mark(act_layer, a, j, pre)[0]
+                    for a in range(pre.shape[0])
+                    for j in range(units)
+                ]
+                dead = sum(
+                    1
+                    for j in range(units)
+                    if all(
+                        self.unit_mark(act_layer, a, j, pre)[0] in ("dead", "at kink: dead")
+                        for a in range(pre.shape[0])
+                    )
+                )
+                kinks = sum(1 for m in marks if m.startswith("at kink") or m.startswith("≈"))
+                body.append(
+                    _t(
+                        f"{dead} of {units} units dead for every example; "
+                        f"{kinks} values on (or within rounding of) the kink."
+                    )
+                )
+            return body
         if len(step.examples) == 1:
             heads = ["Unit", "Pre-activation" if lin is not None else "Input"]
             if act_layer is not None:
@@ -437,6 +469,9 @@ class _View:
         second = layers[act] if act is not None else None
         units = (first or second).grad_output.shape[1]  # type: ignore[union-attr]
         rows = min(units, MAX_ROWS)
+        if (first or second).grad_output.size > self.table_limit:  # type: ignore[union-attr]
+            flows = [(f"dL/d {lay.name}", lay.grad_output) for lay in (second, first) if lay]
+            return [self.stats(f"{title}: {units} units, summarised", flows)]
         if len(step.examples) == 1:
             heads = ["Unit"]
             if second is not None:
@@ -473,6 +508,15 @@ class _View:
         if p.grad is None:
             return [_t(f"{p.name}: frozen, no gradient", "blue")]
         title = f"dL/d{p.name}"
+        if p.grad.size > self.table_limit:
+            f = np.abs(np.asarray(p.grad, dtype=np.float64))
+            ix = tuple(int(i) for i in np.unravel_index(int(np.argmax(f)), f.shape))
+            where = p.name + "".join(f"[{i}]" for i in ix)
+            shape = "×".join(str(d) for d in p.shape)
+            return [
+                self.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
+                _t(f"Largest |gradient|: {where} = {self.num(p.grad[ix])}"),
+            ]
         grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
         rows_total, cols_total = grad.shape
         cols = self.fit_columns(cols_total)
@@ -510,10 +554,14 @@ class _View:
         dropped = self.terms_that_do_not_fit(step)
         if dropped:
             body.append(
-                _t(f"({', '.join(dropped)} not shown at this width; --format json has every term)", "dim")
+                _t(
+                    f"({', '.join(dropped)} not shown at this width; --format json has every term)",
+                    "dim",
+                )
             )
         changed_rows: list[tuple[str, Any, Any]] = []
-        unchanged_zero = unchanged_other = frozen = 0
+        changed = unchanged_zero = unchanged_other = frozen = 0
+        summarised: list[str] = []
         for p in step.params:
             if not p.trainable:
                 frozen += p.old.size
@@ -522,19 +570,32 @@ class _View:
             assert p.grad is not None
             moved = p.new != p.old
             zero = (~moved) & (p.grad == 0)
+            small = (~moved) & (p.grad != 0)
+            changed += int(moved.sum())
             unchanged_zero += int(zero.sum())
-            unchanged_other += int(((~moved) & (p.grad != 0)).sum())
-            indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
-            parts = [f"{len(indices)} of {p.old.size} changed"]
+            unchanged_other += int(small.sum())
+            parts = [f"{int(moved.sum()):,} of {p.old.size:,} changed"]
             if zero.any():
-                parts.append(f"{int(zero.sum())} unchanged: zero gradient")
-            if ((~moved) & (p.grad != 0)).any():
-                parts.append(f"{int(((~moved) & (p.grad != 0)).sum())} unchanged: step too small")
-            if not indices:
-                body.append(_t(f"{p.name}: " + "; ".join(parts)))
+                parts.append(f"{int(zero.sum()):,} unchanged: zero gradient")
+            if small.any():
+                parts.append(f"{int(small.sum()):,} unchanged: step too small")
+            heading = f"{p.name}: " + "; ".join(parts)
+            if not moved.any():
+                body.append(_t(heading))
                 continue
+            big = p.old.size > self.table_limit
+            if big:
+                summarised.append(p.name)
+                heading += f" (more than {self.table_limit} entries: summarised, --table-limit)"
+                sizes = np.abs(np.asarray(p.old - p.new, dtype=np.float64)).ravel()
+                order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
+                indices = [
+                    tuple(int(i) for i in np.unravel_index(int(k), p.old.shape)) for k in order
+                ]
+            else:
+                indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
-                f"{p.name}: " + "; ".join(parts),
+                heading if not big else f"{p.name}: the {len(indices)} largest updates",
                 "Weight" if p.old.ndim == 2 else "Bias",
                 "Old",
                 "Gradient",
@@ -553,19 +614,21 @@ class _View:
                     _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),
                 )
-                changed_rows.append((name, old, new))
-            for ix in indices[MAX_ROWS:]:
-                changed_rows.append((p.name + "".join(f"[{i}]" for i in ix), p.old[ix], p.new[ix]))
+            if big:
+                body += [_t(heading), self.tensor_stats(p), table, self.update_histogram(p)]
+                continue
+            changed_rows += [
+                (p.name + "".join(f"[{i}]" for i in ix), p.old[ix], p.new[ix]) for ix in indices
+            ]
             body += [
                 table,
                 *self.cut_note(min(len(indices), MAX_ROWS), len(indices), "changed entries"),
             ]
-        body += self.before_after(changed_rows)
+        body += self.before_after(changed_rows, summarised)
         total = sum(p.old.size for p in step.params)
-        kept = total - len(changed_rows)
-        summary = f"{len(changed_rows)} of {total} parameters changed; {kept} unchanged"
+        summary = f"{changed:,} of {total:,} parameters changed; {total - changed:,} unchanged"
         reasons = [
-            f"{n} {why}"
+            f"{n:,} {why}"
             for n, why in (
                 (unchanged_zero, "zero gradient"),
                 (frozen, "frozen"),
@@ -578,15 +641,69 @@ class _View:
         body.append(_t(summary + ".", "bold"))
         return body
 
+    def tensor_stats(self, p: ParamStep) -> RenderableType:
+        """Shape, norms and ranges of a large tensor's old values, gradient, step and new values."""
+        shape = "×".join(str(d) for d in p.shape)
+        rows: list[tuple[str, Array]] = [("old", p.old)]
+        if p.grad is not None:
+            rows.append(("gradient", p.grad))
+        rows += [("step (old − new)", p.old - p.new), ("new", p.new)]
+        return self.stats(f"{p.name} ({shape})", rows)
+
+    def stats(self, title: str, rows: Sequence[tuple[str, Array]]) -> Table:
+        table = _table(title, "", "min", "mean", "max", "‖·‖₂", "zeros")
+        for label, values in rows:
+            f = np.asarray(values, dtype=np.float64)
+            table.add_row(
+                label,
+                self.num(f.min()),
+                self.num(f.mean()),
+                self.num(f.max()),
+                self.num(float(np.sqrt((f * f).sum()))),
+                f"{int((f == 0).sum()):,}",
+            )
+        return table
+
+    def update_histogram(self, p: ParamStep) -> RenderableType:
+        """How many entries moved by how much: |old − new| by powers of ten."""
+        sizes = np.abs(np.asarray(p.old - p.new, dtype=np.float64)).ravel()
+        moved = sizes[sizes > 0]
+        bins: list[tuple[str, int]] = []
+        if moved.size:
+            exact_exponents = np.floor(np.log10(moved)).astype(int)
+            top = int(exact_exponents.max())
+            bottom = max(int(exact_exponents.min()), top - 7)
+            exponents = np.clip(exact_exponents, bottom, top)
+            clipped = int(exact_exponents.min()) < bottom
+            for e in range(top, bottom - 1, -1):
+                label = f"below 1e{e + 1}" if (e == bottom and clipped) else f"1e{e} – 1e{e + 1}"
+                bins.append((label, int((exponents == e).sum())))
+        bins.append(("0 (unchanged)", int((sizes == 0).sum())))
+        most = max(count for _, count in bins) or 1
+        bar_room = max(10, self.width - 32)
+        table = _table(f"{p.name}: size of the update |old − new|", "Size", "Entries", "")
+        table.columns[-1].justify = "left"
+        for label, count in bins:
+            table.add_row(
+                label, f"{count:,}", "█" * max(1 if count else 0, round(count / most * bar_room))
+            )
+        return table
+
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
         """Optimizer terms to leave out of the update tables so that they fit the width."""
         labels = list(next((p.terms for p in step.params if p.terms), {}))
-        name_width = max(len(p.name) + 2 * p.old.ndim + 4 for p in step.params)
+        name_width = 3 + max(
+            len(p.name) + sum(len(str(max(d - 1, 0))) + 2 for d in p.old.shape) for p in step.params
+        )
         column = self.num.precision + 6
         room = (self.width - name_width) // column - 4  # old, gradient, step, new
         return labels[max(room, 0) :]
 
-    def before_after(self, rows: list[tuple[str, Any, Any]]) -> list[RenderableType]:
+    def before_after(
+        self, rows: list[tuple[str, Any, Any]], summarised: Sequence[str] = ()
+    ) -> list[RenderableType]:
+        if summarised and not rows:
+            return []
         if not rows:
             return [_t("No parameter changed.")]
         table = _table(
@@ -600,7 +717,12 @@ class _View:
                 self.num(new),
                 _t(self.num.signed(change), "green" if change > 0 else "red"),
             )
-        return [table, *self.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameters")]
+        out = [table, *self.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameters")]
+        if summarised:
+            out.append(
+                _t(f"(the changes of {listing(list(summarised))} are summarised above)", "dim")
+            )
+        return out
 
     # -- 5. verify ----------------------------------------------------------------------------
 
