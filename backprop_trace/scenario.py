@@ -15,14 +15,15 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from . import datafiles, losses, optim
 from . import layers as L
-from . import losses, optim
 from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
 from .schema import (
     LAYER_SPECS,
     OPTIMIZER_SPECS,
     DataSpec,
+    FileRef,
     LinearSpec,
     ScenarioSpec,
     Spec,
@@ -59,6 +60,7 @@ class Scenario:
     numerics: Mode
     numerics_reason: str
     param_order: tuple[str, ...] = field(default=())
+    data_files: dict[str, FilePath] = field(default_factory=dict)  # key -> file read
 
     @property
     def parameter_count(self) -> int:
@@ -118,10 +120,12 @@ def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> S
         raise fail(
             f"is not UTF-8 text (byte {exc.start} cannot be decoded)", "save the file as UTF-8"
         ) from None
-    return parse_scenario(text, name)
+    return parse_scenario(text, name, file.resolve().parent)
 
 
-def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
+def parse_scenario(
+    text: str, filename: str = "<scenario>", base_dir: FilePath | None = None
+) -> Scenario:
     data, locations = read_yaml(text, filename)
     if not isinstance(data, dict):
         got = "nothing" if data is None else "a list" if isinstance(data, list) else "one value"
@@ -137,21 +141,26 @@ def parse_scenario(text: str, filename: str = "<scenario>") -> Scenario:
                 )
             ]
         )
-    return build_scenario(data, locations, filename)
+    return build_scenario(data, locations, filename, base_dir)
 
 
-def scenario_from_dict(data: dict[str, Any], filename: str = "<dict>") -> Scenario:
-    """Validate a scenario given as Python data (numbers may be int, float, Fraction or "p/q")."""
-    return build_scenario(data, Locations(), filename)
+def scenario_from_dict(
+    data: dict[str, Any], filename: str = "<dict>", base_dir: FilePath | None = None
+) -> Scenario:
+    """Validate a scenario given as Python data (numbers may be int, float, Fraction or "p/q").
+    Data files are found relative to ``base_dir`` (default: the current folder)."""
+    return build_scenario(data, Locations(), filename, base_dir)
 
 
-def build_scenario(data: dict[str, Any], locations: Locations, filename: str) -> Scenario:
+def build_scenario(
+    data: dict[str, Any], locations: Locations, filename: str, base_dir: FilePath | None = None
+) -> Scenario:
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
         problems = [_translate(err, data, locations, filename) for err in exc.errors()]
         raise ScenarioError(problems) from None
-    return _Builder(spec, locations, filename).build()
+    return _Builder(spec, locations, filename, base_dir or FilePath.cwd()).build()
 
 
 # -- translating pydantic's errors ---------------------------------------------------------------
@@ -257,11 +266,15 @@ _MISSING_HINTS = {
 
 
 class _Builder:
-    def __init__(self, spec: ScenarioSpec, locations: Locations, filename: str) -> None:
+    def __init__(
+        self, spec: ScenarioSpec, locations: Locations, filename: str, base_dir: FilePath
+    ) -> None:
         self.spec = spec
         self.locations = locations
         self.filename = filename
+        self.base_dir = base_dir
         self.problems: list[Problem] = []
+        self.data_files: dict[str, FilePath] = {}
 
     def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
         line, column = self.locations.of(path, key=key)
@@ -269,13 +282,17 @@ class _Builder:
 
     def build(self) -> Scenario:
         spec = self.spec
-        layers, initial, order, random_init = self._layers()
+        layers, initial, order, float_reason = self._layers()
         width_in = self._input_width(layers)
         inputs, targets, indices = self._data(layers, width_in)
         optimizer = self._optimizer()
         loss = losses.LOSS_TYPES[spec.loss]()
         frozen = self._frozen(layers, order)
-        mode, reason = self._numerics(layers, loss, optimizer, random_init)
+        if self.data_files and not float_reason:
+            float_reason = "the data comes from " + ", ".join(
+                p.name for p in self.data_files.values()
+            )
+        mode, reason = self._numerics(layers, loss, optimizer, float_reason)
         self._loss_fits(layers)
         if spec.steps < 1:
             self.problem(
@@ -306,6 +323,7 @@ class _Builder:
             numerics=mode,
             numerics_reason=reason,
             param_order=tuple(order),
+            data_files=dict(self.data_files),
         )
 
     # layers ---------------------------------------------------------------------------------
@@ -315,7 +333,7 @@ class _Builder:
         initial: dict[str, Array] = {}
         order: list[str] = []
         counts: dict[str, int] = {}
-        random_init = ""
+        float_reason = ""
         rng = np.random.default_rng(self.spec.seed)
         names: dict[str, Path] = {}
         for i, layer_spec in enumerate(self.spec.layers):
@@ -336,8 +354,8 @@ class _Builder:
                     layers.append(L.Linear(name=name, weight=f"?{i}", in_features=-1))
                     continue
                 layer, values, how = built
-                if how and not random_init:
-                    random_init = f"{_fmt(path)} is initialised randomly ({how})"
+                if how and not float_reason:
+                    float_reason = f"{_fmt(path)} is initialised randomly ({how})"
                 for pname, arr in values.items():
                     if pname in initial:
                         self.problem(
@@ -368,7 +386,7 @@ class _Builder:
                 "add a layer of type linear",
             )
         self._check_chain(layers)
-        return layers, initial, order, random_init
+        return layers, initial, order, float_reason
 
     def _linear(
         self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
@@ -491,53 +509,23 @@ class _Builder:
     def _data(
         self, layers: list[L.Layer], width_in: int | None
     ) -> tuple[Array, Array, tuple[int, ...] | None]:
-        data = self.spec.data
-        single = data.input is not None or data.target is not None
-        batch = data.inputs is not None or data.targets is not None
         empty = np.zeros((0, 0), dtype=object)
-        if single and batch:
+        source = self._data_source()
+        if source is None:
+            return empty, empty, None
+        inputs, raw_targets, ikey, tkey, single = source
+        if len(raw_targets) != len(inputs):
             self.problem(
-                ("data",),
-                "give input/target (one example) or inputs/targets (a batch), not both",
-                "remove one pair",
+                ("data", tkey),
+                f"{plural(len(raw_targets), 'target')} for {plural(len(inputs), 'input')}",
+                "give one target per input",
             )
             return empty, empty, None
-        if single:
-            if data.input is None or data.target is None:
-                missing = "input" if data.input is None else "target"
-                self.problem(
-                    ("data",),
-                    f"missing required key '{missing}'",
-                    "one example needs both input and target",
-                )
-                return empty, empty, None
-            inputs = np.array([data.input], dtype=object)
-            raw_targets: Any = [data.target]
-            tkey, ikey = "target", "input"
-        elif batch:
-            if data.inputs is None or data.targets is None:
-                missing = "inputs" if data.inputs is None else "targets"
-                self.problem(
-                    ("data",),
-                    f"missing required key '{missing}'",
-                    "a batch needs both inputs and targets",
-                )
-                return empty, empty, None
-            inputs = np.array(data.inputs, dtype=object)
-            raw_targets = list(data.targets)
-            tkey, ikey = "targets", "inputs"
-            if len(raw_targets) != len(inputs):
-                self.problem(
-                    ("data", "targets"),
-                    f"{plural(len(raw_targets), 'target')} for {plural(len(inputs), 'input')}",
-                    "give one target per input",
-                )
-                return empty, empty, None
-        else:
+        if inputs.ndim != 2:
             self.problem(
-                ("data",),
-                "no data: give input and target, or inputs and targets",
-                "e.g. data: {input: [1, 0], target: [1]}",
+                ("data", ikey),
+                "the inputs must be a matrix: one row per example",
+                "e.g. inputs: [[1, 0], [0, 1]]",
             )
             return empty, empty, None
         if width_in is not None and inputs.shape[1] != width_in:
@@ -548,13 +536,125 @@ class _Builder:
                 "make them agree",
             )
         targets, indices = self._targets(raw_targets, layers, tkey, single)
-        if data.batch_size is not None and data.batch_size < 1:
+        if self.spec.data.batch_size is not None and self.spec.data.batch_size < 1:
             self.problem(
                 ("data", "batch_size"),
                 "batch_size must be at least 1",
                 "leave it out to use the whole batch",
             )
         return inputs, targets, indices
+
+    def _data_source(self) -> tuple[Array, list[Any], str, str, bool] | None:
+        """(inputs, targets as a list of rows or single values, their keys, one example?)."""
+        data = self.spec.data
+        single = data.input is not None or data.target is not None
+        batch = data.inputs is not None or data.targets is not None
+        given = [
+            name
+            for name, flag in (
+                ("input/target", single),
+                ("inputs/targets", batch),
+                ("file", data.file is not None),
+            )
+            if flag
+        ]
+        if len(given) > 1:
+            self.problem(
+                ("data",),
+                f"give one of {' or '.join(given)}, not several",
+                "one example, a batch, or a file",
+            )
+            return None
+        if data.target_columns is not None and data.file is None:
+            self.problem(
+                ("data", "target_columns"),
+                "target_columns goes with a .csv file",
+                "e.g. data: {file: train.csv, target_columns: [label]}",
+                key=True,
+            )
+        if data.file is not None:
+            return self._from_file(data.file)
+        if not given:
+            self.problem(
+                ("data",),
+                "no data: give input and target, inputs and targets, or a file",
+                "e.g. data: {input: [1, 0], target: [1]}",
+            )
+            return None
+        first, second = ("input", "target") if single else ("inputs", "targets")
+        values = (data.input, data.target) if single else (data.inputs, data.targets)
+        if values[0] is None or values[1] is None:
+            missing = first if values[0] is None else second
+            self.problem(
+                ("data",),
+                f"missing required key '{missing}'",
+                f"{'one example' if single else 'a batch'} needs both {first} and {second}",
+            )
+            return None
+        if single:
+            return np.array([data.input], dtype=object), [data.target], "input", "target", True
+        inputs = self._array_or_file(data.inputs, "inputs")
+        targets = self._array_or_file(data.targets, "targets")
+        if inputs is None or targets is None:
+            return None
+        raw = _rows(targets) if isinstance(targets, np.ndarray) else list(targets)
+        return inputs, raw, "inputs", "targets", False
+
+    def _array_or_file(self, value: Any, key: str) -> Any:
+        if not isinstance(value, FileRef):
+            return np.array(value, dtype=object) if key == "inputs" else value
+        path = self.base_dir / value.path
+        try:
+            array = datafiles.load_npy(path)
+        except datafiles.DataFileError as error:
+            self.problem(("data", key), error.message, error.hint or "check the file")
+            return None
+        self.data_files[key] = path
+        return array if key != "inputs" or array.ndim == 2 else array.reshape(-1, 1)
+
+    def _from_file(self, name: str) -> tuple[Array, list[Any], str, str, bool] | None:
+        path = self.base_dir / name
+        suffix = path.suffix.lower()
+        try:
+            if suffix == ".npz":
+                inputs, targets = datafiles.load_npz(path)
+            elif suffix == ".csv":
+                if not self.spec.data.target_columns:
+                    self.problem(
+                        ("data", "file"),
+                        "a .csv file needs target_columns",
+                        "name the target columns: target_columns: [label]",
+                    )
+                    return None
+                inputs, targets = datafiles.load_csv(path, self.spec.data.target_columns)
+                if self.spec.loss == "cross_entropy" and targets.shape[1] == 1:
+                    targets = targets[:, 0]
+            else:
+                self.problem(
+                    ("data", "file"),
+                    f"cannot read {suffix or 'a file without a suffix'} data files",
+                    "use .npz or .csv; for .npy give inputs: and targets:",
+                )
+                return None
+        except datafiles.DataFileError as error:
+            if error.line:
+                self.problems.append(
+                    Problem(
+                        str(path),
+                        error.line,
+                        error.column,
+                        ("data", "file"),
+                        error.message,
+                        error.hint or "check the file",
+                    )
+                )
+            else:
+                self.problem(("data", "file"), error.message, error.hint or "check the file")
+            return None
+        self.data_files["file"] = path
+        if inputs.ndim == 1:
+            inputs = inputs.reshape(-1, 1)
+        return inputs.astype(np.float64), _rows(targets), "file", "file", False
 
     def _targets(
         self, raw: list[Any], layers: list[L.Layer], key: str, single: bool
@@ -691,7 +791,7 @@ class _Builder:
         layers: list[L.Layer],
         loss: losses.Loss,
         optimizer: optim.Optimizer,
-        random_init: str,
+        float_reason: str,
     ) -> tuple[Mode, str]:
         irrational = [
             f"{_fmt(('layers', i))} is {layer.kind}"
@@ -717,9 +817,17 @@ class _Builder:
             return "float64", "float64: " + irrational[0] + ", which is not rational"
         if wanted == "exact":
             return "exact", "exact: as the scenario asks"
-        if random_init:
-            return "float64", "float64: " + random_init
+        if float_reason:
+            return "float64", "float64: " + float_reason
         return "exact", "exact: every operation is rational"
+
+
+def _rows(targets: Array) -> list[Any]:
+    """A target array as the list the checks read: single values, or rows (exact Fractions of
+    the stored floats)."""
+    if targets.ndim == 1:
+        return [Fraction(int(v)) if float(v).is_integer() else Fraction(float(v)) for v in targets]
+    return [tuple(Fraction(float(v)) for v in row) for row in targets]
 
 
 def _initialise(

@@ -10,6 +10,7 @@ import difflib
 import math
 import re
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any, Literal
 
@@ -209,6 +210,42 @@ Targets = Annotated[
     PlainValidator(parse_rows_or_values),
     WithJsonSchema({"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
 ]
+_FILE_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\.npy$"}
+
+
+@dataclass(frozen=True)
+class FileRef:
+    """A path written in the scenario, relative to the scenario's folder."""
+
+    path: str
+
+
+def _file_or(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
+    def parse_or_file(value: Any) -> Any:
+        if isinstance(value, str) and value.strip().lower().endswith(".npy"):
+            return FileRef(value.strip())
+        if isinstance(value, str):
+            raise invalid(
+                f"expected numbers or a .npy file, got {describe(value)}",
+                "write the values as a list, or name a .npy file beside the scenario",
+            )
+        return parse(value)
+
+    return parse_or_file
+
+
+MatrixOrFile = Annotated[
+    tuple[tuple[Fraction, ...], ...] | FileRef,
+    PlainValidator(_file_or(parse_matrix)),
+    WithJsonSchema({"anyOf": [_MATRIX_SCHEMA, _FILE_SCHEMA]}),
+]
+TargetsOrFile = Annotated[
+    tuple[tuple[Fraction, ...], ...] | tuple[Fraction, ...] | FileRef,
+    PlainValidator(_file_or(parse_rows_or_values)),
+    WithJsonSchema(
+        {"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}, _FILE_SCHEMA]}
+    ),
+]
 Pair = Annotated[
     tuple[Fraction, Fraction],
     PlainValidator(parse_pair),
@@ -340,12 +377,15 @@ OptimizerSpec = Annotated[
 
 
 class DataSpec(Spec):
-    """One example (input/target) or a batch (inputs/targets)."""
+    """One example (input/target), a batch (inputs/targets, each written out or a .npy file), or
+    a file: .npz with arrays inputs and targets, or .csv with a header and named target columns."""
 
     input: Vector | None = None
     target: Target | None = None
-    inputs: Matrix | None = None
-    targets: Targets | None = None
+    inputs: MatrixOrFile | None = None
+    targets: TargetsOrFile | None = None
+    file: Text | None = None
+    target_columns: list[Text] | None = None
     batch_size: Count | None = None
 
 
