@@ -13,6 +13,7 @@ import select
 import sys
 import traceback
 from collections.abc import Iterator
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
 import typer
@@ -111,6 +112,13 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
     ] = False,
+    save: Annotated[
+        str | None,
+        typer.Option("--save", help="Write the scenario with the trained weights to this file."),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Let --save replace the scenario being run.")
+    ] = False,
     table_limit: Annotated[
         int,
         typer.Option("--table-limit", min=1, help="Summarise tensors with more entries than this."),
@@ -132,6 +140,8 @@ def run(
             from .render.terminal import RenderOptions
 
             _show(trace, RenderOptions(precision, fractions, table_limit), step, quiet)
+    if save is not None and trace.diverged is None:
+        _save(trace, resolve(file), save, overwrite)
     if trace.diverged is not None:
         d = trace.diverged
         typer.echo(
@@ -150,6 +160,25 @@ def _interruptible() -> Iterator[None]:
     except KeyboardInterrupt:
         typer.echo("\ninterrupted", err=True)
         raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
+    from .render.scenario_file import save_scenario
+
+    target = Path(destination)
+    if target.exists() and target.resolve() == source.resolve() and not overwrite:
+        typer.echo(
+            f"{destination}: not saved: that is the scenario being run; "
+            "save elsewhere, or add --overwrite",
+            err=True,
+        )
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        save_scenario(trace, target)
+    except OSError as error:
+        typer.echo(f"{destination}: not saved: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"saved the trained scenario to {destination}", err=True)
 
 
 def _selection(show: str | None, quiet: bool) -> StepSelection | None:

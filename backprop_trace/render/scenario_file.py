@@ -1,0 +1,128 @@
+"""A trace's end state as a scenario file: the same network, data, loss and optimizer, with the
+trained weights written out. Exact fractions stay exact; floats keep every digit (their shortest
+round-trip form), so running the saved file continues from exactly these weights."""
+
+from __future__ import annotations
+
+import json
+import os
+from fractions import Fraction
+from pathlib import Path
+from typing import Any
+
+from backprop_trace.numerics import Array
+from backprop_trace.trace import Trace
+
+
+def number(value: Any) -> str:
+    if isinstance(value, Fraction):
+        if value.denominator == 1:
+            return str(value.numerator)
+        d = value.denominator
+        for p in (2, 5):
+            while d % p == 0:
+                d //= p
+        if d == 1:  # a terminating decimal: write it as one, exactly
+            places = 0
+            while (value * 10**places).denominator != 1:
+                places += 1
+            return f"{float(value):.{places}f}" if places <= 15 else f'"{value}"'
+        return f'"{value}"'
+    return repr(float(value))
+
+
+def row(values: Any) -> str:
+    return "[" + ", ".join(number(v) for v in values) + "]"
+
+
+def matrix(values: Array, indent: str) -> str:
+    return "".join(f"\n{indent}- {row(r)}" for r in values)
+
+
+def text(value: str) -> str:
+    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
+
+
+def scenario_text(trace: Trace, destination: Path) -> str:
+    s = trace.scenario
+    lines = [
+        f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {s.source}.",
+    ]
+    if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
+        lines.append(
+            f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
+        )
+    lines += [f"name: {text(s.name)}"]
+    if s.description:
+        lines.append(f"description: {text(s.description)}")
+    lines += [f"layout: {s.layout}", "layers:"]
+    counts: dict[str, int] = {}
+    for layer in s.layers:
+        counts[layer.kind] = counts.get(layer.kind, 0) + 1
+        lines.append(f"  - type: {layer.kind}")
+        if layer.name != f"{layer.kind}{counts[layer.kind]}":
+            lines.append(f"    name: {text(layer.name)}")
+        for name in layer.param_names:
+            key = "weight" if name == getattr(layer, "weight", None) else "bias"
+            values = trace.final_params[name]
+            if values.ndim == 2:
+                lines.append(f"    {key}:{matrix(values, '      ')}")
+            else:
+                lines.append(f"    {key}: {row(values)}")
+        for option in ("grad_at_zero", "slope"):
+            if hasattr(layer, option):
+                lines.append(f"    {option}: {number(getattr(layer, option))}")
+    lines.append(f"loss: {s.loss.kind}")
+    hyper = ", ".join(
+        f"{k}: {number(v) if isinstance(v, Fraction) else str(v).lower()}"
+        for k, v in s.optimizer.hyperparameters().items()
+        if k not in ("beta1", "beta2")
+    )
+    if hasattr(s.optimizer, "beta1"):
+        betas = [s.optimizer.beta1, s.optimizer.beta2]  # type: ignore[attr-defined]
+        hyper += f", betas: {row(betas)}"
+    lines.append(f"optimizer: {{type: {s.optimizer.kind}, {hyper}}}")
+    lines += ["data:", *_data(trace, destination)]
+    if s.frozen:
+        lines.append(f"frozen: [{', '.join(sorted(s.frozen))}]")
+    lines += [f"steps: {s.steps}", f"seed: {s.seed}", f"numerics: {trace.numerics}"]
+    return "\n".join(lines) + "\n"
+
+
+def _data(trace: Trace, destination: Path) -> list[str]:
+    s = trace.scenario
+    out: list[str] = []
+    files = s.data_files
+    where = destination.resolve().parent
+    if "file" in files:
+        out.append(f"  file: {text(os.path.relpath(files['file'], where))}")
+    else:
+        if "inputs" in files:
+            out.append(f"  inputs: {text(os.path.relpath(files['inputs'], where))}")
+        else:
+            out.append(f"  inputs:{matrix(s.inputs, '    ')}")
+        if "targets" in files:
+            out.append(f"  targets: {text(os.path.relpath(files['targets'], where))}")
+        elif s.class_indices is not None:
+            out.append(f"  targets: [{', '.join(str(c) for c in s.class_indices)}]")
+        else:
+            out.append(f"  targets:{matrix(s.targets, '    ')}")
+    if s.batch_size != s.examples:
+        out.append(f"  batch_size: {s.batch_size}")
+    return out
+
+
+def save_scenario(trace: Trace, destination: Path) -> None:
+    """Write atomically: a temporary file beside the destination, then a rename. On failure the
+    old file (if any) is untouched and no temporary file is left."""
+    content = scenario_text(trace, destination)
+    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
+    try:
+        with open(temporary, "x", encoding="utf-8") as f:
+            f.write(content)
+            f.flush()
+            os.fsync(f.fileno())
+        os.replace(temporary, destination)
+    finally:
+        if temporary.exists():
+            temporary.unlink()

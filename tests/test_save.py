@@ -1,0 +1,79 @@
+"""--save writes the trained scenario; running it continues from exactly those weights."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from backprop_trace import load_scenario, run
+from backprop_trace.bundled import scenarios_dir
+from backprop_trace.cli import app
+from backprop_trace.render.scenario_file import save_scenario
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize("name", [p.name for p in sorted(scenarios_dir().glob("*.yaml"))])
+def test_saved_weights_round_trip_exactly(name: str, tmp_path: Path) -> None:
+    trace = run(load_scenario(scenarios_dir() / name))
+    path = tmp_path / "saved.yaml"
+    save_scenario(trace, path)
+    saved = load_scenario(path)
+    assert saved.numerics == trace.numerics
+    for param in saved.param_order:
+        again = saved.in_layout(param, saved.initial[param])
+        expected = trace.final_params[param]
+        if trace.numerics == "exact":
+            assert again.tolist() == expected.tolist(), param
+        else:
+            assert (again.astype(np.float64) == expected).all(), param  # every bit
+    assert saved.frozen == trace.scenario.frozen
+    assert saved.batch_size == trace.scenario.batch_size
+
+
+def test_continuing_a_saved_run_equals_running_longer(tmp_path: Path) -> None:
+    source = scenarios_dir() / "diagonal_flip.yaml"
+    long = run(load_scenario(source), steps=4)
+    half = run(load_scenario(source), steps=2)
+    path = tmp_path / "half.yaml"
+    save_scenario(half, path)
+    rest = run(load_scenario(path), steps=2)
+    assert rest.steps[-1].loss_after == long.steps[-1].loss_after  # exact fractions
+
+
+def test_save_from_the_command_line_is_atomic_and_guards_the_input(tmp_path: Path) -> None:
+    scenario = tmp_path / "s.yaml"
+    scenario.write_text((scenarios_dir() / "diagonal_flip.yaml").read_text())
+    before = scenario.read_text()
+    result = runner.invoke(app, ["run", str(scenario), "-q", "--save", str(scenario)])
+    assert result.exit_code == 2 and "--overwrite" in result.output
+    assert scenario.read_text() == before
+    result = runner.invoke(app, ["run", str(scenario), "-q", "--save", str(tmp_path / "no" / "x")])
+    assert result.exit_code == 2 and "not saved" in result.output
+    result = runner.invoke(app, ["run", str(scenario), "-q", "--save", str(tmp_path / "t.yaml")])
+    assert result.exit_code == 0
+    assert sorted(os.listdir(tmp_path)) == ["s.yaml", "t.yaml"]  # no temporary file left
+    result = runner.invoke(
+        app, ["run", str(scenario), "-q", "--save", str(scenario), "--overwrite"]
+    )
+    assert result.exit_code == 0 and scenario.read_text() != before
+
+
+def test_data_files_are_referenced_relative_to_the_saved_file(tmp_path: Path) -> None:
+    data = tmp_path / "data"
+    data.mkdir()
+    np.savez(data / "d.npz", inputs=np.array([[1.0, 2.0]]), targets=np.array([[0.5]]))
+    source = data / "s.yaml"
+    source.write_text(
+        "name: f\nlayers: [{type: linear, weight: [[0.1], [0.2]]}]\nloss: mse\n"
+        "optimizer: {type: sgd, lr: 0.1}\ndata: {file: d.npz}\n"
+    )
+    out = tmp_path / "elsewhere" / "saved.yaml"
+    out.parent.mkdir()
+    save_scenario(run(load_scenario(source)), out)
+    assert 'file: "../data/d.npz"' in out.read_text()
+    assert run(load_scenario(out)).steps
