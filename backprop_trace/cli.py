@@ -208,36 +208,32 @@ def _trace(
             raise typer.BadParameter(f"exact numerics are impossible: {reason}")
         total = steps or scenario.steps
         selection = show or default_selection(total)
-        trace = run_engine(
-            scenario,
-            steps=total,
-            numerics=numerics.value if numerics is not None else None,
-            keep=lambda k: selection(k, total),
-        )
+        from .render.progress import progress
+
+        with progress(total) as report:
+            trace = run_engine(
+                scenario,
+                steps=total,
+                numerics=numerics.value if numerics is not None else None,
+                keep=lambda k: selection(k, total),
+                on_step=report,
+            )
     except ScenarioError as error:
         _bad_input(error)
     return trace
 
 
 def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> None:
-    from rich.console import Console
+    from .render.terminal import print_trace
 
-    from .render.terminal import phases, print_phase
+    def go_on(next_title: str) -> bool:
+        answer = _ask(f"Enter: {next_title} · q: quit ")
+        if answer is None:
+            typer.echo("stopped: end of input", err=True)
+            return False
+        return answer.strip().lower() not in ("q", "quit")
 
-    console = Console(highlight=False)
-    shown = list(phases(trace, options, console.width))
-    if quiet:
-        shown = [phase for phase in shown if phase.name == "summary"]
-    for i, phase in enumerate(shown):
-        print_phase(console, phase)
-        if pause and i < len(shown) - 1:
-            following = shown[i + 1]
-            answer = _ask(f"Enter: {following.title} · q: quit ")
-            if answer is None:
-                typer.echo("stopped: end of input", err=True)
-                return
-            if answer.strip().lower() in ("q", "quit"):
-                return
+    print_trace(trace, options, go_on=go_on if pause else None, only_summary=quiet)
 
 
 def _ask(prompt: str) -> str | None:

@@ -7,7 +7,7 @@ here that the trace does not hold, beyond differences and comparisons for displa
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
@@ -54,6 +54,25 @@ class Phase:
     name: str
     title: str
     body: list[RenderableType] = field(default_factory=list)
+
+
+def print_trace(
+    trace: Trace,
+    options: RenderOptions,
+    *,
+    go_on: Callable[[str], bool] | None = None,
+    only_summary: bool = False,
+) -> None:
+    """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
+    phases, ``go_on(next title)`` is asked whether to continue."""
+    console = Console(highlight=False)
+    shown = list(phases(trace, options, console.width))
+    if only_summary:
+        shown = [phase for phase in shown if phase.name == "summary"]
+    for i, phase in enumerate(shown):
+        print_phase(console, phase)
+        if go_on is not None and i < len(shown) - 1 and not go_on(shown[i + 1].title):
+            return
 
 
 def render_text(trace: Trace, console: Console, options: RenderOptions | None = None) -> None:
@@ -848,4 +867,4 @@ class _View:
         return [table]
 
 
-__all__ = ["Phase", "RenderOptions", "listing", "phases", "print_phase", "render_text"]
+__all__ = ["Phase", "RenderOptions", "phases", "print_phase", "print_trace", "render_text"]

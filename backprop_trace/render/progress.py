@@ -1,0 +1,35 @@
+"""A progress bar for long runs: on a terminal only (standard error), gone when the run ends."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Callable, Iterator
+
+from rich.console import Console
+from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+LONG_RUN = 200  # steps; shorter runs finish before a bar would help
+
+Report = Callable[[int, float, object], None]
+
+
+@contextlib.contextmanager
+def progress(total: int) -> Iterator[Report | None]:
+    console = Console(stderr=True)
+    if total < LONG_RUN or not console.is_terminal:
+        yield None
+        return
+    columns = (
+        TextColumn("step"),
+        MofNCompleteColumn(),
+        BarColumn(),
+        TextColumn("loss {task.fields[loss]}"),
+        TimeRemainingColumn(),
+    )
+    with Progress(*columns, console=console, transient=True) as bar:
+        task = bar.add_task("training", total=total, loss="…")
+
+        def report(step: int, loss: float, _: object) -> None:
+            bar.update(task, completed=step, loss=f"{loss:.4g}")
+
+        yield report
