@@ -1,0 +1,95 @@
+"""A 10,000-step run against PyTorch, and what a long run keeps."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import numpy as np
+import pytest
+from typer.testing import CliRunner
+
+from backprop_trace import load_scenario, run
+from backprop_trace.cli import app
+
+LONG = Path(__file__).parent / "torch_cases" / "long" / "xor_sigmoid.yaml"
+
+
+def test_ten_thousand_steps_match_torch_to_1e_6() -> None:
+    expected = json.loads(LONG.with_suffix(".json").read_text())["losses_before"]
+    trace = run(load_scenario(LONG), keep=lambda k: False)
+    assert trace.total_steps == len(expected) == 10_000
+    assert trace.steps == ()  # nothing kept in full
+    np.testing.assert_allclose(trace.losses_before, expected, rtol=1e-6)
+    assert expected[-1] < expected[0] / 10  # it learned: the comparison is not of a flat line
+
+
+def test_json_holds_only_the_shown_steps() -> None:
+    result = CliRunner().invoke(app, ["run", str(LONG), "--format", "json"])
+    assert result.exit_code == 0
+    data = json.loads(result.stdout)
+    assert [s["step"] for s in data["steps"]] == [1, 10_000]  # default for long runs
+    assert data["total_steps"] == 10_000
+    result = CliRunner().invoke(app, ["run", str(LONG), "-f", "json", "--show", "every:2500,7"])
+    assert [s["step"] for s in json.loads(result.stdout)["steps"]] == [7, 2500, 5000, 7500, 10000]
+
+
+def test_only_shown_steps_are_kept_in_memory() -> None:
+    kept: list[int] = []
+    trace = run(
+        load_scenario(LONG),
+        steps=500,
+        keep=lambda k: k % 100 == 0,
+        on_step=lambda k, loss, step: kept.append(k) if step is not None else None,
+    )
+    assert kept == [100, 200, 300, 400, 500]
+    assert [s.step for s in trace.steps] == kept
+
+
+@pytest.mark.parametrize("spec", ["foo", "0", "3-1", "every:0"])
+def test_bad_show_specs_exit_2(spec: str) -> None:
+    result = CliRunner().invoke(app, ["run", "diagonal_flip", "--show", spec])
+    assert result.exit_code == 2
+
+
+def test_live_torch_agrees_with_the_long_fixture() -> None:
+    pytest.importorskip("torch")
+    import generate
+
+    expected = json.loads(LONG.with_suffix(".json").read_text())
+    assert (
+        generate.run_torch_losses(generate.LONG_RUN)["losses_before"] == expected["losses_before"]
+    )
+
+
+DIVERGING = """name: diverge
+layers: [{type: linear, weight: [[1.5, -2], [0.5, 1]], bias: [0, 0]}, {type: tanh},
+         {type: linear, weight: [[3], [2]]}]
+loss: mse
+optimizer: {type: sgd, lr: 40}
+data: {input: [1, 2], target: [1]}
+steps: 100
+"""
+
+
+def test_divergence_is_located_and_ends_with_exit_3(tmp_path: Path) -> None:
+    path = tmp_path / "diverge.yaml"
+    path.write_text(DIVERGING)
+    trace = run(load_scenario(path), keep=lambda k: k == 1)
+    assert trace.diverged is not None
+    d = trace.diverged
+    assert trace.total_steps == 100 and len(trace.losses_before) == d.step < 100
+    assert [s.step for s in trace.steps] == [1, d.step]  # the diverged step is kept in full
+    assert not np.isfinite(d.value)
+    result = CliRunner().invoke(app, ["run", str(path), "--format", "json"])
+    assert result.exit_code == 3
+    assert f"diverged at step {d.step}" in result.stderr
+    assert json.loads(result.stdout)["diverged"]["step"] == d.step
+
+
+def test_quiet_prints_only_the_summary() -> None:
+    result = CliRunner().invoke(app, ["run", "adam_first_steps", "--quiet"], env={"COLUMNS": "80"})
+    assert result.exit_code == 0
+    assert "Run summary" in result.stdout and "Forward pass" not in result.stdout
+    assert "Loss before each step, 1 to 3" in result.stdout
+    assert "Moved most over the run" in result.stdout
