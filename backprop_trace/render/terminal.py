@@ -605,7 +605,9 @@ class _View:
             big = p.old.size > self.table_limit
             if big:
                 summarised.append(p.name)
-                heading += f" (more than {self.table_limit} entries: summarised, --table-limit)"
+                shape = "×".join(str(d) for d in p.shape)
+                heading = heading.replace(f"{p.name}:", f"{p.name} ({shape}):", 1)
+                heading += f" (summarised: more than {self.table_limit} entries, --table-limit)"
                 sizes = np.abs(np.asarray(p.old - p.new, dtype=np.float64)).ravel()
                 order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
                 indices = [
@@ -634,7 +636,7 @@ class _View:
                     _t(self.num(new), "bold"),
                 )
             if big:
-                body += [_t(heading), self.tensor_stats(p), table, self.update_histogram(p)]
+                body += [self.tensor_stats(p, heading), table, self.update_histogram(p)]
                 continue
             changed_rows += [
                 (p.name + "".join(f"[{i}]" for i in ix), p.old[ix], p.new[ix]) for ix in indices
@@ -660,14 +662,13 @@ class _View:
         body.append(_t(summary + ".", "bold"))
         return body
 
-    def tensor_stats(self, p: ParamStep) -> RenderableType:
+    def tensor_stats(self, p: ParamStep, heading: str) -> RenderableType:
         """Shape, norms and ranges of a large tensor's old values, gradient, step and new values."""
-        shape = "×".join(str(d) for d in p.shape)
         rows: list[tuple[str, Array]] = [("old", p.old)]
         if p.grad is not None:
             rows.append(("gradient", p.grad))
         rows += [("step (old − new)", p.old - p.new), ("new", p.new)]
-        return self.stats(f"{p.name} ({shape})", rows)
+        return self.stats(heading, rows)
 
     def stats(self, title: str, rows: Sequence[tuple[str, Array]]) -> Table:
         table = _table(title, "", "min", "mean", "max", "‖·‖₂", "zeros")
