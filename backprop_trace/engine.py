@@ -6,17 +6,20 @@ same batch). Parameters are held in the in_out layout and shown in the scenario'
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 
 from . import layers as L
+from .errors import Problem, ScenarioError
 from .numerics import Array, Mode, Numerics, backend
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
 
+EXACT_BIT_BUDGET = 1024  # ~308 digits: past this, exact steps get slow and the digits unreadable
 KINK_SAFETY = 4.0  # how many times the rounding-error bound counts as "within rounding distance"
 FLOAT_EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
 
@@ -35,6 +38,7 @@ def run(
     full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress."""
     mode = numerics or scenario.numerics
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
+    exact_asked = (numerics or scenario.numerics_requested) == "exact"
     nx = backend(mode)
     total = scenario.steps if steps is None else steps
     params = {name: nx.array(value) for name, value in scenario.initial.items()}
@@ -59,6 +63,12 @@ def run(
                     new_params, step = _step(scenario, nx, params, states, x, t, k, rows, True)
                 assert step[2] is not None
                 diverged = _locate_divergence(step[2])
+        if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
+            reason = _leave_exact(scenario, k, bits, exact_asked)
+            nx, mode = backend("float64"), "float64"
+            new_params = {n: v.astype(np.float64) for n, v in new_params.items()}
+            states.update({name: _float_state(state) for name, state in states.items()})
+            inputs, targets = nx.array(inputs), nx.array(targets)
         before.append(float(step[0]))
         after.append(float(step[1]))
         if step[2] is not None:
@@ -79,6 +89,48 @@ def run(
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
     )
+
+
+def _leave_exact(scenario: Scenario, step: int, bits: int, asked: bool) -> str:
+    """Exact fractions that have grown too large: float64 from here on (the reason), or, when
+    exact numerics were asked for, a clear stop rather than a run that never ends."""
+    digits = int(bits * 0.30103)
+    if asked:
+        problem = Problem(
+            scenario.source,
+            0,
+            0,
+            (),
+            f"exact numerics: by step {step} the fractions have grown to {digits:,} digits, "
+            "and every further step costs more",
+            "trace fewer steps exactly, or use numerics: float64 (--numerics float64)",
+        )
+        raise ScenarioError([problem])
+    return (
+        f"exact for steps 1–{step}, then float64: the exact fractions had grown to "
+        f"{digits:,} digits"
+    )
+
+
+def _exact_bits(params: dict[str, Array]) -> int:
+    """The size of the largest numerator or denominator among the parameters, in bits."""
+    return max(
+        (
+            max(v.numerator.bit_length(), v.denominator.bit_length())
+            for p in params.values()
+            for v in p.flat
+        ),
+        default=0,
+    )
+
+
+def _float_state(state: State) -> State:
+    changes = {
+        f.name: getattr(state, f.name).astype(np.float64)
+        for f in dataclasses.fields(state)
+        if isinstance(getattr(state, f.name), np.ndarray)
+    }
+    return dataclasses.replace(state, **changes)
 
 
 def _finite(step: tuple[Any, Any, StepTrace | None], params: dict[str, Array]) -> bool:

@@ -36,6 +36,7 @@ from .source import Locations, read_yaml
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PARAMETERS = 50_000_000
 MAX_UNITS = 10_000_000
+EXACT_MAX_PARAMETERS = 5_000  # auto picks float64 above this
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Scenario:
     numerics: Mode
     numerics_reason: str
     param_order: tuple[str, ...] = field(default=())
+    numerics_requested: str = "auto"  # what the file asked for: auto, exact or float64
     data_files: dict[str, FilePath] = field(default_factory=dict)  # key -> file read
 
     @property
@@ -283,6 +285,7 @@ class _Builder:
     def build(self) -> Scenario:
         spec = self.spec
         layers, initial, order, float_reason = self._layers()
+        self.initial_values = initial
         width_in = self._input_width(layers)
         inputs, targets, indices = self._data(layers, width_in)
         optimizer = self._optimizer()
@@ -323,6 +326,7 @@ class _Builder:
             numerics=mode,
             numerics_reason=reason,
             param_order=tuple(order),
+            numerics_requested=spec.numerics,
             data_files=dict(self.data_files),
         )
 
@@ -819,6 +823,12 @@ class _Builder:
             return "exact", "exact: as the scenario asks"
         if float_reason:
             return "float64", "float64: " + float_reason
+        count = sum(int(v.size) for v in self.initial_values.values())
+        if count > EXACT_MAX_PARAMETERS:
+            return "float64", (
+                f"float64: {count:,} parameters are more than exact arithmetic handles quickly "
+                f"({EXACT_MAX_PARAMETERS:,}); numerics: exact insists"
+            )
         return "exact", "exact: every operation is rational"
 
 

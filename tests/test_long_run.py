@@ -93,3 +93,43 @@ def test_quiet_prints_only_the_summary() -> None:
     assert "Run summary" in result.stdout and "Forward pass" not in result.stdout
     assert "Loss before each step, 1 to 3" in result.stdout
     assert "Moved most over the run" in result.stdout
+
+
+GROWING = """name: growing fractions
+layers:
+  - {type: linear, weight: [["1/3", "2/7"], ["5/11", "-3/13"]], bias: [0.1, 0.2]}
+  - {type: relu}
+  - {type: linear, weight: [["1/17"], ["1/19"]]}
+loss: mse
+optimizer: {type: sgd, lr: "1/7"}
+data: {input: [1, 2], target: [1]}
+steps: 60
+"""
+
+
+def test_auto_leaves_exact_arithmetic_when_the_fractions_grow_too_large(tmp_path: Path) -> None:
+    path = tmp_path / "growing.yaml"
+    path.write_text(GROWING)
+    trace = run(load_scenario(path))
+    assert load_scenario(path).numerics == "exact"
+    assert trace.numerics == "float64" and trace.numerics_reason.startswith("exact for steps 1–")
+    exact_steps = int(trace.numerics_reason.split("–")[1].split(",")[0])
+    assert 1 < exact_steps < 60 and len(trace.losses_after) == 60
+    # the steps done exactly agree with a float64 run to float precision
+    floats = run(load_scenario(path), numerics="float64")
+    np.testing.assert_allclose(trace.losses_after, floats.losses_after, rtol=1e-9, atol=1e-12)
+
+
+def test_exact_asked_for_stops_with_a_message_instead_of_running_for_ever(tmp_path: Path) -> None:
+    path = tmp_path / "growing.yaml"
+    path.write_text(GROWING + "numerics: exact\n")
+    result = CliRunner().invoke(app, ["run", str(path)])
+    assert result.exit_code == 2
+    assert "exact numerics: by step" in result.output and "numerics: float64" in result.output
+
+
+def test_large_networks_are_traced_in_float64_under_auto() -> None:
+    from backprop_trace.bundled import scenarios_dir
+
+    scenario = load_scenario(scenarios_dir() / "mnist_sized.yaml")
+    assert scenario.numerics == "float64"
