@@ -8,8 +8,10 @@ from dataclasses import dataclass
 Path = tuple[str | int, ...]
 
 
-def format_path(path: Path) -> str:
-    """('layers', 0, 'weight') -> 'layers[0].weight'."""
+def format_path(path: Path, longest: int = 12) -> str:
+    """('layers', 0, 'weight') -> 'layers[0].weight'; a very deep path keeps its ends."""
+    if len(path) > longest:
+        return f"{format_path(path[:4])}…{format_path(path[-4:])}".replace("….", "…")
     out = ""
     for part in path:
         if isinstance(part, int):
