@@ -14,7 +14,7 @@ import numpy as np
 
 from . import layers as L
 from .errors import Problem, ScenarioError
-from .numerics import Array, Mode, Numerics, backend
+from .numerics import Array, Mode, Numerics, backend, scalar_to_float
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
@@ -69,12 +69,12 @@ def run(
             new_params = {n: v.astype(np.float64) for n, v in new_params.items()}
             states.update({name: _float_state(state) for name, state in states.items()})
             inputs, targets = nx.array(inputs), nx.array(targets)
-        before.append(float(step[0]))
-        after.append(float(step[1]))
+        before.append(step[0])  # exact Fractions stay exact for the summary
+        after.append(step[1])
         if step[2] is not None:
             kept.append(step[2])
         if on_step is not None:
-            on_step(k, before[-1], step[2])
+            on_step(k, scalar_to_float(before[-1]), step[2])
         params = new_params
         if diverged is not None:
             break

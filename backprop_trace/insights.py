@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 
 from .layers import Linear, ReLU
-from .numerics import Array
+from .numerics import Array, to_float
 from .trace import LayerStep, ParamStep, StepTrace, Trace
 
 Fmt = Callable[[Any], str]
@@ -313,7 +313,7 @@ def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
 
 
 def _floats(x: Array) -> Array:
-    return np.asarray(x).astype(np.float64)
+    return to_float(x)
 
 
 def _signed(fmt: Fmt, value: Any) -> str:

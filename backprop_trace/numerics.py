@@ -7,6 +7,7 @@ the transcendental functions; the exact one is chosen only when every operation 
 
 from __future__ import annotations
 
+import math
 from fractions import Fraction
 from typing import Any, Literal
 
@@ -108,5 +109,21 @@ def backend(mode: Mode) -> Numerics:
 
 
 def to_float(x: Array) -> npt.NDArray[np.float64]:
-    """Any backend's array as float64 (exact values rounded to the nearest float)."""
-    return np.asarray(x).astype(np.float64)
+    """Any backend's array as float64 (exact values rounded to the nearest float; beyond
+    float64's range, ±inf)."""
+    array = np.asarray(x)
+    try:
+        return array.astype(np.float64)
+    except OverflowError:
+        converted: npt.NDArray[np.float64] = np.vectorize(scalar_to_float, otypes=[np.float64])(
+            array
+        )
+        return converted
+
+
+def scalar_to_float(value: Any) -> float:
+    """float(value), but ±inf where an exact value is beyond float64's range."""
+    try:
+        return float(value)
+    except OverflowError:
+        return math.inf if value > 0 else -math.inf

@@ -114,8 +114,12 @@ def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> S
         raise fail("no such file", "check the path, or run 'backprop-trace list'") from None
     except OSError as exc:
         raise fail(f"cannot be read: {exc.strerror}", "check the path and permissions") from None
-    for bom, encoding in ((b"\xff\xfe\x00\x00", "UTF-32"), (b"\x00\x00\xfe\xff", "UTF-32"),
-                          (b"\xff\xfe", "UTF-16"), (b"\xfe\xff", "UTF-16")):
+    for bom, encoding in (
+        (b"\xff\xfe\x00\x00", "UTF-32"),
+        (b"\x00\x00\xfe\xff", "UTF-32"),
+        (b"\xff\xfe", "UTF-16"),
+        (b"\xfe\xff", "UTF-16"),
+    ):
         if raw.startswith(bom):
             raise fail(f"is {encoding} text", "save the file as UTF-8")
     if b"\x00" in raw:

@@ -64,8 +64,23 @@ def did_you_mean(word: str, options: Sequence[str]) -> str:
 NUMBER_HINT = 'write a number such as 0.25, 1e-3 or an exact fraction in quotes such as "1/200"'
 
 
+FLOAT_MAX = Fraction(1.7976931348623157e308)
+
+
 def parse_number(value: Any, at: Sub = ()) -> Fraction:
-    """A YAML number or a fraction/decimal string -> an exact Fraction."""
+    """A YAML number or a fraction/decimal string -> an exact Fraction, within float64's range
+    (every number must also be traceable in float64)."""
+    number = _parse_number(value, at)
+    if abs(number) > FLOAT_MAX:
+        raise invalid(
+            f"{describe(value)} is too large: numbers must lie within ±1.8e308 (float64's range)",
+            "scenario numbers are weights, inputs and rates: use a smaller value",
+            at,
+        )
+    return number
+
+
+def _parse_number(value: Any, at: Sub = ()) -> Fraction:
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
     if isinstance(value, Fraction):

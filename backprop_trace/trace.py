@@ -86,8 +86,8 @@ class Trace:
     numerics: Mode
     numerics_reason: str
     steps: tuple[StepTrace, ...]
-    losses_before: tuple[float, ...]  # loss before the update, for every step run
-    losses_after: tuple[float, ...]
+    losses_before: tuple[Any, ...]  # loss before the update, every step run (Fraction or float)
+    losses_after: tuple[Any, ...]
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity

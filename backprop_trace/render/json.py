@@ -9,7 +9,7 @@ from typing import Any
 
 import numpy as np
 
-from backprop_trace.numerics import Array, to_float
+from backprop_trace.numerics import Array, scalar_to_float, to_float
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
 FORMAT = "backprop-trace/1"
@@ -17,7 +17,7 @@ FORMAT = "backprop-trace/1"
 
 def number(value: Any) -> float | None:
     """A JSON number; NaN and infinities (a diverged run) become null."""
-    out = float(value)
+    out = scalar_to_float(value)
     return out if math.isfinite(out) else None
 
 

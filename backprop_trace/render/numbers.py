@@ -7,6 +7,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any
 
+from backprop_trace.numerics import scalar_to_float
+
 
 def rounded(value: Fraction, places: int) -> str:
     """An exact value to ``places`` decimals, ties away from zero as by hand: 717/800 -> 0.8963."""
@@ -17,6 +19,16 @@ def rounded(value: Fraction, places: int) -> str:
     return ("-" if value < 0 and units else "") + text
 
 
+def scientific(value: Fraction, places: int) -> str:
+    """An exact value of at least 1 in magnitude as m.mmmme+N, rounded as by hand."""
+    exponent = len(str(abs(value.numerator) // value.denominator)) - 1
+    mantissa = rounded(abs(value) / 10**exponent, places)
+    if mantissa.startswith("10"):  # 9.99995 rounded up to 10.0000
+        exponent += 1
+        mantissa = rounded(abs(value) / 10**exponent, places)
+    return ("-" if value < 0 else "") + f"{mantissa}e+{exponent:02d}"
+
+
 @dataclass(frozen=True)
 class NumberStyle:
     precision: int = 4
@@ -25,21 +37,21 @@ class NumberStyle:
     def __call__(self, value: Any) -> str:
         if self.fractions and isinstance(value, Fraction):
             return str(value)
-        x = float(value)
+        if isinstance(value, Fraction) and abs(value) >= 10**10:
+            return scientific(value, self.precision)  # exact, however large
+        x = scalar_to_float(value)
         if not math.isfinite(x):
             return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
         if x != 0 and abs(x) < 0.5 * 10.0**-self.precision:
             return f"{x:.2g}"  # would show as 0.0000: show that it is not 0
         if abs(x) >= 1e10:
             return f"{x:.{self.precision}e}"  # a diverging run: keep the columns narrow
-        if isinstance(value, Fraction):
-            return rounded(value, self.precision)
-        text = f"{x:.{self.precision}f}"
-        return text[1:] if text.startswith("-") and float(text) == 0 else text
+        # the exact value (a float's too) rounded half away from zero, as by hand
+        return rounded(value if isinstance(value, Fraction) else Fraction(x), self.precision)
 
     def signed(self, value: Any) -> str:
         text = self(value)
-        return text if text.startswith("-") or float(value) == 0 else "+" + text
+        return text if text.startswith("-") or value == 0 else "+" + text
 
     def vector(self, values: Any) -> str:
         return "[" + ", ".join(self(v) for v in values) + "]"

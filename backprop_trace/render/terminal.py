@@ -22,7 +22,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_trace.insights import Note, listing, step_notes
-from backprop_trace.numerics import Array
+from backprop_trace.numerics import Array, scalar_to_float, to_float
 from backprop_trace.render.numbers import NumberStyle
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
@@ -135,6 +135,15 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
 def _t(text: str, style: str = "") -> Text:
     """User-given and computed text, never read as rich markup."""
     return Text(text, style=style)
+
+
+def _percent(change: Any, base: Any) -> str:
+    """' (-19.02%)', or nothing where the ratio is not a finite number."""
+    if not base:
+        return ""
+    with np.errstate(all="ignore"):
+        ratio = scalar_to_float(change / base * 100)
+    return f" ({ratio:+.2f}%)" if np.isfinite(ratio) else ""
 
 
 class _Table(Table):
@@ -528,7 +537,7 @@ class _View:
             return [_t(f"{p.name}: frozen, no gradient", "blue")]
         title = f"dL/d{p.name}"
         if p.grad.size > self.table_limit:
-            f = np.abs(np.asarray(p.grad, dtype=np.float64))
+            f = np.abs(to_float(p.grad))
             ix = tuple(int(i) for i in np.unravel_index(int(np.argmax(f)), f.shape))
             where = p.name + "".join(f"[{i}]" for i in ix)
             shape = "×".join(str(d) for d in p.shape)
@@ -608,7 +617,7 @@ class _View:
                 shape = "×".join(str(d) for d in p.shape)
                 heading = heading.replace(f"{p.name}:", f"{p.name} ({shape}):", 1)
                 heading += f" (summarised: more than {self.table_limit} entries, --table-limit)"
-                sizes = np.abs(np.asarray(p.old - p.new, dtype=np.float64)).ravel()
+                sizes = np.abs(to_float(p.old - p.new)).ravel()
                 order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
                 indices = [
                     tuple(int(i) for i in np.unravel_index(int(k), p.old.shape)) for k in order
@@ -673,7 +682,7 @@ class _View:
     def stats(self, title: str, rows: Sequence[tuple[str, Array]]) -> Table:
         table = _table(title, "", "min", "mean", "max", "‖·‖₂", "zeros")
         for label, values in rows:
-            f = np.asarray(values, dtype=np.float64)
+            f = to_float(values)
             table.add_row(
                 label,
                 self.num(f.min()),
@@ -686,7 +695,7 @@ class _View:
 
     def update_histogram(self, p: ParamStep) -> RenderableType:
         """How many entries moved by how much: |old − new| by powers of ten."""
-        sizes = np.abs(np.asarray(p.old - p.new, dtype=np.float64)).ravel()
+        sizes = np.abs(to_float(p.old - p.new)).ravel()
         moved = sizes[sizes > 0]
         bins: list[tuple[str, int]] = []
         if moved.size:
@@ -769,9 +778,7 @@ class _View:
             table.add_row(*cells, verdict)
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
-        percent = (
-            f" ({float(change) / float(step.loss_before) * 100:+.2f}%)" if step.loss_before else ""
-        )
+        percent = _percent(change, step.loss_before)
         loss.add_row(
             "Loss",
             self.num(step.loss_before),
@@ -794,10 +801,16 @@ class _View:
         if not after:
             return Phase(0, "summary", "Run summary", [_t("No step ran.")])
         body: list[RenderableType] = [self.loss_curve(before)]
-        best = min(range(len(after)), key=lambda k: after[k])
+        candidates = [(before[0], "before step 1")] + [
+            (loss, f"after step {k + 1}") for k, loss in enumerate(after)
+        ]
+        finite = [
+            c for c in candidates if np.isfinite(to_float(np.asarray([c[0]], dtype=object)))[0]
+        ]
+        lowest, when = min(finite or candidates, key=lambda c: c[0])
         line = (
             f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
-            f"{len(after)}; lowest {self.num(after[best])} after step {best + 1}."
+            f"{len(after)}; lowest {self.num(lowest)} {when}."
         )
         if self.scenario.batches > 1:
             line += " Each loss is on that step's own batch."
@@ -808,7 +821,7 @@ class _View:
     def loss_curve(self, losses: Sequence[float], height: int = 8) -> RenderableType:
         """The loss before each step, as columns of block characters (one per step, or per
         group of steps when there are more steps than columns: the group's mean)."""
-        values = np.asarray(losses, dtype=np.float64)
+        values = to_float(np.asarray(losses, dtype=object))
         finite = values[np.isfinite(values)]
         if finite.size == 0:
             return _t("(no finite loss to draw)")
@@ -852,7 +865,7 @@ class _View:
         for name in s.param_order:
             start = s.in_layout(name, s.initial[name])
             end = trace.final_params[name]
-            change = np.abs(np.asarray(end - start, dtype=np.float64)).ravel()
+            change = np.abs(to_float(end - start)).ravel()
             for flat in np.argsort(-change, kind="stable")[:count]:
                 if change[flat] == 0:
                     break
