@@ -170,16 +170,23 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
     if minimum() > console.width:  # let the headers give way first
         for column, cells in zip(table.columns, widest, strict=True):
             column.min_width = cells
-    if minimum() <= console.width:
+    dropped: list[str] = []
+    while minimum() > console.width and len(table.columns) > 2:
+        dropped.insert(0, str(table.columns.pop().header))
+    if not dropped:
         return [table]
     return [
         table,
-        _t(
-            f"  (this table is wider than {console.width} columns and was cut at the right "
-            "edge: widen the terminal, or see --format json)",
-            "dim",
+        _aside(
+            f"(not shown, to fit {console.width} columns: {', '.join(dropped)}; "
+            "widen the terminal or see --format json)"
         ),
     ]
+
+
+def _aside(text: str) -> RenderableType:
+    """A dim remark under a table, indented, wrapping under itself."""
+    return Padding(_t(text, "dim"), (0, 0, 0, 2), expand=False)
 
 
 def _table(title: str | Text = "", *columns: str, caption: str = "") -> Table:
@@ -220,11 +227,14 @@ class _View:
     def cut_note(self, shown: int, total: int, what: str) -> list[RenderableType]:
         if shown >= total:
             return []
+        limit = (
+            f"at most {MAX_ROWS} rows a table"
+            if shown == MAX_ROWS
+            else (f"to fit {self.width} columns")
+        )
         return [
-            _t(
-                f"  ({total - shown} more {what} not shown: cut to fit {self.width} columns "
-                f"and {MAX_ROWS} rows; --format json has every number)",
-                "dim",
+            _aside(
+                f"({total - shown} more {what} not shown, {limit}; --format json has every number)"
             )
         ]
 
