@@ -184,6 +184,13 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
     ]
 
 
+def _count(n: int, noun: str) -> str:
+    """_count(1, "changed entry") -> '1 changed entry'; _count(3, ...) -> '3 changed entries'."""
+    if n == 1:
+        return f"{n:,} {noun}"
+    return f"{n:,} {noun[:-1]}ies" if noun.endswith("y") else f"{n:,} {noun}s"
+
+
 def _aside(text: str) -> RenderableType:
     """A dim remark under a table, indented, wrapping under itself."""
     return Padding(_t(text, "dim"), (0, 0, 0, 2), expand=False)
@@ -364,7 +371,7 @@ class _View:
             table.add_row(
                 self.example_label(step, a), *[self.num(v) for v in step.inputs[a][:cols]]
             )
-        return Group(table, *self.cut_note(cols, step.inputs.shape[1], "inputs"))
+        return Group(table, *self.cut_note(cols, step.inputs.shape[1], "input"))
 
     def forward_stage(
         self, step: StepTrace, lin: int | None, act: int | None
@@ -416,7 +423,7 @@ class _View:
                     values.append(self.num(out[0][j]))
                 mark, style = self.unit_mark(act_layer, 0, j, pre)
                 table.add_row(str(j), *values, _t(mark, style))
-            return [table, *self.cut_note(rows, units, "units")]
+            return [table, *self.cut_note(rows, units, "unit")]
         examples = self.fit_columns(len(step.examples), 2)
         table = _table(title, "Unit", *[self.example_label(step, a) for a in range(examples)])
         for j in range(rows):
@@ -433,8 +440,8 @@ class _View:
             table.caption = _t(caption)
         return [
             table,
-            *self.cut_note(rows, units, "units"),
-            *self.cut_note(examples, len(step.examples), "examples"),
+            *self.cut_note(rows, units, "unit"),
+            *self.cut_note(examples, len(step.examples), "example"),
         ]
 
     def unit_mark(self, act: LayerStep | None, a: int, j: int, pre: Array) -> tuple[str, str]:
@@ -485,7 +492,7 @@ class _View:
         formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
             formula += f"  (exactly {step.loss_before})"
-        return [table, *self.cut_note(len(outputs), y.size, "outputs"), _t(formula)]
+        return [table, *self.cut_note(len(outputs), y.size, "output"), _t(formula)]
 
     # -- 3. backward --------------------------------------------------------------------------
 
@@ -524,7 +531,7 @@ class _View:
                     if layer is not None
                 ]
                 table.add_row(str(j), *cells)
-            return [table, *self.cut_note(rows, units, "units")]
+            return [table, *self.cut_note(rows, units, "unit")]
         flow = (first or second).grad_output  # type: ignore[union-attr]
         examples = self.fit_columns(len(step.examples), 2)
         target = first or second
@@ -538,8 +545,8 @@ class _View:
             table.add_row(str(j), *[self.num(flow[a][j]) for a in range(examples)])
         return [
             table,
-            *self.cut_note(rows, units, "units"),
-            *self.cut_note(examples, len(step.examples), "examples"),
+            *self.cut_note(rows, units, "unit"),
+            *self.cut_note(examples, len(step.examples), "example"),
         ]
 
     def gradient_grid(self, p: ParamStep) -> list[RenderableType]:
@@ -570,8 +577,8 @@ class _View:
             table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
         return [
             table,
-            *self.cut_note(rows, rows_total, "rows"),
-            *self.cut_note(cols, cols_total, "columns"),
+            *self.cut_note(rows, rows_total, "row"),
+            *self.cut_note(cols, cols_total, "column"),
         ]
 
     # -- 4. update ----------------------------------------------------------------------------
@@ -662,7 +669,7 @@ class _View:
             ]
             body += [
                 table,
-                *self.cut_note(min(len(indices), MAX_ROWS), len(indices), "changed entries"),
+                *self.cut_note(min(len(indices), MAX_ROWS), len(indices), "changed entry"),
             ]
         body += self.before_after(changed_rows, summarised)
         total = sum(p.old.size for p in step.params)
@@ -756,7 +763,7 @@ class _View:
                 self.num(new),
                 _t(self.num.signed(change), "green" if change > 0 else "red"),
             )
-        out = [table, *self.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameters")]
+        out = [table, *self.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameter")]
         if summarised:
             out.append(
                 _t(f"(the changes of {listing(list(summarised))} are summarised above)", "dim")
@@ -798,7 +805,7 @@ class _View:
                 "green" if change < 0 else "red" if change > 0 else "",
             ),
         )
-        out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "outputs"), loss]
+        out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
             out.append(_t(f"Loss exactly: {step.loss_before} → {step.loss_after}"))
         return out
