@@ -241,7 +241,8 @@ class _View:
         )
         return [
             _aside(
-                f"({total - shown} more {what} not shown, {limit}; --format json has every number)"
+                f"({_count(total - shown, what)} more not shown, {limit}; "
+                "--format json has every number)"
             )
         ]
 
