@@ -241,7 +241,7 @@ class _View:
         )
         return [
             _aside(
-                f"({_count(total - shown, what)} more not shown, {limit}; "
+                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
                 "--format json has every number)"
             )
         ]
