@@ -93,20 +93,20 @@ def _dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
     return [int(j) for j in np.flatnonzero(blocked.all(axis=0))]
 
 
-def _per_unit(p: ParamStep, layout: str, units: Sequence[int], *, incoming: bool) -> str:
+def _per_unit(p: ParamStep, layout: str, units: Sequence[int], *, incoming: bool) -> list[str]:
     """The entries of p tied to these units: named one by one when few, else counted."""
     if p.old.ndim == 1:
         named = [entry(p, (j,)) for j in units]
-        return listing(named) if len(units) <= 4 else f"{len(units)} entries of {p.name}"
+        return named if len(units) <= 3 else [f"{len(units)} entries of {p.name}"]
     slices = [
         weight_slice(p.name, layout, unit=j) if incoming else weight_slice(p.name, layout, inp=j)
         for j in units
     ]
-    if len(units) <= 4:
-        return listing(slices)
+    if len(units) <= 3:
+        return slices
     row_wise = (layout == "in_out") != incoming  # in_out: a unit's incoming weights are a column
     kind = "rows" if row_wise else "columns"
-    return f"{len(units)} {kind} of {p.name} ({listing(slices, 3)})"
+    return [f"{len(units)} {kind} of {p.name} ({listing(slices, 3)})"]
 
 
 def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
@@ -121,7 +121,7 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
             if before is not None:
                 for p in _params_of(step, step.layers[before]):
                     if p.trainable:
-                        blocked.append(_per_unit(p, layout, dead, incoming=True))
+                        blocked += _per_unit(p, layout, dead, incoming=True)
             text = (
                 f"{layer.name} {_units(dead)} "
                 + ("are" if len(dead) > 1 else "is")
@@ -131,11 +131,11 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
                 + ("them" if len(dead) > 1 else "it")
             )
             if blocked:
-                text += f": {' and '.join(blocked)} get zero gradient"
+                text += f": {listing(blocked)} get zero gradient"
             if after is not None:
                 w = step.param(step.layers[after].params[0])
                 if w.trainable:
-                    outgoing = _per_unit(w, layout, dead, incoming=False)
+                    outgoing = listing(_per_unit(w, layout, dead, incoming=False))
                     text += f"; and their zero output gives {outgoing} zero gradient"
             notes.append(Note("forward", "dead_units", text + "."))
         for a, j in layer.at_kink:
