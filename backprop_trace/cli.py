@@ -20,7 +20,7 @@ import typer
 
 from . import __version__
 from .bundled import bundled, resolve
-from .errors import ScenarioError
+from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
 from .trace import Trace
 
@@ -31,7 +31,7 @@ EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
-STDIN_WAIT_SECONDS = 2.0  # --step with a non-terminal stdin: how long to wait for a line
+STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
 
 app = typer.Typer(
     name="backprop-trace",
@@ -202,10 +202,22 @@ def _trace(
 
     path = resolve(file)
     try:
-        scenario = load_scenario(path, display_name=file if path.name != file else str(path))
+        shown_as = file if path.name != file else str(path)
+        scenario = load_scenario(path, display_name=shown_as)
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
-            raise typer.BadParameter(f"exact numerics are impossible: {reason}")
+            raise ScenarioError(
+                [
+                    Problem(
+                        shown_as,
+                        0,
+                        0,
+                        (),
+                        f"--numerics exact is impossible here: {reason}",
+                        "leave --numerics out, or use --numerics float64",
+                    )
+                ]
+            )
         total = steps or scenario.steps
         selection = show or default_selection(total)
         from .render.progress import progress
@@ -231,9 +243,19 @@ def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> Non
         if answer is None:
             typer.echo("stopped: end of input", err=True)
             return False
+        if answer is _SILENT:
+            typer.echo(
+                f"stopped: no answer on standard input (not a terminal) within "
+                f"{STDIN_WAIT_SECONDS:g} s",
+                err=True,
+            )
+            return False
         return answer.strip().lower() not in ("q", "quit")
 
     print_trace(trace, options, go_on=go_on if pause else None, only_summary=quiet)
+
+
+_SILENT = "\x00silent"  # _ask's answer when a non-terminal stdin stayed silent
 
 
 def _ask(prompt: str) -> str | None:
@@ -251,7 +273,7 @@ def _ask(prompt: str) -> str | None:
             ready = [stdin]  # an in-memory stream (tests): reading cannot block
         if not ready:
             sys.stderr.write("\n")
-            return None
+            return _SILENT
     line = stdin.readline()
     if not stdin.isatty():
         sys.stderr.write("\n")

@@ -64,6 +64,16 @@ def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
                 "and plain gradient descent changes nothing on this step.",
             )
         )
+    if trace.scenario.loss.kind == "cross_entropy" and trace.scenario.layers[-1].kind == "softmax":
+        notes.append(
+            Note(
+                "loss",
+                "double_softmax",
+                "The network ends with a softmax and cross_entropy applies its own: the loss "
+                "sees softmax(softmax(z)), which flattens the probabilities and shrinks the "
+                "gradients. torch.nn.CrossEntropyLoss expects logits: drop the softmax layer.",
+            )
+        )
     notes += _zero_inputs(trace, step)
     notes += _update(trace, step, fmt)
     notes += _verify(trace, step, fmt)

@@ -127,8 +127,19 @@ def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> S
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise fail(
-            f"is not UTF-8 text (byte {exc.start} cannot be decoded)", "save the file as UTF-8"
+        line = raw[: exc.start].count(b"\n") + 1
+        column = exc.start - (raw.rfind(b"\n", 0, exc.start) + 1) + 1
+        raise ScenarioError(
+            [
+                Problem(
+                    name,
+                    line,
+                    column,
+                    (),
+                    f"the file is not UTF-8 text: this byte cannot be read ({raw[exc.start]:#04x})",
+                    "save the file as UTF-8",
+                )
+            ]
         ) from None
     return parse_scenario(text, name, file.resolve().parent)
 
@@ -168,12 +179,33 @@ def build_scenario(
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        problems = [_translate(err, data, locations, filename) for err in exc.errors()]
+        errors = _without_misspelt_missing(exc.errors(), data)
+        problems = [_translate(err, data, locations, filename) for err in errors]
         raise ScenarioError(problems) from None
     return _Builder(spec, locations, filename, base_dir or FilePath.cwd()).build()
 
 
 # -- translating pydantic's errors ---------------------------------------------------------------
+
+
+def _without_misspelt_missing(errors: list[Any], data: Any) -> list[Any]:
+    """A misspelt required key ('optimiser') is one problem, not two: the unknown key, whose hint
+    names the right one, stands for the missing key too."""
+    import difflib
+
+    misspelt: set[tuple[Any, ...]] = set()
+    for err in errors:
+        if err["type"] == "extra_forbidden":
+            path = _strip_tags(tuple(err["loc"]), data)
+            model = _model_at(path[:-1], data)
+            keys = keys_of(model) if model else []
+            for close in difflib.get_close_matches(str(path[-1]), keys, n=1, cutoff=0.5):
+                misspelt.add((*path[:-1], close))
+    return [
+        err
+        for err in errors
+        if not (err["type"] == "missing" and _strip_tags(tuple(err["loc"]), data) in misspelt)
+    ]
 
 
 def _strip_tags(loc: tuple[Any, ...], data: Any) -> Path:
@@ -235,7 +267,12 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
     elif kind == "union_tag_invalid":
         what = "optimizer" if path and path[0] == "optimizer" else "layer"
         options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
-        message = f"unknown {what} type '{ctx.get('tag')}'"
+        tag = _at(data, (*path, "type"))
+        message = (
+            f"unknown {what} type '{tag}'"
+            if isinstance(tag, str)
+            else f"the {what} type must be text, got {_describe(tag)}"
+        )
         hint = did_you_mean(str(ctx.get("tag")), list(options)) + "one of " + ", ".join(options)
         path = (*path, "type")
     elif kind == "union_tag_not_found":
@@ -254,6 +291,17 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
         hint = "give at least one item"
     line, column = locations.of(path, key=on_key)
     return Problem(filename, line, column, path, message, hint)
+
+
+def _at(data: Any, path: Path) -> Any:
+    for part in path:
+        if isinstance(data, dict):
+            data = data.get(part)
+        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
+            data = data[part]
+        else:
+            return None
+    return data
 
 
 def _describe(value: Any) -> str:

@@ -104,11 +104,19 @@ def _parse_number(value: Any, at: Sub = ()) -> Fraction:
     raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
 
 
-def parse_count(value: Any, at: Sub = ()) -> int:
-    """A whole number >= 0."""
-    number = parse_number(value, at)
-    if number.denominator != 1 or number < 0:
-        raise invalid(f"expected a whole number of at least 0, got {describe(value)}", "", at)
+def parse_count(value: Any, at: Sub = (), least: int = 0) -> int:
+    """A whole number >= least."""
+    hint = "a whole number such as 1 or 42"
+    if isinstance(value, bool) or not isinstance(value, (int, Fraction, str)):
+        raise invalid(f"expected a whole number, got {describe(value)}", hint, at)
+    try:
+        number = parse_number(value, at)
+    except PydanticCustomError:
+        raise invalid(f"expected a whole number, got {describe(value)}", hint, at) from None
+    if number.denominator != 1 or number < least:
+        raise invalid(
+            f"expected a whole number of at least {least}, got {describe(value)}", hint, at
+        )
     return int(number)
 
 
@@ -200,6 +208,9 @@ _NUM_SCHEMA: dict[str, Any] = {
 }
 Number = Annotated[Fraction, PlainValidator(parse_number), WithJsonSchema(_NUM_SCHEMA)]
 Count = Annotated[int, PlainValidator(parse_count), _schema(type="integer", minimum=0)]
+PositiveCount = Annotated[
+    int, PlainValidator(lambda v: parse_count(v, least=1)), _schema(type="integer", minimum=1)
+]
 Flag = Annotated[bool, PlainValidator(parse_flag), _schema(type="boolean")]
 Text = Annotated[str, PlainValidator(parse_text), _schema(type="string")]
 Vector = Annotated[
@@ -300,8 +311,8 @@ class LinearSpec(Spec):
     name: Text | None = None
     weight: Matrix | None = None
     bias: Bias = None
-    in_: Count | None = Field(None, alias="in")
-    out: Count | None = None
+    in_: PositiveCount | None = Field(None, alias="in")
+    out: PositiveCount | None = None
     init: InitName | None = None
     std: Number | None = None
 
@@ -401,7 +412,7 @@ class DataSpec(Spec):
     targets: TargetsOrFile | None = None
     file: Text | None = None
     target_columns: list[Text] | None = None
-    batch_size: Count | None = None
+    batch_size: PositiveCount | None = None
 
 
 class ScenarioSpec(Spec):
@@ -415,7 +426,7 @@ class ScenarioSpec(Spec):
     optimizer: OptimizerSpec
     data: DataSpec
     frozen: list[Text] = Field(default_factory=list)
-    steps: Count = 1
+    steps: PositiveCount = 1
     seed: Count = 0
     numerics: NumericsName = "auto"
 
