@@ -65,6 +65,9 @@ def _root(
         bool,
         typer.Option("--version", callback=_version, is_eager=True, help="Print the version."),
     ] = False,
+    debug: Annotated[
+        bool, typer.Option("--debug", help="On an internal error, show the traceback.")
+    ] = False,
 ) -> None:
     """See exactly what one step of neural-network training does to every number."""
 
@@ -80,7 +83,10 @@ def _bad_input(error: ScenarioError) -> NoReturn:
 
 @app.command()
 def run(
-    file: Annotated[str, typer.Argument(help="A scenario file, or a bundled scenario's name.")],
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
+    ],
     output_format: Annotated[
         OutputFormat, typer.Option("--format", "-f", help="What to print.")
     ] = OutputFormat.text,
@@ -285,15 +291,23 @@ def _ask(prompt: str) -> str | None:
 @app.command("list")
 def list_scenarios() -> None:
     """List the bundled scenarios."""
+    import shutil
+    import textwrap
+
     from .scenario import load_scenario
 
+    width = shutil.get_terminal_size((100, 24)).columns
     for path in bundled():
         try:
             scenario = load_scenario(path)
             summary = scenario.description.split(". ")[0].rstrip(".")
-            typer.echo(f"{path.name:28} {scenario.name}: {summary}")
+            text = f"{scenario.name}: {summary}"
         except ScenarioError:  # pragma: no cover - bundled scenarios are tested
-            typer.echo(f"{path.name:28} (invalid)")
+            text = "(invalid)"
+        lines = textwrap.wrap(text, max(20, width - 30)) or [""]
+        typer.echo(f"{path.name:28}  {lines[0]}")
+        for line in lines[1:]:
+            typer.echo(" " * 30 + line)
 
 
 def main() -> None:

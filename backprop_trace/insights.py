@@ -200,14 +200,18 @@ def _zero_inputs(trace: Trace, step: StepTrace) -> list[Note]:
         ]
         if not zero:
             continue
-        source = "input" if i == 0 else f"{layer.name}'s input"
         plural = len(zero) > 1
+        source = (
+            ("Inputs" if plural else "Input")
+            if i == 0
+            else (f"{layer.name}'s " + ("inputs" if plural else "input"))
+        )
         rows = listing([weight_slice(w.name, trace.scenario.layout, inp=f) for f in zero])
         notes.append(
             Note(
                 "backward",
                 "zero_input",
-                f"{source.capitalize()} {listing([str(f) for f in zero])} "
+                f"{source} {listing([str(f) for f in zero])} "
                 + ("are" if plural else "is")
                 + f" 0, so {rows} get zero gradient: a weight's gradient is its input times the "
                 "learning flow.",

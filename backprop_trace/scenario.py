@@ -543,7 +543,8 @@ class _Builder:
                     shape = "rows" if self.spec.layout == "in_out" else "columns"
                     self.problem(
                         ("layers", i, key),
-                        f"this layer takes {layer.in_features} inputs but the layer before it "
+                        f"this layer takes {plural(layer.in_features, 'input')} but the layer "
+                        "before it "
                         f"gives {width}",
                         f"in layout {self.spec.layout} the weight matrix has one of its {shape} "
                         "per input",

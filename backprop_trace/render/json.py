@@ -36,10 +36,15 @@ def hyperparameter(value: Any) -> Any:
 
 def trace_to_dict(trace: Trace) -> dict[str, Any]:
     scenario = trace.scenario
-    optimizer = {"type": scenario.optimizer.kind}
+    optimizer: dict[str, Any] = {"type": scenario.optimizer.kind}
     optimizer.update(
         {k: hyperparameter(v) for k, v in scenario.optimizer.hyperparameters().items()}
     )
+    optimizer["exact"] = {
+        k: str(v)
+        for k, v in scenario.optimizer.hyperparameters().items()
+        if isinstance(v, Fraction)
+    }
     return {
         "format": FORMAT,
         "scenario": scenario.name,
@@ -79,14 +84,19 @@ def _step(step: StepTrace, *, exact: bool) -> dict[str, Any]:
             "targets": array(step.targets),
             "outputs_before": array(step.outputs_before),
             "outputs_after": array(step.outputs_after),
-            "params": [_param(p) for p in step.params],
+            "params": [_param(p, exact) for p in step.params],
             "layers": [_layer(layer) for layer in step.layers],
         }
     )
     return out
 
 
-def _param(p: ParamStep) -> dict[str, Any]:
+def exact_strings(value: Array) -> Any:
+    """An exact array as nested lists of 'p/q' strings."""
+    return np.vectorize(str, otypes=[object])(value).tolist()
+
+
+def _param(p: ParamStep, exact: bool = False) -> dict[str, Any]:
     out: dict[str, Any] = {
         "name": p.name,
         "layer": p.layer,
@@ -96,6 +106,12 @@ def _param(p: ParamStep) -> dict[str, Any]:
         "grad": None if p.grad is None else array(p.grad),
         "new": array(p.new),
     }
+    if exact:
+        out["exact"] = {
+            "old": exact_strings(p.old),
+            "grad": None if p.grad is None else exact_strings(p.grad),
+            "new": exact_strings(p.new),
+        }
     if p.state:
         out["state"] = {key: array(value) for key, value in p.state.items()}
     if p.terms:

@@ -301,29 +301,31 @@ class _View:
         grid = Table.grid(padding=(0, 2))
         grid.add_column(style="bold", no_wrap=True)
         grid.add_column()
-        reason = trace.numerics_reason.split(": ", 1)[-1]
-        mode = "exact fractions" if trace.numerics == "exact" else "float64"
+        arithmetic = trace.numerics_reason
+        if arithmetic.startswith("exact:"):
+            arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
         shown = (
-            "exact fractions"
+            "shown as exact fractions"
             if self.num.fractions
             else f"rounded to {self.num.precision} decimals"
             + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
         )
-        grid.add_row("Arithmetic", _t(f"{mode}: {reason}; numbers {shown}"))
+        grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
         grid.add_row("Network", _t(self.network_line()))
         grid.add_row("Parameters", _t(self.parameter_line()))
         grid.add_row("Loss", _t(f"{s.loss.kind} = {s.loss.formula}"))
-        hyper = ", ".join(f"{k} {self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
+        hyper = ", ".join(f"{k}={self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
         grid.add_row("Optimizer", _t(f"{s.optimizer.kind}: {hyper}"))
         grid.add_row("Data", _t(self.data_line()))
         body += [Padding(grid, (1, 0, 0, 2), expand=False)]
         return Phase(None, "header", s.name, body)
 
     def network_line(self) -> str:
-        parts = [f"{self.scenario.inputs.shape[1]} inputs"]
+        width_in = int(self.scenario.inputs.shape[1])
+        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
         for layer in self.scenario.layers:
             if layer.kind == "linear":
-                parts.append(f"{layer.name} {layer.in_features}×{layer.out_features}")  # type: ignore[attr-defined]
+                parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
             else:
                 parts.append(layer.name)
         width = int(self.scenario.targets.shape[1])
