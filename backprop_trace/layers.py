@@ -106,7 +106,6 @@ class Layer(ABC):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
     ) -> tuple[Array, Params]:
         """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
 
 
 @dataclass(frozen=True)

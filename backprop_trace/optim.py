@@ -55,7 +55,7 @@ class Optimizer(ABC):
 
     @abstractmethod
     def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
-        raise NotImplementedError  # pragma: no cover - every subclass defines it
+        """(new parameter, new state) from the gradient and the state before (None at first)."""
 
 
 def _lerp(a: Array, b: Array, weight: Any) -> Array:

@@ -8,26 +8,21 @@ here that the trace does not hold, beyond differences and comparisons for displa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from rich import box
-from rich.cells import cell_len
 from rich.console import Console, Group, RenderableType
-from rich.measure import Measurement
-from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import Note, listing, step_notes
-from backprop_trace.numerics import Array, scalar_to_float, to_float
-from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.insights import listing, step_notes
+from backprop_trace.numerics import Array, to_float
+from backprop_trace.render.large import LargeTensors
+from backprop_trace.render.summary import RunSummary
+from backprop_trace.render.tables import MAX_ROWS, _fit, _percent, _t, _table
+from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
-
-MAX_ROWS = 40  # rows of one table before it is cut (the JSON trace has everything)
-NUMBER_WIDTH = 10  # room for one number column, padding included
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -37,23 +32,6 @@ PHASE_TITLES = {
     "update": "4. Update",
     "verify": "5. Verify",
 }
-
-
-@dataclass(frozen=True)
-class RenderOptions:
-    precision: int = 4
-    fractions: bool = False
-    table_limit: int = 64  # a tensor with more entries than this is summarised
-
-
-@dataclass(frozen=True)
-class Phase:
-    """One screenful: the header (step None), or one phase of one step."""
-
-    step: int | None
-    name: str
-    title: str
-    body: list[RenderableType] = field(default_factory=list)
 
 
 def print_trace(
@@ -132,230 +110,7 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
         yield view.summary()
 
 
-def _t(text: str, style: str = "") -> Text:
-    """User-given and computed text, never read as rich markup."""
-    return Text(text, style=style)
-
-
-def _percent(change: Any, base: Any) -> str:
-    """' (-19.02%)', or nothing where the ratio is not a finite number."""
-    if not base:
-        return ""
-    with np.errstate(all="ignore"):
-        ratio = scalar_to_float(change / base * 100)
-    return f" ({ratio:+.2f}%)" if np.isfinite(ratio) else ""
-
-
-class _Table(Table):
-    """A table whose cells are always literal text, never rich markup."""
-
-    def add_row(self, *renderables: RenderableType | None, **kwargs: Any) -> None:
-        cells = [_t(cell) if isinstance(cell, str) else cell for cell in renderables]
-        super().add_row(*cells, **kwargs)
-
-
-def _fit(console: Console, table: Table) -> list[RenderableType]:
-    """Keep every number whole: a column never narrows below its widest cell (headers may wrap
-    or shorten). A table that cannot fit even then is cut at the right edge, and says so."""
-    unbounded = console.options.update_width(10**6)  # rich clamps a measurement to the width
-
-    def minimum() -> int:
-        return Measurement.get(console, unbounded, table).minimum
-
-    table.min_width = min(table.min_width or 0, console.width)
-    widest = [max((cell_len(str(c)) for c in column.cells), default=0) for column in table.columns]
-    headers = [cell_len(str(column.header)) for column in table.columns]
-    for column, cells, header in zip(table.columns, widest, headers, strict=True):
-        column.min_width = max(cells, header)
-    if minimum() > console.width:  # let the headers give way first
-        for column, cells in zip(table.columns, widest, strict=True):
-            column.min_width = cells
-    dropped: list[str] = []
-    while minimum() > console.width and len(table.columns) > 2:
-        dropped.insert(0, str(table.columns.pop().header))
-    if not dropped:
-        return [table]
-    return [
-        table,
-        _aside(
-            f"(not shown, to fit {console.width} columns: {', '.join(dropped)}; "
-            "widen the terminal or see --format json)"
-        ),
-    ]
-
-
-def _count(n: int, noun: str) -> str:
-    """_count(1, "changed entry") -> '1 changed entry'; _count(3, ...) -> '3 changed entries'."""
-    if n == 1:
-        return f"{n:,} {noun}"
-    return f"{n:,} {noun[:-1]}ies" if noun.endswith("y") else f"{n:,} {noun}s"
-
-
-def _aside(text: str) -> RenderableType:
-    """A dim remark under a table, indented, wrapping under itself."""
-    return Padding(_t(text, "dim"), (0, 0, 0, 2), expand=False)
-
-
-def _table(title: str | Text = "", *columns: str, caption: str = "") -> Table:
-    table = _Table(
-        title=_t(title) if isinstance(title, str) else title,
-        min_width=len(title),
-        title_justify="left",
-        title_style="bold",
-        caption=_t(caption) if caption else None,
-        caption_justify="left",
-        box=box.SIMPLE_HEAD,
-        header_style="bold",
-        pad_edge=False,
-        show_edge=False,
-    )
-    for i, name in enumerate(columns):
-        table.add_column(_t(name), justify="left" if i == 0 else "right", overflow="ellipsis")
-    return table
-
-
-class _View:
-    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
-        self.trace = trace
-        self.scenario = trace.scenario
-        self.width = width
-        exact_fractions = options.fractions and trace.numerics == "exact"
-        self.num = NumberStyle(options.precision, exact_fractions)
-        self.plain = NumberStyle().plain
-        self.table_limit = options.table_limit
-
-    # -- helpers ------------------------------------------------------------------------------
-
-    def fit_columns(self, wanted: int, fixed: int = 1) -> int:
-        """How many number columns fit beside ``fixed`` label columns."""
-        room = max(1, (self.width - 8 * fixed) // NUMBER_WIDTH)
-        return max(1, min(wanted, room))
-
-    def cut_note(self, shown: int, total: int, what: str) -> list[RenderableType]:
-        if shown >= total:
-            return []
-        limit = (
-            f"at most {MAX_ROWS} rows a table"
-            if shown == MAX_ROWS
-            else (f"to fit {self.width} columns")
-        )
-        return [
-            _aside(
-                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
-                "--format json has every number)"
-            )
-        ]
-
-    def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
-        out: list[RenderableType] = []
-        for note in notes:
-            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
-                note.kind, ""
-            )
-            out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
-        return out
-
-    def example_label(self, step: StepTrace, a: int) -> str:
-        return f"ex {step.examples[a]}"
-
-    def outputs(self, step: StepTrace) -> list[tuple[int, int, list[str]]]:
-        """(example, output, its label cells) for the rows of an output table, at most MAX_ROWS."""
-        batch = len(step.examples) > 1
-        width = int(step.outputs_before.shape[1])
-        pairs = [(a, j) for a in range(len(step.examples)) for j in range(width)][:MAX_ROWS]
-        return [
-            (a, j, ([self.example_label(step, a)] if batch else []) + [str(j)]) for a, j in pairs
-        ]
-
-    def stages(self) -> list[tuple[int | None, int | None]]:
-        """Linear layers paired with the activation after them: (linear, activation)."""
-        layers = self.scenario.layers
-        out: list[tuple[int | None, int | None]] = []
-        i = 0
-        while i < len(layers):
-            if layers[i].kind == "linear":
-                nxt = i + 1 < len(layers) and layers[i + 1].kind != "linear"
-                out.append((i, i + 1 if nxt else None))
-                i += 2 if nxt else 1
-            else:
-                out.append((None, i))
-                i += 1
-        return out
-
-    def stage_title(self, lin: int | None, act: int | None) -> str:
-        layers = self.scenario.layers
-        names = [layers[i].name for i in (lin, act) if i is not None]
-        title = " → ".join(names)
-        if lin is not None:
-            layer = layers[lin]
-            title += f"  ({layer.in_features} → {layer.out_features})"  # type: ignore[attr-defined]
-        return title
-
-    # -- header -------------------------------------------------------------------------------
-
-    def header(self) -> Phase:
-        s, trace = self.scenario, self.trace
-        body: list[RenderableType] = [_t(s.name, "bold")]
-        if s.description:
-            body.append(_t(s.description))
-        grid = Table.grid(padding=(0, 2))
-        grid.add_column(style="bold", no_wrap=True)
-        grid.add_column()
-        arithmetic = trace.numerics_reason
-        if arithmetic.startswith("exact:"):
-            arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
-        shown = (
-            "shown as exact fractions"
-            if self.num.fractions
-            else f"rounded to {self.num.precision} decimals"
-            + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
-        )
-        grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
-        grid.add_row("Network", _t(self.network_line()))
-        grid.add_row("Parameters", _t(self.parameter_line()))
-        grid.add_row("Loss", _t(f"{s.loss.kind} = {s.loss.formula}"))
-        hyper = ", ".join(f"{k}={self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
-        grid.add_row("Optimizer", _t(f"{s.optimizer.kind}: {hyper}"))
-        grid.add_row("Data", _t(self.data_line()))
-        body += [Padding(grid, (1, 0, 0, 2), expand=False)]
-        return Phase(None, "header", s.name, body)
-
-    def network_line(self) -> str:
-        width_in = int(self.scenario.inputs.shape[1])
-        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
-        for layer in self.scenario.layers:
-            if layer.kind == "linear":
-                parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
-            else:
-                parts.append(layer.name)
-        width = int(self.scenario.targets.shape[1])
-        parts.append(f"{width} output" + ("s" if width != 1 else ""))
-        return " → ".join(parts)
-
-    def parameter_line(self) -> str:
-        s = self.scenario
-        shapes = ", ".join(f"{n} {'×'.join(str(d) for d in self.shape(n))}" for n in s.param_order)
-        frozen = sum(int(s.initial[n].size) for n in s.frozen)
-        status = (
-            "all trainable" if not frozen else f"{frozen} frozen: {', '.join(sorted(s.frozen))}"
-        )
-        return f"{s.parameter_count:,} ({shapes}; {status})"
-
-    def shape(self, name: str) -> tuple[int, ...]:
-        shape = tuple(int(d) for d in self.scenario.initial[name].shape)
-        return shape[::-1] if self.scenario.layout == "out_in" else shape
-
-    def data_line(self) -> str:
-        s = self.scenario
-        n = s.examples
-        text = f"{n} example" + ("s" if n != 1 else "")
-        if n > 1:
-            text += f", batches of {s.batch_size}"
-        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
-        return text
-
-    # -- 1. forward ---------------------------------------------------------------------------
-
+class _View(RunSummary, LargeTensors):
     def forward(self, step: StepTrace) -> list[RenderableType]:
         body: list[RenderableType] = [self.inputs(step)]
         for lin, act in self.stages():
@@ -691,53 +446,6 @@ class _View:
         body.append(_t(summary + ".", "bold"))
         return body
 
-    def tensor_stats(self, p: ParamStep, heading: str) -> RenderableType:
-        """Shape, norms and ranges of a large tensor's old values, gradient, step and new values."""
-        rows: list[tuple[str, Array]] = [("old", p.old)]
-        if p.grad is not None:
-            rows.append(("gradient", p.grad))
-        rows += [("step (old − new)", p.old - p.new), ("new", p.new)]
-        return self.stats(heading, rows)
-
-    def stats(self, title: str, rows: Sequence[tuple[str, Array]]) -> Table:
-        table = _table(title, "", "min", "mean", "max", "‖·‖₂", "zeros")
-        for label, values in rows:
-            f = to_float(values)
-            table.add_row(
-                label,
-                self.num(f.min()),
-                self.num(f.mean()),
-                self.num(f.max()),
-                self.num(float(np.sqrt((f * f).sum()))),
-                f"{int((f == 0).sum()):,}",
-            )
-        return table
-
-    def update_histogram(self, p: ParamStep) -> RenderableType:
-        """How many entries moved by how much: |old − new| by powers of ten."""
-        sizes = np.abs(to_float(p.old - p.new)).ravel()
-        moved = sizes[sizes > 0]
-        bins: list[tuple[str, int]] = []
-        if moved.size:
-            exact_exponents = np.floor(np.log10(moved)).astype(int)
-            top = int(exact_exponents.max())
-            bottom = max(int(exact_exponents.min()), top - 7)
-            exponents = np.clip(exact_exponents, bottom, top)
-            clipped = int(exact_exponents.min()) < bottom
-            for e in range(top, bottom - 1, -1):
-                label = f"below 1e{e + 1}" if (e == bottom and clipped) else f"1e{e} – 1e{e + 1}"
-                bins.append((label, int((exponents == e).sum())))
-        bins.append(("0 (unchanged)", int((sizes == 0).sum())))
-        most = max(count for _, count in bins) or 1
-        bar_room = max(10, self.width - 32)
-        table = _table(f"{p.name}: size of the update |old − new|", "Size", "Entries", "")
-        table.columns[-1].justify = "left"
-        for label, count in bins:
-            table.add_row(
-                label, f"{count:,}", "█" * max(1 if count else 0, round(count / most * bar_room))
-            )
-        return table
-
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
         """Optimizer terms to leave out of the update tables so that they fit the width."""
         labels = list(next((p.terms for p in step.params if p.terms), {}))
@@ -814,91 +522,6 @@ class _View:
         return out
 
     # -- after the steps ----------------------------------------------------------------------
-
-    def summary(self) -> Phase:
-        trace = self.trace
-        before, after = trace.losses_before, trace.losses_after
-        if not after:
-            return Phase(0, "summary", "Run summary", [_t("No step ran.")])
-        body: list[RenderableType] = [self.loss_curve(before)]
-        candidates = [(before[0], "before step 1")] + [
-            (loss, f"after step {k + 1}") for k, loss in enumerate(after)
-        ]
-        finite = [
-            c for c in candidates if np.isfinite(to_float(np.asarray([c[0]], dtype=object)))[0]
-        ]
-        lowest, when = min(finite or candidates, key=lambda c: c[0])
-        line = (
-            f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
-            f"{len(after)}; lowest {self.num(lowest)} {when}."
-        )
-        if self.scenario.batches > 1:
-            line += " Each loss is on that step's own batch."
-        body.append(_t(line))
-        body += self.moved_most()
-        return Phase(0, "summary", "Run summary", body)
-
-    def loss_curve(self, losses: Sequence[float], height: int = 8) -> RenderableType:
-        """The loss before each step, as columns of block characters (one per step, or per
-        group of steps when there are more steps than columns: the group's mean)."""
-        values = to_float(np.asarray(losses, dtype=object))
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
-            return _t("(no finite loss to draw)")
-        top, bottom = self.num(float(finite.max())), self.num(float(finite.min()))
-        pad = max(len(top), len(bottom))
-        columns = max(1, min(len(values), self.width - pad - 4))
-        groups = np.array_split(values, columns)
-        points = np.array(
-            [g[np.isfinite(g)].mean() if np.isfinite(g).any() else np.nan for g in groups]
-        )
-        low, high = float(finite.min()), float(finite.max())
-        log = low > 0 and high / low > 100
-        scale = np.log10 if log else (lambda v: v)
-        lo, hi = float(scale(low)), float(scale(high))
-        span = hi - lo or 1.0
-        levels = np.where(
-            np.isfinite(points),
-            np.round(
-                (scale(np.where(np.isfinite(points), points, low)) - lo) / span * (height * 8 - 1)
-            )
-            + 1,
-            0,
-        ).astype(int)
-        blocks = " ▁▂▃▄▅▆▇█"
-        rows = []
-        for r in range(height - 1, -1, -1):
-            line = "".join(blocks[int(min(8, max(0, lv - r * 8)))] for lv in levels)
-            label = top if r == height - 1 else bottom if r == 0 else ""
-            rows.append(f"{label:>{pad}} ┤{line}")
-        steps = len(values)
-        axis = " " * (pad + 1) + "└" + "─" * columns
-        ticks = " " * (pad + 2) + "1" + f"{steps}".rjust(max(1, columns - 1))
-        title = f"Loss before each step, 1 to {steps}" + (" (log scale)" if log else "")
-        if columns < steps:
-            title += f"; {steps} steps in {columns} columns, each the mean of its steps"
-        return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))
-
-    def moved_most(self, count: int = 5) -> list[RenderableType]:
-        s, trace = self.scenario, self.trace
-        moves: list[tuple[float, str, Any, Any]] = []
-        for name in s.param_order:
-            start = s.in_layout(name, s.initial[name])
-            end = trace.final_params[name]
-            change = np.abs(to_float(end - start)).ravel()
-            for flat in np.argsort(-change, kind="stable")[:count]:
-                if change[flat] == 0:
-                    break
-                ix = np.unravel_index(int(flat), start.shape)
-                label = name + "".join(f"[{int(i)}]" for i in ix)
-                moves.append((float(change[flat]), label, start[ix], end[ix]))
-        moves.sort(key=lambda m: -m[0])
-        if not moves:
-            return [_t("No parameter moved over the run.")]
-        table = _table("Moved most over the run", "Parameter", "Start", "End", "Change")
-        for _, label, start, end in moves[:count]:
-            table.add_row(label, self.num(start), self.num(end), self.num.signed(end - start))
-        return [table]
 
 
 __all__ = ["Phase", "RenderOptions", "phases", "print_phase", "print_trace", "render_text"]

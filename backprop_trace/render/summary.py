@@ -1,0 +1,101 @@
+"""The end of a run of several steps: the loss curve, first, final and lowest loss, and the
+parameters that moved most."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+from rich.console import Group, RenderableType
+
+from backprop_trace.numerics import to_float
+from backprop_trace.render.tables import _t, _table
+from backprop_trace.render.view import Phase, ViewBase
+
+
+class RunSummary(ViewBase):
+    def summary(self) -> Phase:
+        trace = self.trace
+        before, after = trace.losses_before, trace.losses_after
+        if not after:
+            return Phase(0, "summary", "Run summary", [_t("No step ran.")])
+        body: list[RenderableType] = [self.loss_curve(before)]
+        candidates = [(before[0], "before step 1")] + [
+            (loss, f"after step {k + 1}") for k, loss in enumerate(after)
+        ]
+        finite = [
+            c for c in candidates if np.isfinite(to_float(np.asarray([c[0]], dtype=object)))[0]
+        ]
+        lowest, when = min(finite or candidates, key=lambda c: c[0])
+        line = (
+            f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
+            f"{len(after)}; lowest {self.num(lowest)} {when}."
+        )
+        if self.scenario.batches > 1:
+            line += " Each loss is on that step's own batch."
+        body.append(_t(line))
+        body += self.moved_most()
+        return Phase(0, "summary", "Run summary", body)
+
+    def loss_curve(self, losses: Sequence[float], height: int = 8) -> RenderableType:
+        """The loss before each step, as columns of block characters (one per step, or per
+        group of steps when there are more steps than columns: the group's mean)."""
+        values = to_float(np.asarray(losses, dtype=object))
+        finite = values[np.isfinite(values)]
+        if finite.size == 0:
+            return _t("(no finite loss to draw)")
+        top, bottom = self.num(float(finite.max())), self.num(float(finite.min()))
+        pad = max(len(top), len(bottom))
+        columns = max(1, min(len(values), self.width - pad - 4))
+        groups = np.array_split(values, columns)
+        points = np.array(
+            [g[np.isfinite(g)].mean() if np.isfinite(g).any() else np.nan for g in groups]
+        )
+        low, high = float(finite.min()), float(finite.max())
+        log = low > 0 and high / low > 100
+        scale = np.log10 if log else (lambda v: v)
+        lo, hi = float(scale(low)), float(scale(high))
+        span = hi - lo or 1.0
+        levels = np.where(
+            np.isfinite(points),
+            np.round(
+                (scale(np.where(np.isfinite(points), points, low)) - lo) / span * (height * 8 - 1)
+            )
+            + 1,
+            0,
+        ).astype(int)
+        blocks = " ▁▂▃▄▅▆▇█"
+        rows = []
+        for r in range(height - 1, -1, -1):
+            line = "".join(blocks[int(min(8, max(0, lv - r * 8)))] for lv in levels)
+            label = top if r == height - 1 else bottom if r == 0 else ""
+            rows.append(f"{label:>{pad}} ┤{line}")
+        steps = len(values)
+        axis = " " * (pad + 1) + "└" + "─" * columns
+        ticks = " " * (pad + 2) + "1" + f"{steps}".rjust(max(1, columns - 1))
+        title = f"Loss before each step, 1 to {steps}" + (" (log scale)" if log else "")
+        if columns < steps:
+            title += f"; {steps} steps in {columns} columns, each the mean of its steps"
+        return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))
+
+    def moved_most(self, count: int = 5) -> list[RenderableType]:
+        s, trace = self.scenario, self.trace
+        moves: list[tuple[float, str, Any, Any]] = []
+        for name in s.param_order:
+            start = s.in_layout(name, s.initial[name])
+            end = trace.final_params[name]
+            change = np.abs(to_float(end - start)).ravel()
+            for flat in np.argsort(-change, kind="stable")[:count]:
+                if change[flat] == 0:
+                    break
+                ix = np.unravel_index(int(flat), start.shape)
+                label = name + "".join(f"[{int(i)}]" for i in ix)
+                moves.append((float(change[flat]), label, start[ix], end[ix]))
+        moves.sort(key=lambda m: -m[0])
+        if not moves:
+            return [_t("No parameter moved over the run.")]
+        table = _table("Moved most over the run", "Parameter", "Start", "End", "Change")
+        for _, label, start, end in moves[:count]:
+            table.add_row(label, self.num(start), self.num(end), self.num.signed(end - start))
+        return [table]

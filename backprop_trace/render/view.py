@@ -1,0 +1,176 @@
+"""What every part of the terminal trace shares: the trace, the number style, the width, and the
+header that opens the output."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+
+from rich.console import RenderableType
+from rich.padding import Padding
+from rich.table import Table
+
+from backprop_trace.insights import Note
+from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
+from backprop_trace.trace import StepTrace, Trace
+
+
+@dataclass(frozen=True)
+class RenderOptions:
+    precision: int = 4
+    fractions: bool = False
+    table_limit: int = 64  # a tensor with more entries than this is summarised
+
+
+@dataclass(frozen=True)
+class Phase:
+    """One screenful: the header (step None), or one phase of one step."""
+
+    step: int | None
+    name: str
+    title: str
+    body: list[RenderableType] = field(default_factory=list)
+
+
+class ViewBase:
+    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
+        self.trace = trace
+        self.scenario = trace.scenario
+        self.width = width
+        exact_fractions = options.fractions and trace.numerics == "exact"
+        self.num = NumberStyle(options.precision, exact_fractions)
+        self.plain = NumberStyle().plain
+        self.table_limit = options.table_limit
+
+    # -- helpers ------------------------------------------------------------------------------
+
+    def fit_columns(self, wanted: int, fixed: int = 1) -> int:
+        """How many number columns fit beside ``fixed`` label columns."""
+        room = max(1, (self.width - 8 * fixed) // NUMBER_WIDTH)
+        return max(1, min(wanted, room))
+
+    def cut_note(self, shown: int, total: int, what: str) -> list[RenderableType]:
+        if shown >= total:
+            return []
+        limit = (
+            f"at most {MAX_ROWS} rows a table"
+            if shown == MAX_ROWS
+            else (f"to fit {self.width} columns")
+        )
+        return [
+            _aside(
+                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
+                "--format json has every number)"
+            )
+        ]
+
+    def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
+        out: list[RenderableType] = []
+        for note in notes:
+            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
+                note.kind, ""
+            )
+            out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
+        return out
+
+    def example_label(self, step: StepTrace, a: int) -> str:
+        return f"ex {step.examples[a]}"
+
+    def outputs(self, step: StepTrace) -> list[tuple[int, int, list[str]]]:
+        """(example, output, its label cells) for the rows of an output table, at most MAX_ROWS."""
+        batch = len(step.examples) > 1
+        width = int(step.outputs_before.shape[1])
+        pairs = [(a, j) for a in range(len(step.examples)) for j in range(width)][:MAX_ROWS]
+        return [
+            (a, j, ([self.example_label(step, a)] if batch else []) + [str(j)]) for a, j in pairs
+        ]
+
+    def stages(self) -> list[tuple[int | None, int | None]]:
+        """Linear layers paired with the activation after them: (linear, activation)."""
+        layers = self.scenario.layers
+        out: list[tuple[int | None, int | None]] = []
+        i = 0
+        while i < len(layers):
+            if layers[i].kind == "linear":
+                nxt = i + 1 < len(layers) and layers[i + 1].kind != "linear"
+                out.append((i, i + 1 if nxt else None))
+                i += 2 if nxt else 1
+            else:
+                out.append((None, i))
+                i += 1
+        return out
+
+    def stage_title(self, lin: int | None, act: int | None) -> str:
+        layers = self.scenario.layers
+        names = [layers[i].name for i in (lin, act) if i is not None]
+        title = " → ".join(names)
+        if lin is not None:
+            layer = layers[lin]
+            title += f"  ({layer.in_features} → {layer.out_features})"  # type: ignore[attr-defined]
+        return title
+
+    # -- header -------------------------------------------------------------------------------
+
+    def header(self) -> Phase:
+        s, trace = self.scenario, self.trace
+        body: list[RenderableType] = [_t(s.name, "bold")]
+        if s.description:
+            body.append(_t(s.description))
+        grid = Table.grid(padding=(0, 2))
+        grid.add_column(style="bold", no_wrap=True)
+        grid.add_column()
+        arithmetic = trace.numerics_reason
+        if arithmetic.startswith("exact:"):
+            arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
+        shown = (
+            "shown as exact fractions"
+            if self.num.fractions
+            else f"rounded to {self.num.precision} decimals"
+            + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
+        )
+        grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
+        grid.add_row("Network", _t(self.network_line()))
+        grid.add_row("Parameters", _t(self.parameter_line()))
+        grid.add_row("Loss", _t(f"{s.loss.kind} = {s.loss.formula}"))
+        hyper = ", ".join(f"{k}={self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
+        grid.add_row("Optimizer", _t(f"{s.optimizer.kind}: {hyper}"))
+        grid.add_row("Data", _t(self.data_line()))
+        body += [Padding(grid, (1, 0, 0, 2), expand=False)]
+        return Phase(None, "header", s.name, body)
+
+    def network_line(self) -> str:
+        width_in = int(self.scenario.inputs.shape[1])
+        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
+        for layer in self.scenario.layers:
+            if layer.kind == "linear":
+                parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
+            else:
+                parts.append(layer.name)
+        width = int(self.scenario.targets.shape[1])
+        parts.append(f"{width} output" + ("s" if width != 1 else ""))
+        return " → ".join(parts)
+
+    def parameter_line(self) -> str:
+        s = self.scenario
+        shapes = ", ".join(f"{n} {'×'.join(str(d) for d in self.shape(n))}" for n in s.param_order)
+        frozen = sum(int(s.initial[n].size) for n in s.frozen)
+        status = (
+            "all trainable" if not frozen else f"{frozen} frozen: {', '.join(sorted(s.frozen))}"
+        )
+        return f"{s.parameter_count:,} ({shapes}; {status})"
+
+    def shape(self, name: str) -> tuple[int, ...]:
+        shape = tuple(int(d) for d in self.scenario.initial[name].shape)
+        return shape[::-1] if self.scenario.layout == "out_in" else shape
+
+    def data_line(self) -> str:
+        s = self.scenario
+        n = s.examples
+        text = f"{n} example" + ("s" if n != 1 else "")
+        if n > 1:
+            text += f", batches of {s.batch_size}"
+        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
+        return text
+
+    # -- 1. forward ---------------------------------------------------------------------------
