@@ -15,22 +15,19 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
-from . import datafiles, losses, optim
 from . import layers as L
+from . import losses, optim
 from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
+from .scenario_data import DataChecks
 from .schema import (
-    LAYER_SPECS,
-    OPTIMIZER_SPECS,
-    DataSpec,
-    FileRef,
     LinearSpec,
     ScenarioSpec,
-    Spec,
     did_you_mean,
-    keys_of,
     plural,
+    short_number,
 )
+from .schema_errors import problems_from
 from .source import Locations, read_yaml
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
@@ -179,151 +176,14 @@ def build_scenario(
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        errors = _without_misspelt_missing(exc.errors(), data)
-        problems = [_translate(err, data, locations, filename) for err in errors]
-        raise ScenarioError(problems) from None
+        raise ScenarioError(problems_from(exc.errors(), data, locations, filename)) from None
     return _Builder(spec, locations, filename, base_dir or FilePath.cwd()).build()
-
-
-# -- translating pydantic's errors ---------------------------------------------------------------
-
-
-def _without_misspelt_missing(errors: list[Any], data: Any) -> list[Any]:
-    """A misspelt required key ('optimiser') is one problem, not two: the unknown key, whose hint
-    names the right one, stands for the missing key too."""
-    import difflib
-
-    misspelt: set[tuple[Any, ...]] = set()
-    for err in errors:
-        if err["type"] == "extra_forbidden":
-            path = _strip_tags(tuple(err["loc"]), data)
-            model = _model_at(path[:-1], data)
-            keys = keys_of(model) if model else []
-            for close in difflib.get_close_matches(str(path[-1]), keys, n=1, cutoff=0.5):
-                misspelt.add((*path[:-1], close))
-    return [
-        err
-        for err in errors
-        if not (err["type"] == "missing" and _strip_tags(tuple(err["loc"]), data) in misspelt)
-    ]
-
-
-def _strip_tags(loc: tuple[Any, ...], data: Any) -> Path:
-    """pydantic puts the discriminator's value in the path; the file does not have it."""
-    path: list[str | int] = []
-    node = data
-    for part in loc:
-        if isinstance(node, dict) and part not in node and node.get("type") == part:
-            continue
-        path.append(part)
-        if isinstance(node, dict) and isinstance(part, str):
-            node = node.get(part)
-        elif isinstance(node, list) and isinstance(part, int) and part < len(node):
-            node = node[part]
-        else:
-            node = None
-    return tuple(path)
-
-
-def _model_at(path: Path, data: Any) -> type[Spec] | None:
-    node = data
-    for part in path:
-        node = (
-            node.get(part)
-            if isinstance(node, dict)
-            else (node[part] if isinstance(node, list) and isinstance(part, int) else None)
-        )
-    if path == ():
-        return ScenarioSpec
-    if path == ("data",):
-        return DataSpec
-    kind = node.get("type") if isinstance(node, dict) else None
-    if len(path) == 2 and path[0] == "layers":
-        return LAYER_SPECS.get(kind) if isinstance(kind, str) else None
-    if path == ("optimizer",):
-        return OPTIMIZER_SPECS.get(kind) if isinstance(kind, str) else None
-    return None
-
-
-def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Problem:
-    kind, ctx = err["type"], err.get("ctx") or {}
-    path = _strip_tags(tuple(err["loc"]), data)
-    message, hint = err["msg"], "see the scenario format in the README"
-    on_key = False
-    if kind == "bt":
-        message, hint = ctx["message"], ctx["hint"]
-        path = (*path, *ctx["at"])
-    elif kind == "extra_forbidden":
-        model = _model_at(path[:-1], data)
-        allowed = keys_of(model) if model else []
-        message = f"unknown key '{path[-1]}'"
-        hint = did_you_mean(str(path[-1]), allowed)
-        if allowed:
-            hint += "allowed here: " + ", ".join(allowed)
-        on_key = True
-    elif kind == "missing":
-        message = f"missing required key '{path[-1]}'"
-        hint = _MISSING_HINTS.get(str(path[-1]), "add it: see the scenario format in the README")
-    elif kind == "union_tag_invalid":
-        what = "optimizer" if path and path[0] == "optimizer" else "layer"
-        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
-        tag = _at(data, (*path, "type"))
-        message = (
-            f"unknown {what} type '{tag}'"
-            if isinstance(tag, str)
-            else f"the {what} type must be text, got {_describe(tag)}"
-        )
-        hint = did_you_mean(str(ctx.get("tag")), list(options)) + "one of " + ", ".join(options)
-        path = (*path, "type")
-    elif kind == "union_tag_not_found":
-        what = "optimizer" if path and path[0] == "optimizer" else "layer"
-        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
-        message = f"the {what} needs a 'type'"
-        hint = "one of " + ", ".join(options)
-    elif kind in ("model_type", "model_attributes_type", "dict_type"):
-        message = f"expected a mapping of keys, got {_describe(err.get('input'))}"
-        hint = "write key: value pairs, indented under this key"
-    elif kind == "list_type":
-        message = f"expected a list, got {_describe(err.get('input'))}"
-        hint = "write [a, b] or one '- item' per line"
-    elif kind == "too_short":
-        message = "the list is empty"
-        hint = "give at least one item"
-    line, column = locations.of(path, key=on_key)
-    return Problem(filename, line, column, path, message, hint)
-
-
-def _at(data: Any, path: Path) -> Any:
-    for part in path:
-        if isinstance(data, dict):
-            data = data.get(part)
-        elif isinstance(data, list) and isinstance(part, int) and part < len(data):
-            data = data[part]
-        else:
-            return None
-    return data
-
-
-def _describe(value: Any) -> str:
-    from .schema import describe
-
-    return describe(value)
-
-
-_MISSING_HINTS = {
-    "name": "give the scenario a title, e.g. name: Diagonal flip",
-    "layers": "list the layers, e.g. - {type: linear, weight: [[...]]}",
-    "loss": "one of mse, sse, half_sse, bce, cross_entropy",
-    "optimizer": "e.g. optimizer: {type: sgd, lr: 0.1}",
-    "data": "e.g. data: {input: [1, 0], target: [1]}",
-    "type": "say which kind it is",
-}
 
 
 # -- meaning: shapes, sizes, ranges, names -------------------------------------------------------
 
 
-class _Builder:
+class _Builder(DataChecks):
     def __init__(
         self, spec: ScenarioSpec, locations: Locations, filename: str, base_dir: FilePath
     ) -> None:
@@ -431,7 +291,7 @@ class _Builder:
                 if not 0 <= gaz <= 1:
                     self.problem(
                         (*path, "grad_at_zero"),
-                        f"grad_at_zero must lie in [0, 1], got {_num(gaz)}",
+                        f"grad_at_zero must lie in [0, 1], got {short_number(gaz)}",
                         "0 is PyTorch's convention, 1 the 'x >= 0' one",
                     )
                 layers.append(L.ReLU(name=name, grad_at_zero=gaz))
@@ -565,222 +425,6 @@ class _Builder:
                 return layer.out_features if layer.in_features >= 0 else None
         return None
 
-    # data -----------------------------------------------------------------------------------
-
-    def _data(
-        self, layers: list[L.Layer], width_in: int | None
-    ) -> tuple[Array, Array, tuple[int, ...] | None]:
-        empty = np.zeros((0, 0), dtype=object)
-        source = self._data_source()
-        if source is None:
-            return empty, empty, None
-        inputs, raw_targets, ikey, tkey, single = source
-        if len(raw_targets) != len(inputs):
-            self.problem(
-                ("data", tkey),
-                f"{plural(len(raw_targets), 'target')} for {plural(len(inputs), 'input')}",
-                "give one target per input",
-            )
-            return empty, empty, None
-        if inputs.ndim != 2:
-            self.problem(
-                ("data", ikey),
-                "the inputs must be a matrix: one row per example",
-                "e.g. inputs: [[1, 0], [0, 1]]",
-            )
-            return empty, empty, None
-        if width_in is not None and inputs.shape[1] != width_in:
-            self.problem(
-                ("data", ikey),
-                f"each input has {plural(inputs.shape[1], 'number')} "
-                f"but the first layer takes {width_in}",
-                "make them agree",
-            )
-        targets, indices = self._targets(raw_targets, layers, tkey, single)
-        if self.spec.data.batch_size is not None and self.spec.data.batch_size < 1:
-            self.problem(
-                ("data", "batch_size"),
-                "batch_size must be at least 1",
-                "leave it out to use the whole batch",
-            )
-        return inputs, targets, indices
-
-    def _data_source(self) -> tuple[Array, list[Any], str, str, bool] | None:
-        """(inputs, targets as a list of rows or single values, their keys, one example?)."""
-        data = self.spec.data
-        single = data.input is not None or data.target is not None
-        batch = data.inputs is not None or data.targets is not None
-        given = [
-            name
-            for name, flag in (
-                ("input/target", single),
-                ("inputs/targets", batch),
-                ("file", data.file is not None),
-            )
-            if flag
-        ]
-        if len(given) > 1:
-            self.problem(
-                ("data",),
-                f"give one of {' or '.join(given)}, not several",
-                "one example, a batch, or a file",
-            )
-            return None
-        if data.target_columns is not None and data.file is None:
-            self.problem(
-                ("data", "target_columns"),
-                "target_columns goes with a .csv file",
-                "e.g. data: {file: train.csv, target_columns: [label]}",
-                key=True,
-            )
-        if data.file is not None:
-            return self._from_file(data.file)
-        if not given:
-            self.problem(
-                ("data",),
-                "no data: give input and target, inputs and targets, or a file",
-                "e.g. data: {input: [1, 0], target: [1]}",
-            )
-            return None
-        first, second = ("input", "target") if single else ("inputs", "targets")
-        values = (data.input, data.target) if single else (data.inputs, data.targets)
-        if values[0] is None or values[1] is None:
-            missing = first if values[0] is None else second
-            self.problem(
-                ("data",),
-                f"missing required key '{missing}'",
-                f"{'one example' if single else 'a batch'} needs both {first} and {second}",
-            )
-            return None
-        if single:
-            return np.array([data.input], dtype=object), [data.target], "input", "target", True
-        inputs = self._array_or_file(data.inputs, "inputs")
-        targets = self._array_or_file(data.targets, "targets")
-        if inputs is None or targets is None:
-            return None
-        raw = _rows(targets) if isinstance(targets, np.ndarray) else list(targets)
-        return inputs, raw, "inputs", "targets", False
-
-    def _array_or_file(self, value: Any, key: str) -> Any:
-        if not isinstance(value, FileRef):
-            return np.array(value, dtype=object) if key == "inputs" else value
-        path = self.base_dir / value.path
-        try:
-            array = datafiles.load_npy(path)
-        except datafiles.DataFileError as error:
-            self.problem(("data", key), error.message, error.hint or "check the file")
-            return None
-        self.data_files[key] = path
-        return array if key != "inputs" or array.ndim == 2 else array.reshape(-1, 1)
-
-    def _from_file(self, name: str) -> tuple[Array, list[Any], str, str, bool] | None:
-        path = self.base_dir / name
-        suffix = path.suffix.lower()
-        try:
-            if suffix == ".npz":
-                inputs, targets = datafiles.load_npz(path)
-            elif suffix == ".csv":
-                if not self.spec.data.target_columns:
-                    self.problem(
-                        ("data", "file"),
-                        "a .csv file needs target_columns",
-                        "name the target columns: target_columns: [label]",
-                    )
-                    return None
-                inputs, targets = datafiles.load_csv(path, self.spec.data.target_columns)
-                if self.spec.loss == "cross_entropy" and targets.shape[1] == 1:
-                    targets = targets[:, 0]
-            else:
-                self.problem(
-                    ("data", "file"),
-                    f"cannot read {suffix or 'a file without a suffix'} data files",
-                    "use .npz or .csv; for .npy give inputs: and targets:",
-                )
-                return None
-        except datafiles.DataFileError as error:
-            if error.line:
-                self.problems.append(
-                    Problem(
-                        str(path),
-                        error.line,
-                        error.column,
-                        ("data", "file"),
-                        error.message,
-                        error.hint or "check the file",
-                    )
-                )
-            else:
-                self.problem(("data", "file"), error.message, error.hint or "check the file")
-            return None
-        self.data_files["file"] = path
-        if inputs.ndim == 1:
-            inputs = inputs.reshape(-1, 1)
-        return inputs.astype(np.float64), _rows(targets), "file", "file", False
-
-    def _targets(
-        self, raw: list[Any], layers: list[L.Layer], key: str, single: bool
-    ) -> tuple[Array, tuple[int, ...] | None]:
-        width = self._output_width(layers)
-        loss = self.spec.loss
-        scalars = all(not isinstance(t, tuple) for t in raw)
-        rows_wanted = not scalars
-        if scalars and loss == "cross_entropy":
-            bad = [i for i, t in enumerate(raw) if isinstance(t, Fraction) and t.denominator != 1]
-            for i in bad:
-                self.problem(
-                    ("data", key) if single else ("data", key, i),
-                    f"class index {_num(raw[i])} is not a whole number",
-                    "class indices count from 0",
-                )
-            indices = tuple(int(t) for t in raw)
-            if width is not None:
-                for i, c in enumerate(indices):
-                    if not 0 <= c < width:
-                        self.problem(
-                            ("data", key) if single else ("data", key, i),
-                            f"class index {c} is out of range for {plural(width, 'output')}",
-                            f"class indices run from 0 to {width - 1}",
-                        )
-            if bad or width is None or any(not 0 <= c < width for c in indices):
-                return np.zeros((len(raw), width or 0), dtype=object), indices
-            onehot = np.full((len(raw), width), Fraction(0), dtype=object)
-            onehot[np.arange(len(raw)), list(indices)] = Fraction(1)
-            return onehot, indices
-        if scalars:
-            if width is not None and width != 1:
-                self.problem(
-                    ("data", key),
-                    f"the network has {width} outputs, so each target needs {width} numbers",
-                    "write the target as a list",
-                )
-            targets = np.array([[t] for t in raw], dtype=object)
-        else:
-            if not all(isinstance(t, tuple) for t in raw):  # pragma: no cover - parser prevents
-                self.problem(
-                    ("data", key),
-                    "mixes rows and single numbers",
-                    "write every target the same way",
-                )
-            targets = np.array(raw, dtype=object)
-        if rows_wanted and width is not None and targets.shape[1] != width:
-            self.problem(
-                ("data", key),
-                f"each target has {plural(targets.shape[1], 'number')} "
-                f"but the network has {plural(width, 'output')}",
-                "make them agree",
-            )
-        if loss == "bce":
-            outside = [t for t in targets.flat if not 0 <= t <= 1]
-            if outside:
-                self.problem(
-                    ("data", key),
-                    f"bce targets must lie in [0, 1], got {_num(outside[0])}",
-                    "bce compares probabilities",
-                )
-        return targets, None
-
-    # optimizer, names, numerics -------------------------------------------------------------
-
     def _optimizer(self) -> optim.Optimizer:
         spec = self.spec.optimizer
         values: dict[str, Any] = {
@@ -800,7 +444,7 @@ class _Builder:
             if key in values and values[key] < 0:
                 self.problem(
                     (*path, key),
-                    f"{key} must not be negative, got {_num(values[key])}",
+                    f"{key} must not be negative, got {short_number(values[key])}",
                     "torch.optim refuses negative values here",
                 )
         if "betas" in values:
@@ -809,7 +453,7 @@ class _Builder:
                 if not 0 <= beta < 1:
                     self.problem(
                         (*path, "betas", i),
-                        f"betas[{i}] must lie in [0, 1), got {_num(beta)}",
+                        f"betas[{i}] must lie in [0, 1), got {short_number(beta)}",
                         "e.g. betas: [0.9, 0.999]",
                     )
             values["beta1"], values["beta2"] = betas
@@ -889,14 +533,6 @@ class _Builder:
         return "exact", "exact: every operation is rational"
 
 
-def _rows(targets: Array) -> list[Any]:
-    """A target array as the list the checks read: single values, or rows (exact Fractions of
-    the stored floats)."""
-    if targets.ndim == 1:
-        return [Fraction(int(v)) if float(v).is_integer() else Fraction(float(v)) for v in targets]
-    return [tuple(Fraction(float(v)) for v in row) for row in targets]
-
-
 def _initialise(
     init: str, fan_in: int, fan_out: int, rng: np.random.Generator, std: Fraction | None
 ) -> tuple[Array, Array]:
@@ -922,10 +558,6 @@ def _initialise(
         weight = rng.uniform(-bound, bound, size=shape)
         bias = rng.uniform(-bound, bound, size=fan_out)
     return weight, bias
-
-
-def _num(value: Fraction) -> str:
-    return str(value) if value.denominator == 1 else f"{float(value):g}"
 
 
 def _fmt(path: Path) -> str:

@@ -49,6 +49,11 @@ def describe(value: Any) -> str:
     return type(value).__name__  # pragma: no cover
 
 
+def short_number(value: Fraction) -> str:
+    """1/3 -> 0.333333, 5 -> 5: a number for a message."""
+    return str(value) if value.denominator == 1 else f"{float(value):g}"
+
+
 def plural(count: int, noun: str) -> str:
     """plural(1, "number") -> '1 number';  plural(3, "number") -> '3 numbers'."""
     return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
