@@ -6,6 +6,7 @@ Structure (keys, types, layer and optimizer kinds) is checked by the pydantic sc
 
 from __future__ import annotations
 
+import copy
 import math
 from dataclasses import dataclass, field
 from fractions import Fraction
@@ -173,11 +174,76 @@ def scenario_from_dict(
 def build_scenario(
     data: dict[str, Any], locations: Locations, filename: str, base_dir: FilePath | None = None
 ) -> Scenario:
+    base = base_dir or FilePath.cwd()
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
-        raise ScenarioError(problems_from(exc.errors(), data, locations, filename)) from None
-    return _Builder(spec, locations, filename, base_dir or FilePath.cwd()).build()
+        problems = problems_from(exc.errors(), data, locations, filename)
+        problems += _meaning_despite(problems, data, locations, filename, base)
+        raise ScenarioError(problems) from None
+    return _Builder(spec, locations, filename, base).build()
+
+
+# Which top-level sections the checks of a section read: a problem found in a section is only
+# trusted after a repair when neither it nor what it reads was repaired.
+_READS = {
+    "layers": {"layers", "layout", "seed"},
+    "data": {"data", "layers", "loss", "layout"},
+    "loss": {"loss", "layers"},
+    "optimizer": {"optimizer"},
+    "frozen": {"frozen", "layers"},
+    "numerics": {"numerics", "layers", "loss", "optimizer", "data"},
+    "steps": {"steps"},
+}
+
+
+def _meaning_despite(
+    problems: list[Problem],
+    data: dict[str, Any],
+    locations: Locations,
+    filename: str,
+    base: FilePath,
+) -> list[Problem]:
+    """The problems of meaning (ranges, shapes, names) in the parts of a file that its structural
+    problems do not touch: remove every field that failed, check again, and keep what the repairs
+    cannot have caused. Every problem at once, and none invented."""
+    repaired = copy.deepcopy(data)
+    touched: set[str] = set()
+    fields: set[Path] = set()
+    for problem in problems:
+        path = problem.path
+        if not path or not isinstance(path[0], str):
+            return []
+        touched.add(path[0])
+        field = path[: max(i for i, part in enumerate(path) if isinstance(part, str)) + 1]
+        fields.add(field)
+        holder: Any = repaired
+        for part in field[:-1]:
+            if isinstance(holder, dict):
+                holder = holder.get(part)
+            elif isinstance(holder, list) and isinstance(part, int) and part < len(holder):
+                holder = holder[part]
+            else:
+                return []
+        if isinstance(holder, dict):
+            holder.pop(field[-1], None)
+    try:
+        spec = ScenarioSpec.model_validate(repaired)
+        _Builder(spec, locations, filename, base).build()
+    except (ValidationError, ScenarioError, LookupError, TypeError) as exc:
+        found = exc.problems if isinstance(exc, ScenarioError) else []
+        return [p for p in found if _untouched(p.path, touched, fields)]
+    return []
+
+
+def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
+    """Whether a problem found after the repairs can be trusted: nothing it reads was repaired.
+    The optimizer's range checks read one field each (and its type)."""
+    if not path or not isinstance(path[0], str):
+        return False
+    if path[0] == "optimizer":
+        return ("optimizer", "type") not in fields and path[:2] not in fields
+    return not (_READS.get(path[0], {path[0]}) & touched)
 
 
 # -- meaning: shapes, sizes, ranges, names -------------------------------------------------------

@@ -28,6 +28,16 @@ class Num(Fraction):
         self.text = text
         return self
 
+    # Fraction's own copy and pickle support would rebuild a Num from (numerator, denominator).
+    def __copy__(self) -> Num:
+        return self
+
+    def __deepcopy__(self, memo: object) -> Num:
+        return self
+
+    def __reduce__(self) -> tuple[type[Num], tuple[Fraction, str]]:
+        return (Num, (Fraction(self), self.text))
+
 
 @dataclass
 class Locations:

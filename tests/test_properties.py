@@ -111,3 +111,14 @@ def test_decimal_literals_are_exact_never_floats() -> None:
     step = run(scenario).steps[0]
     assert step.outputs_before[0][0] == Fraction(23, 100)  # 0.1 * 0.3 + 0.2, exactly
     assert scenario.optimizer.lr == Fraction(1, 10)
+
+
+def test_numbers_from_the_file_survive_copying_and_pickling() -> None:
+    import copy
+    import pickle
+
+    from backprop_trace.source import Num
+
+    n = Num(Fraction(-1, 10), "-0.1")
+    for twin in (copy.copy(n), copy.deepcopy(n), pickle.loads(pickle.dumps(n))):
+        assert twin == Fraction(-1, 10) and twin.text == "-0.1"
