@@ -46,6 +46,9 @@ app = typer.Typer(
 class OutputFormat(str, enum.Enum):
     text = "text"
     json = "json"
+    markdown = "markdown"
+    html = "html"
+    svg = "svg"
 
 
 class NumericsChoice(str, enum.Enum):
@@ -118,6 +121,10 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
     ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option("--output", "-o", help="Write the output to this file instead."),
+    ] = None,
     save: Annotated[
         str | None,
         typer.Option("--save", help="Write the scenario with the trained weights to this file."),
@@ -131,21 +138,22 @@ def run(
     ] = 64,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
-    if step and output_format is not OutputFormat.text:
-        raise typer.BadParameter("--step pauses the text tables; it does not go with --format json")
+    if step and (output_format is not OutputFormat.text or output is not None):
+        raise typer.BadParameter(
+            "--step pauses the tables in the terminal; not with --format or --output"
+        )
     selection = _selection(show, quiet)
     with _interruptible():
         trace = _trace(file, steps, numerics, selection)
-        if output_format is OutputFormat.json:
-            from .render.json import render_json
+        from .render.terminal import RenderOptions
 
-            sys.stdout.write(render_json(trace))
+        options = RenderOptions(precision, fractions, table_limit)
+        if fractions and trace.numerics != "exact":
+            typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
+        if output is not None or output_format is not OutputFormat.text:
+            _write(trace, output_format, options, output, resolve(file))
         else:
-            if fractions and trace.numerics != "exact":
-                typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
-            from .render.terminal import RenderOptions
-
-            _show(trace, RenderOptions(precision, fractions, table_limit), step, quiet)
+            _show(trace, options, step, quiet)
     if save is not None and trace.diverged is None:
         _save(trace, resolve(file), save, overwrite)
     if trace.diverged is not None:
@@ -168,11 +176,47 @@ def _interruptible() -> Iterator[None]:
         raise typer.Exit(EXIT_INTERRUPTED) from None
 
 
+def _write(
+    trace: Trace, kind: OutputFormat, options: RenderOptions, output: str | None, source: Path
+) -> None:
+    """Any format, to standard output or (atomically) to a file."""
+    from .files import same_file, write_atomically
+
+    if kind is OutputFormat.json:
+        from .render.json import render_json
+
+        content = render_json(trace)
+    else:
+        from .render import export
+
+        render = {
+            OutputFormat.text: export.render_plain,
+            OutputFormat.markdown: export.render_markdown,
+            OutputFormat.html: export.render_html,
+            OutputFormat.svg: export.render_svg,
+        }[kind]
+        content = render(trace, options)
+    if output is None:
+        sys.stdout.write(content)
+        return
+    target = Path(output)
+    if same_file(target, source):
+        typer.echo(f"{output}: not written: that is the scenario being run", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        write_atomically(target, content)
+    except OSError as error:
+        typer.echo(f"{output}: not written: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote {output}", err=True)
+
+
 def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
+    from .files import same_file
     from .render.scenario_file import save_scenario
 
     target = Path(destination)
-    if target.exists() and target.resolve() == source.resolve() and not overwrite:
+    if same_file(target, source) and not overwrite:
         typer.echo(
             f"{destination}: not saved: that is the scenario being run; "
             "save elsewhere, or add --overwrite",

@@ -135,3 +135,36 @@ def test_large_networks_are_traced_in_float64_under_auto() -> None:
 
     scenario = load_scenario(scenarios_dir() / "mnist_sized.yaml")
     assert scenario.numerics == "float64"
+
+
+def test_extreme_values_never_warn(recwarn: pytest.WarningsRecorder) -> None:
+    """Overflow and NaN are facts of the run, reported in the trace; no numpy warning escapes."""
+    import io
+    import warnings
+
+    from rich.console import Console
+
+    from backprop_trace import scenario_from_dict
+    from backprop_trace.render.export import render_html, render_markdown
+    from backprop_trace.render.json import render_json
+    from backprop_trace.render.terminal import RenderOptions, render_text
+
+    warnings.simplefilter("error")
+    scenario = scenario_from_dict(
+        {
+            "name": "extreme",
+            "layers": [{"type": "linear", "weight": [[1e300, -1e300]]}, {"type": "softmax"}],
+            "loss": "cross_entropy",
+            "optimizer": {"type": "adam", "lr": 1e300},
+            "data": {"inputs": [[1e300], [-1e300]], "targets": [0, 1]},
+            "steps": 3,
+            "numerics": "float64",
+        }
+    )
+    trace = run(scenario)
+    assert trace.diverged is not None
+    render_json(trace)
+    render_markdown(trace, RenderOptions())
+    render_html(trace, RenderOptions())
+    render_text(trace, Console(file=io.StringIO(), width=80), RenderOptions())
+    assert not recwarn.list

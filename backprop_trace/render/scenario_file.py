@@ -10,6 +10,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
 
@@ -113,16 +114,5 @@ def _data(trace: Trace, destination: Path) -> list[str]:
 
 
 def save_scenario(trace: Trace, destination: Path) -> None:
-    """Write atomically: a temporary file beside the destination, then a rename. On failure the
-    old file (if any) is untouched and no temporary file is left."""
-    content = scenario_text(trace, destination)
-    temporary = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
-    try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            f.write(content)
-            f.flush()
-            os.fsync(f.fileno())
-        os.replace(temporary, destination)
-    finally:
-        if temporary.exists():
-            temporary.unlink()
+    """Write the trained scenario atomically (see files.write_atomically)."""
+    write_atomically(destination, scenario_text(trace, destination))

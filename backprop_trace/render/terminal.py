@@ -59,28 +59,36 @@ def render_text(trace: Trace, console: Console, options: RenderOptions | None = 
 
 
 def print_phase(console: Console, phase: Phase) -> None:
-    """Print one phase; lines carry no trailing spaces (rich pads tables to their width)."""
+    """Print one phase; lines carry no trailing spaces (rich pads tables to their width). A
+    recording console (HTML, SVG export) gets the renderables themselves."""
+    if console.record:
+        _print_body(console, phase)
+        return
     with console.capture() as captured:
-        if phase.step is not None:
-            console.print()
-            console.rule(Text(phase.title), align="left")
-        for item in phase.body:
-            if isinstance(item, (Table, Group)):
-                console.print()
-            parts: list[RenderableType] = [item]
-            if isinstance(item, Table):
-                parts = _fit(console, item)
-            elif isinstance(item, Group):
-                parts = [
-                    piece
-                    for child in item.renderables
-                    for piece in (_fit(console, child) if isinstance(child, Table) else [child])
-                ]
-            for part in parts:
-                console.print(part)
+        _print_body(console, phase)
     lines = captured.get().split("\n")
     console.file.write("\n".join(line.rstrip(" ") for line in lines))
     console.file.flush()
+
+
+def _print_body(console: Console, phase: Phase) -> None:
+    if phase.step is not None:
+        console.print()
+        console.rule(Text(phase.title), align="left")
+    for item in phase.body:
+        if isinstance(item, (Table, Group)):
+            console.print()
+        parts: list[RenderableType] = [item]
+        if isinstance(item, Table):
+            parts = _fit(console, item)
+        elif isinstance(item, Group):
+            parts = [
+                piece
+                for child in item.renderables
+                for piece in (_fit(console, child) if isinstance(child, Table) else [child])
+            ]
+        for part in parts:
+            console.print(part)
 
 
 def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
