@@ -332,6 +332,39 @@ def _ask(prompt: str) -> str | None:
     return line if line else None
 
 
+@app.command()
+def schema() -> None:
+    """Print the JSON Schema of scenario files (for editors: completion and validation)."""
+    import json
+
+    from .schema import json_schema
+
+    typer.echo(json.dumps(json_schema(), indent=2))
+
+
+@app.command()
+def validate(
+    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files.")],
+) -> None:
+    """Check scenario files without running them: every problem in every file."""
+    from .scenario import load_scenario
+
+    bad = 0
+    for file in files:
+        path = resolve(file)
+        try:
+            load_scenario(path, display_name=file if path.name != file else str(path))
+        except ScenarioError as error:
+            bad += 1
+            for problem in error.problems:
+                typer.echo(str(problem), err=True)
+            continue
+        typer.echo(f"{file}: ok")
+    if bad:
+        typer.echo(f"{bad} of {len(files)} files have problems.", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
 @app.command("list")
 def list_scenarios() -> None:
     """List the bundled scenarios."""

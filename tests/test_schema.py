@@ -1,0 +1,62 @@
+"""The JSON Schema of scenario files, and `validate`, agree with the loader."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import jsonschema
+import pytest
+from ruamel.yaml import YAML
+from typer.testing import CliRunner
+
+from backprop_trace.bundled import scenarios_dir
+from backprop_trace.cli import app
+
+runner = CliRunner()
+SCENARIOS = sorted(scenarios_dir().glob("*.yaml"))
+
+
+@pytest.fixture(scope="module")
+def validator() -> jsonschema.Draft202012Validator:
+    result = runner.invoke(app, ["schema"])
+    assert result.exit_code == 0
+    schema = json.loads(result.stdout)
+    jsonschema.Draft202012Validator.check_schema(schema)
+    return jsonschema.Draft202012Validator(schema)
+
+
+def data_of(path: Path) -> object:
+    return YAML(typ="safe", pure=True).load(path.read_text(encoding="utf-8"))
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_schema_accepts_every_bundled_scenario(
+    path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    errors = list(validator.iter_errors(data_of(path)))
+    assert not errors, [e.message for e in errors]
+
+
+def test_schema_and_validate_reject_a_misspelt_key(
+    tmp_path: Path, validator: jsonschema.Draft202012Validator
+) -> None:
+    path = tmp_path / "typo.yaml"
+    path.write_text(
+        (scenarios_dir() / "diagonal_flip.yaml").read_text().replace("bias:", "bais:", 1)
+    )
+    assert any("bais" in e.message for e in validator.iter_errors(data_of(path)))
+    result = runner.invoke(app, ["validate", str(path)])
+    assert result.exit_code == 2 and "unknown key 'bais'" in result.output
+
+
+def test_validate_checks_every_file_and_runs_none() -> None:
+    bad = Path(__file__).parent / "bad"
+    files = ["diagonal_flip", str(bad / "unknown_key.yaml"), str(bad / "two_problems.yaml")]
+    result = runner.invoke(app, ["validate", *files])
+    assert result.exit_code == 2
+    assert "diagonal_flip: ok" in result.stdout
+    assert result.output.count("unknown key 'wieght'") == 2
+    assert "2 of 3 files have problems" in result.output
+    assert "Forward pass" not in result.output
+    assert runner.invoke(app, ["validate", *[str(p) for p in SCENARIOS]]).exit_code == 0
