@@ -1,7 +1,8 @@
 """The command line: parse arguments, call the library, print, and turn errors into exit codes.
 
 Exit status: 0 done, 2 bad input (a located message per problem), 3 the run diverged (NaN or
-infinity), 70 a bug (traceback only with --debug), 130 interrupted.
+infinity), 4 --check found a wrong gradient, 70 a bug (traceback only with --debug), 130
+interrupted.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ if TYPE_CHECKING:
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
+EXIT_CHECK_FAILED = 4
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
@@ -121,6 +123,10 @@ def run(
     quiet: Annotated[
         bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
     ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Check every gradient against central differences."),
+    ] = False,
     output: Annotated[
         str | None,
         typer.Option("--output", "-o", help="Write the output to this file instead."),
@@ -144,7 +150,7 @@ def run(
         )
     selection = _selection(show, quiet)
     with _interruptible():
-        trace = _trace(file, steps, numerics, selection)
+        trace = _trace(file, steps, numerics, selection, check)
         from .render.terminal import RenderOptions
 
         options = RenderOptions(precision, fractions, table_limit)
@@ -156,6 +162,10 @@ def run(
             _show(trace, options, step, quiet)
     if save is not None and trace.diverged is None:
         _save(trace, resolve(file), save, overwrite)
+    failed = [s.step for s in trace.steps if s.check is not None and not s.check.passed]
+    if failed and trace.diverged is None:
+        typer.echo(f"gradient check failed at step {', '.join(map(str, failed))}", err=True)
+        raise typer.Exit(EXIT_CHECK_FAILED)
     if trace.diverged is not None:
         d = trace.diverged
         typer.echo(
@@ -245,7 +255,11 @@ def _selection(show: str | None, quiet: bool) -> StepSelection | None:
 
 
 def _trace(
-    file: str, steps: int | None, numerics: NumericsChoice | None, show: StepSelection | None
+    file: str,
+    steps: int | None,
+    numerics: NumericsChoice | None,
+    show: StepSelection | None,
+    check: bool = False,
 ) -> Trace:
     from .engine import run as run_engine
     from .scenario import load_scenario
@@ -279,6 +293,7 @@ def _trace(
                 numerics=numerics.value if numerics is not None else None,
                 keep=lambda k: selection(k, total),
                 on_step=report,
+                check=check,
             )
     except ScenarioError as error:
         _bad_input(error)

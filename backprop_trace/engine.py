@@ -14,7 +14,8 @@ import numpy as np
 
 from . import layers as L
 from .errors import Problem, ScenarioError
-from .numerics import Array, Mode, Numerics, backend, scalar_to_float
+from .gradcheck import GradientCheck
+from .numerics import FLOAT64, Array, Mode, Numerics, backend, scalar_to_float, to_float
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
@@ -33,9 +34,11 @@ def run(
     numerics: Mode | None = None,
     keep: Callable[[int], bool] | None = None,
     on_step: StepCallback | None = None,
+    check: bool = False,
 ) -> Trace:
     """Train for ``steps`` (default: the scenario's). ``keep(k)`` says which steps to keep in
-    full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress."""
+    full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress. ``check``
+    puts a central-difference gradient check in every step kept in full."""
     mode = numerics or scenario.numerics
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
     exact_asked = (numerics or scenario.numerics_requested) == "exact"
@@ -55,12 +58,14 @@ def run(
         states_before = dict(states)
         # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want)
+            new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want, check)
             if not nx.exact and not _finite(step, new_params):
                 if step[2] is None:  # run the step again, in full, to say where it happened
                     states.clear()
                     states.update(states_before)
-                    new_params, step = _step(scenario, nx, params, states, x, t, k, rows, True)
+                    new_params, step = _step(
+                        scenario, nx, params, states, x, t, k, rows, True, check
+                    )
                 assert step[2] is not None
                 diverged = _locate_divergence(step[2])
         if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
@@ -89,6 +94,26 @@ def run(
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
     )
+
+
+def _check(
+    scenario: Scenario, params: dict[str, Array], grads: dict[str, Array], x: Array, t: Array
+) -> GradientCheck:
+    from .gradcheck import check_gradients
+
+    target = to_float(t)
+
+    def loss(outputs: Array) -> float:
+        return float(scenario.loss.value(FLOAT64, outputs, target))  # type: ignore[arg-type]
+
+    def name(param: str, index: tuple[int, ...]) -> str:
+        if scenario.layout == "out_in" and len(index) == 2:
+            index = index[::-1]
+        return param + "".join(f"[{i}]" for i in index)
+
+    trainable = {n: g for n, g in grads.items() if n not in scenario.frozen}
+    ordered = {n: trainable[n] for n in scenario.param_order if n in trainable}
+    return check_gradients(scenario.layers, loss, params, ordered, x, name)
 
 
 def _leave_exact(scenario: Scenario, step: int, bits: int, asked: bool) -> str:
@@ -187,6 +212,7 @@ def _step(
     k: int,
     rows: range,
     want: bool,
+    check: bool = False,
 ) -> tuple[dict[str, Array], tuple[Any, Any, StepTrace | None]]:
     layers, loss = scenario.layers, scenario.loss
     # forward and loss
@@ -254,6 +280,7 @@ def _step(
         layers=layer_steps,
         params=param_steps,
         probabilities=loss.probabilities(nx, y),
+        check=_check(scenario, params, grads, x, t) if check else None,
         probabilities_after=loss.probabilities(nx, outputs_after),
     )
     return new_params, (loss_before, loss_after, trace)

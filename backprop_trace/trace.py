@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING, Any
 from .numerics import Array, Mode
 
 if TYPE_CHECKING:
+    from .gradcheck import GradientCheck
     from .scenario import Scenario
 
 
@@ -63,6 +64,7 @@ class StepTrace:
     params: tuple[ParamStep, ...]
     probabilities: Array | None = None  # cross-entropy: softmax of the outputs (logits)
     probabilities_after: Array | None = None
+    check: GradientCheck | None = None  # --check: central differences beside the gradients
 
     def param(self, name: str) -> ParamStep:
         return next(p for p in self.params if p.name == name)

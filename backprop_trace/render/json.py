@@ -88,6 +88,23 @@ def _step(step: StepTrace, *, exact: bool) -> dict[str, Any]:
             "layers": [_layer(layer) for layer in step.layers],
         }
     )
+    if step.check is not None:
+        out["check"] = {
+            "passed": step.check.passed,
+            "max_error": step.check.max_error,
+            "threshold": step.check.threshold,
+            "total": step.check.total,
+            "entries": [
+                {
+                    "name": e.name,
+                    "analytic": number(e.analytic),
+                    "numerical": number(e.numerical),
+                    "error": None if e.kink else e.error,
+                    "kink": e.kink,
+                }
+                for e in step.check.entries
+            ],
+        }
     return out
 
 

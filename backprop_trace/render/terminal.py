@@ -20,7 +20,7 @@ from backprop_trace.insights import listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.summary import RunSummary
-from backprop_trace.render.tables import MAX_ROWS, _fit, _percent, _t, _table
+from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
@@ -271,7 +271,59 @@ class _View(RunSummary, LargeTensors):
             if lin is not None:
                 for name in step.layers[lin].params:
                     body += self.gradient_grid(step.param(name))
+        if step.check is not None:
+            body += self.gradient_check(step)
         return body
+
+    def gradient_check(self, step: StepTrace) -> list[RenderableType]:
+        check = step.check
+        assert check is not None
+        entries = list(check.entries)
+        if len(entries) > MAX_ROWS:  # the worst first
+            entries = sorted(entries, key=lambda e: -e.error)[:MAX_ROWS]
+        table = _table(
+            "Gradient check: (L(p + h) − L(p − h)) / 2h, h = 1e-5·max(1, |p|)",
+            "Parameter",
+            "Analytic",
+            "Numerical",
+            "Rel. error",
+            "",
+        )
+        for e in entries:
+            table.add_row(
+                e.name,
+                self.num(e.analytic),
+                self.num(e.numerical),
+                "—" if e.kink else f"{e.error:.1e}",
+                _t("kink: one-sided, not compared", "yellow")
+                if e.kink
+                else (_t("✓", "green") if e.error <= check.threshold else _t("✗", "bold red")),
+            )
+        kinks = len(check.entries) - len(check.compared)
+        verdict = "pass" if check.passed else "FAIL"
+        line = (
+            f"Gradient check: {verdict}. Largest relative error {check.max_error:.1e} "
+            f"(threshold {check.threshold:.0e}) over {len(check.compared)} entries"
+        )
+        if kinks:
+            line += f"; {kinks} at a kink, where the derivative is one-sided"
+        if len(check.entries) < check.total:
+            line += f"; {len(check.entries)} of {check.total:,} entries checked (evenly spaced)"
+        out: list[RenderableType] = [
+            table,
+            _t(line + ".", "bold green" if check.passed else "bold red"),
+        ]
+        if self.trace.numerics == "exact":
+            out.append(
+                _t(
+                    "In exact numerics the analytic gradients are exact fractions; the check "
+                    "compares them with float64 differences, so agreement to about 1e-9 is all "
+                    "it can show."
+                )
+            )
+        if len(entries) < len(check.entries):
+            out.append(_aside(f"(the {len(entries)} largest errors of {len(check.entries)} shown)"))
+        return out
 
     def flow_table(self, step: StepTrace, lin: int | None, act: int | None) -> list[RenderableType]:
         layers = step.layers
