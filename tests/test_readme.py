@@ -64,3 +64,21 @@ def test_quick_start_has_exactly_two_commands_and_ci_runs_the_second() -> None:
     assert "pytest" in commands[1] and "mypy" in commands[1] and "ruff" in commands[1]
     ci = (README.parent / ".ci" / "run").read_text()
     assert "Quick start" in ci  # .ci/run reads the command from the README, not a copy
+
+
+def test_readme_python_example_runs_and_says_what_it_prints(
+    monkeypatch,
+    capsys,  # type: ignore[no-untyped-def]
+) -> None:
+    monkeypatch.chdir(README.parent)
+    text = README.read_text()
+    code = text.split("```python\n", 1)[1].split("```", 1)[0]
+    exec(compile(code, "README.md", "exec"), {})
+    printed = capsys.readouterr().out.splitlines()
+    promised = [
+        line.split("# ", 1)[1].strip()
+        for line in code.splitlines()
+        if "print(" in line and "# " in line
+    ]
+    for want, got in zip(promised, printed, strict=False):
+        assert got == want, (got, want)
