@@ -347,6 +347,46 @@ def _ask(prompt: str) -> str | None:
     return line if line else None
 
 
+export_app = typer.Typer(help="Write a scenario in another form.", no_args_is_help=True)
+app.add_typer(export_app, name="export")
+
+
+@export_app.command("torch")
+def export_torch(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
+    ],
+    output: Annotated[
+        str | None, typer.Option("--output", "-o", help="Write the script to this file.")
+    ] = None,
+) -> None:
+    """Write a standalone PyTorch script that trains the scenario and prints the same JSON."""
+    from .export_torch import torch_script
+    from .scenario import load_scenario
+
+    path = resolve(file)
+    try:
+        scenario = load_scenario(path, display_name=file if path.name != file else str(path))
+    except ScenarioError as error:
+        _bad_input(error)
+    script = torch_script(scenario)
+    if output is None:
+        sys.stdout.write(script)
+        return
+    from .files import same_file, write_atomically
+
+    if same_file(Path(output), path):
+        typer.echo(f"{output}: not written: that is the scenario", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    try:
+        write_atomically(Path(output), script)
+    except OSError as error:
+        typer.echo(f"{output}: not written: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote {output}", err=True)
+
+
 @app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors: completion and validation)."""
