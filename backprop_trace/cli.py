@@ -388,6 +388,52 @@ def export_torch(
 
 
 @app.command()
+def new(
+    file: Annotated[str, typer.Argument(metavar="FILE", help="The scenario file to write.")],
+    sizes: Annotated[
+        str, typer.Option("--sizes", help="Layer sizes, input first: 4,3,2.")
+    ] = "2,3,1",
+    activation: Annotated[str, typer.Option("--activation", help="Hidden units.")] = "relu",
+    loss: Annotated[str, typer.Option("--loss")] = "mse",
+    optimizer: Annotated[str, typer.Option("--optimizer")] = "sgd",
+    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+) -> None:
+    """Write a commented starter scenario, weights drawn from --seed and written out."""
+    from .files import write_atomically
+    from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS, starter_text
+
+    for option, value, allowed in (
+        ("--activation", activation, ACTIVATIONS),
+        ("--loss", loss, LOSSES),
+        ("--optimizer", optimizer, OPTIMIZERS),
+    ):
+        if value not in allowed:
+            raise typer.BadParameter(f"{value!r}: one of {', '.join(allowed)}", param_hint=option)
+    try:
+        layer_sizes = [int(s) for s in sizes.split(",")]
+    except ValueError:
+        raise typer.BadParameter(
+            "whole numbers separated by commas", param_hint="--sizes"
+        ) from None
+    if len(layer_sizes) < 2 or not all(1 <= s <= 1000 for s in layer_sizes):
+        raise typer.BadParameter("at least two sizes, each 1 to 1000", param_hint="--sizes")
+    target = Path(file)
+    if target.exists() and not force:
+        typer.echo(f"{file}: exists; not replaced (add --force to replace it)", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT)
+    name = target.stem.replace("_", " ").capitalize()
+    text = starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed)
+    try:
+        write_atomically(target, text)
+    except OSError as error:
+        typer.echo(f"{file}: not written: {error.strerror or error}", err=True)
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    typer.echo(f"wrote {file}: try  backprop-trace run {file}", err=True)
+
+
+@app.command()
 def schema() -> None:
     """Print the JSON Schema of scenario files (for editors: completion and validation)."""
     import json

@@ -1,0 +1,69 @@
+"""`new FILE`: a commented starter scenario that loads, runs and checks for every choice."""
+
+from __future__ import annotations
+
+import itertools
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_trace import load_scenario, run
+from backprop_trace.cli import app
+from backprop_trace.starter import ACTIVATIONS, LOSSES, OPTIMIZERS
+
+runner = CliRunner()
+
+
+@pytest.mark.parametrize(
+    "activation, loss, optimizer", list(itertools.product(ACTIVATIONS, LOSSES, OPTIMIZERS))
+)
+def test_every_starter_loads_runs_and_checks(
+    activation: str, loss: str, optimizer: str, tmp_path: Path
+) -> None:
+    path = tmp_path / "net.yaml"
+    args = [
+        "new",
+        str(path),
+        "--sizes",
+        "3,4,3",
+        "--activation",
+        activation,
+        "--loss",
+        loss,
+        "--optimizer",
+        optimizer,
+        "--seed",
+        "7",
+    ]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 0, result.output
+    scenario = load_scenario(path)
+    trace = run(scenario, check=True)
+    assert trace.steps[0].check is not None and trace.steps[0].check.passed
+    rational = (
+        activation in ("relu", "leaky_relu", "identity")
+        and loss in ("mse", "sse", "half_sse")
+        and optimizer == "sgd"
+    )
+    assert (scenario.numerics == "exact") == rational
+
+
+def test_new_is_reproducible_and_never_overwrites(tmp_path: Path) -> None:
+    a, b = tmp_path / "a.yaml", tmp_path / "b.yaml"
+    assert runner.invoke(app, ["new", str(a), "--seed", "3"]).exit_code == 0
+    assert runner.invoke(app, ["new", str(b), "--seed", "3"]).exit_code == 0
+    assert a.read_text().split("\n", 1)[1] == b.read_text().split("\n", 1)[1]  # names differ
+    before = a.read_text()
+    result = runner.invoke(app, ["new", str(a), "--seed", "4"])
+    assert result.exit_code == 2 and "--force" in result.output and a.read_text() == before
+    assert runner.invoke(app, ["new", str(a), "--seed", "4", "--force"]).exit_code == 0
+    assert a.read_text() != before
+
+
+@pytest.mark.parametrize(
+    "bad", [["--sizes", "3"], ["--sizes", "3,x"], ["--loss", "hinge"], ["--activation", "gelu"]]
+)
+def test_bad_choices_exit_2(bad: list[str], tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), *bad])
+    assert result.exit_code == 2 and not (tmp_path / "x.yaml").exists()
