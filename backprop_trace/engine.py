@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Callable
+from fractions import Fraction
 from typing import Any
 
 import numpy as np
@@ -43,6 +44,9 @@ def run(
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
     exact_asked = (numerics or scenario.numerics_requested) == "exact"
     nx = backend(mode)
+    written = scenario  # the trace shows the scenario as written; the loop may use floats
+    if not nx.exact:  # hyperparameters as floats once, not at every update
+        scenario = _with_float_hyperparameters(scenario)
     total = scenario.steps if steps is None else steps
     params = {name: nx.array(value) for name, value in scenario.initial.items()}
     inputs, targets = nx.array(scenario.inputs), nx.array(scenario.targets)
@@ -58,7 +62,9 @@ def run(
         states_before = dict(states)
         # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
         with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            new_params, step = _step(scenario, nx, params, states, x, t, k, rows, want, check)
+            new_params, step = _step(
+                scenario, nx, params, states, x, t, k, rows, want, check, k == total
+            )
             if not nx.exact and not _finite(step, new_params):
                 if step[2] is None:  # run the step again, in full, to say where it happened
                     states.clear()
@@ -71,11 +77,13 @@ def run(
         if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
             reason = _leave_exact(scenario, k, bits, exact_asked)
             nx, mode = backend("float64"), "float64"
+            scenario = _with_float_hyperparameters(scenario)
             new_params = {n: v.astype(np.float64) for n, v in new_params.items()}
             states.update({name: _float_state(state) for name, state in states.items()})
             inputs, targets = nx.array(inputs), nx.array(targets)
-        before.append(step[0])  # exact Fractions stay exact for the summary
-        after.append(step[1])
+        # exact Fractions stay exact for the summary; floats as plain Python floats
+        before.append(step[0] if nx.exact else float(step[0]))
+        after.append(step[1] if nx.exact or step[1] is None else float(step[1]))
         if step[2] is not None:
             kept.append(step[2])
         if on_step is not None:
@@ -84,7 +92,7 @@ def run(
         if diverged is not None:
             break
     return Trace(
-        scenario=scenario,
+        scenario=written,
         numerics=mode,
         numerics_reason=reason,
         steps=tuple(kept),
@@ -94,6 +102,16 @@ def run(
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
     )
+
+
+def _with_float_hyperparameters(scenario: Scenario) -> Scenario:
+    optimizer = scenario.optimizer
+    floats = {
+        k: float(v) for k, v in optimizer.hyperparameters().items() if isinstance(v, Fraction)
+    }
+    # In float64 the hyperparameters are floats; the Fraction-typed fields hold them.
+    faster = dataclasses.replace(optimizer, **floats)  # type: ignore[arg-type]
+    return dataclasses.replace(scenario, optimizer=faster)
 
 
 def _check(
@@ -159,7 +177,8 @@ def _float_state(state: State) -> State:
 
 
 def _finite(step: tuple[Any, Any, StepTrace | None], params: dict[str, Array]) -> bool:
-    if not (np.isfinite(float(step[0])) and np.isfinite(float(step[1]))):
+    losses = [step[0]] if step[1] is None else [step[0], step[1]]
+    if not all(np.isfinite(float(loss)) for loss in losses):
         return False
     return all(bool(np.isfinite(p).all()) for p in params.values())
 
@@ -213,7 +232,9 @@ def _step(
     rows: range,
     want: bool,
     check: bool = False,
+    verify: bool = True,
 ) -> tuple[dict[str, Array], tuple[Any, Any, StepTrace | None]]:
+    """One step. A step not kept in full skips the verifying forward pass unless ``verify``."""
     layers, loss = scenario.layers, scenario.loss
     # forward and loss
     values = forward(layers, nx, params, x)
@@ -226,7 +247,7 @@ def _step(
     g = loss.grad(nx, y, t)
     for i in range(len(layers) - 1, -1, -1):
         flow[i] = g
-        g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params)
+        g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params, i > 0)
         grads.update(layer_grads)
     # update
     new_params = dict(params)
@@ -235,6 +256,8 @@ def _step(
             new_params[name], states[name] = scenario.optimizer.update(
                 nx, params[name], grads[name], states.get(name)
             )
+    if not (want or verify):
+        return new_params, (loss_before, None, None)
     # verify
     outputs_after = forward(layers, nx, new_params, x)[-1]
     loss_after = loss.value(nx, outputs_after, t)

@@ -103,7 +103,7 @@ class Layer(ABC):
 
     @abstractmethod
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
 
@@ -132,13 +132,14 @@ class Linear(Layer):
         return y
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
-        """dL/dx = g @ W^T;  dL/dW = x^T @ g;  dL/db = sum of g over the batch"""
+        """dL/dx = g @ W^T (when need_x: the first layer's is not used);  dL/dW = x^T @ g;
+        dL/db = sum of g over the batch"""
         grads: Params = {self.weight: x.T @ grad_y}
         if self.bias is not None:
             grads[self.bias] = grad_y.sum(axis=0)
-        return grad_y @ params[self.weight].T, grads
+        return (grad_y @ params[self.weight].T if need_x else grad_y), grads
 
 
 @dataclass(frozen=True)
@@ -151,7 +152,7 @@ class ReLU(Layer):
         return relu(nx, x)
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return relu_back(nx, x, grad_y, self.grad_at_zero), {}
 
@@ -166,7 +167,7 @@ class LeakyReLU(Layer):
         return leaky_relu(nx, x, self.slope)
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return leaky_relu_back(nx, x, grad_y, self.slope), {}
 
@@ -180,7 +181,7 @@ class Tanh(Layer):
         return tanh(nx, x)
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return tanh_back(y, grad_y), {}
 
@@ -194,7 +195,7 @@ class Sigmoid(Layer):
         return sigmoid(nx, x)
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return sigmoid_back(y, grad_y), {}
 
@@ -207,7 +208,7 @@ class Identity(Layer):
         return x
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return grad_y, {}
 
@@ -221,7 +222,7 @@ class Softmax(Layer):
         return softmax(nx, x)
 
     def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return softmax_back(y, grad_y), {}
 

@@ -89,7 +89,7 @@ class Trace:
     numerics_reason: str
     steps: tuple[StepTrace, ...]
     losses_before: tuple[Any, ...]  # loss before the update, every step run (Fraction or float)
-    losses_after: tuple[Any, ...]
+    losses_after: tuple[Any, ...]  # None where a step not shown skipped the verifying pass
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity

@@ -38,8 +38,8 @@ def test_kinks_are_reported_not_compared() -> None:
 def test_a_wrong_gradient_fails_loudly(monkeypatch: pytest.MonkeyPatch) -> None:
     right = L.Linear.backward
 
-    def wrong(self, nx, x, y, grad_y, params):  # type: ignore[no-untyped-def]
-        gx, grads = right(self, nx, x, y, grad_y, params)
+    def wrong(self, nx, x, y, grad_y, params, need_x=True):  # type: ignore[no-untyped-def]
+        gx, grads = right(self, nx, x, y, grad_y, params, need_x)
         return gx, {name: g * 1.01 if g.ndim == 2 else g for name, g in grads.items()}
 
     monkeypatch.setattr(L.Linear, "backward", wrong)

@@ -21,8 +21,8 @@ class RunSummary(ViewBase):
         if not after:
             return Phase(0, "summary", "Run summary", [_t("No step ran.")])
         body: list[RenderableType] = [self.loss_curve(before)]
-        candidates = [(before[0], "before step 1")] + [
-            (loss, f"after step {k + 1}") for k, loss in enumerate(after)
+        candidates = [(loss, f"before step {k + 1}") for k, loss in enumerate(before)] + [
+            (loss, f"after step {k + 1}") for k, loss in enumerate(after) if loss is not None
         ]
         finite = [
             c for c in candidates if np.isfinite(to_float(np.asarray([c[0]], dtype=object)))[0]
