@@ -23,10 +23,10 @@ from . import __version__
 from .bundled import bundled, resolve
 from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
-from .trace import Trace
 
 if TYPE_CHECKING:
     from .render.terminal import RenderOptions
+    from .trace import Trace
 
 EXIT_BAD_INPUT = 2
 EXIT_DIVERGED = 3
