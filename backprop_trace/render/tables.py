@@ -55,6 +55,9 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
     headers = [cell_len(str(column.header)) for column in table.columns]
     for column, cells, header in zip(table.columns, widest, headers, strict=True):
         column.min_width = max(cells, header)
+    padding = 2 * len(table.columns)  # a cell's padding; SIMPLE_HEAD draws no column rules
+    if sum(max(c, h) for c, h in zip(widest, headers, strict=True)) + padding <= console.width:
+        return [table]  # fits as it is: no need to measure
     if minimum() > console.width:  # let the headers give way first
         for column, cells in zip(table.columns, widest, strict=True):
             column.min_width = cells
