@@ -222,13 +222,43 @@ def exact_costs() -> list[tuple[str, str, str, str]]:
         floats = time.perf_counter() - started
         rows.append(
             (
-                f"Exact vs float64, diagonal_flip, {steps} steps",
+                f"Exact vs float64, diagonal_flip, {steps} step" + ("s" if steps > 1 else ""),
                 f"{exact * 1000:.1f} ms / {floats * 1000:.1f} ms = **{exact / floats:.1f}×**;"
                 f" {trace.numerics_reason}",
                 "auto switches when fractions grow",
                 "",
             )
         )
+    from backprop_trace import scenario_from_dict
+
+    growing = scenario_from_dict(
+        {
+            "name": "growing fractions",
+            "layers": [
+                {
+                    "type": "linear",
+                    "weight": [["1/3", "2/7"], ["5/11", "-3/13"]],
+                    "bias": [0.1, 0.2],
+                },
+                {"type": "relu"},
+                {"type": "linear", "weight": [["1/17"], ["1/19"]]},
+            ],
+            "loss": "mse",
+            "optimizer": {"type": "sgd", "lr": "1/7"},
+            "data": {"input": [1, 2], "target": [1]},
+        }
+    )
+    started = time.perf_counter()
+    trace = run(growing, steps=60, keep=lambda k: False)
+    elapsed = time.perf_counter() - started
+    rows.append(
+        (
+            "Exact arithmetic whose fractions grow (sevenths, seventeenths), 60 steps",
+            f"{elapsed * 1000:.0f} ms; {trace.numerics_reason}",
+            "auto switches when fractions grow",
+            "yes" if trace.numerics == "float64" else "no",
+        )
+    )
     return rows
 
 
