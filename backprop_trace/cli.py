@@ -190,8 +190,6 @@ def _write(
     trace: Trace, kind: OutputFormat, options: RenderOptions, output: str | None, source: Path
 ) -> None:
     """Any format, to standard output or (atomically) to a file."""
-    from .files import same_file, write_atomically
-
     if kind is OutputFormat.json:
         from .render.json import render_json
 
@@ -209,36 +207,41 @@ def _write(
     if output is None:
         sys.stdout.write(content)
         return
-    target = Path(output)
-    if same_file(target, source):
-        typer.echo(f"{output}: not written: that is the scenario being run", err=True)
+    _write_file(output, content, protect=source)
+
+
+def _write_file(
+    destination: str, content: str, *, protect: Path | None = None, verb: str = "written"
+) -> None:
+    """Write atomically, never over ``protect`` (the scenario being run); failures are a message
+    and exit status 2."""
+    from .files import same_file, write_atomically
+
+    target = Path(destination)
+    if protect is not None and same_file(target, protect):
+        typer.echo(f"{destination}: not {verb}: that is the scenario being run", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     try:
         write_atomically(target, content)
     except OSError as error:
-        typer.echo(f"{output}: not written: {error.strerror or error}", err=True)
+        typer.echo(f"{destination}: not {verb}: {error.strerror or error}", err=True)
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"wrote {output}", err=True)
+    done = "saved the trained scenario to" if verb == "saved" else "wrote"
+    typer.echo(f"{done} {destination}", err=True)
 
 
 def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
     from .files import same_file
-    from .render.scenario_file import save_scenario
+    from .render.scenario_file import scenario_text
 
-    target = Path(destination)
-    if same_file(target, source) and not overwrite:
+    if same_file(Path(destination), source) and not overwrite:
         typer.echo(
             f"{destination}: not saved: that is the scenario being run; "
             "save elsewhere, or add --overwrite",
             err=True,
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    try:
-        save_scenario(trace, target)
-    except OSError as error:
-        typer.echo(f"{destination}: not saved: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"saved the trained scenario to {destination}", err=True)
+    _write_file(destination, scenario_text(trace, Path(destination)), verb="saved")
 
 
 def _selection(show: str | None, quiet: bool) -> StepSelection | None:
@@ -374,17 +377,7 @@ def export_torch(
     if output is None:
         sys.stdout.write(script)
         return
-    from .files import same_file, write_atomically
-
-    if same_file(Path(output), path):
-        typer.echo(f"{output}: not written: that is the scenario", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
-    try:
-        write_atomically(Path(output), script)
-    except OSError as error:
-        typer.echo(f"{output}: not written: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"wrote {output}", err=True)
+    _write_file(output, script, protect=path)
 
 
 @app.command()
@@ -401,7 +394,6 @@ def new(
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Write a commented starter scenario, weights drawn from --seed and written out."""
-    from .files import write_atomically
     from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS, starter_text
 
     for option, value, allowed in (
@@ -424,13 +416,8 @@ def new(
         typer.echo(f"{file}: exists; not replaced (add --force to replace it)", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
     name = target.stem.replace("_", " ").capitalize()
-    text = starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed)
-    try:
-        write_atomically(target, text)
-    except OSError as error:
-        typer.echo(f"{file}: not written: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
-    typer.echo(f"wrote {file}: try  backprop-trace run {file}", err=True)
+    _write_file(file, starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed))
+    typer.echo(f"try:  backprop-trace run {file}", err=True)
 
 
 @app.command()
