@@ -247,14 +247,11 @@ def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None
 def _selection(show: str | None, quiet: bool) -> StepSelection | None:
     from .selection import SelectionError, parse_selection
 
-    if quiet:
-        return parse_selection("none")
-    if show is None:
-        return None
     try:
-        return parse_selection(show)
+        chosen = parse_selection(show) if show is not None else None
     except SelectionError as error:
         raise typer.BadParameter(str(error), param_hint="--show") from None
+    return parse_selection("none") if quiet else chosen
 
 
 def _trace(
@@ -287,6 +284,12 @@ def _trace(
             )
         total = steps or scenario.steps
         selection = show or default_selection(total)
+        if (
+            show is not None
+            and show.text != "none"
+            and not any(selection(k, total) for k in range(1, total + 1))
+        ):
+            typer.echo(f"note: --show {show.text} picks none of the {total} steps", err=True)
         from .render.progress import progress
 
         with progress(total) as report:

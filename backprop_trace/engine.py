@@ -65,7 +65,8 @@ def run(
             new_params, step = _step(
                 scenario, nx, params, states, x, t, k, rows, want, check, k == total
             )
-            if not nx.exact and not _finite(step, new_params):
+            # exact values never overflow, but beyond float64's range a run has diverged too
+            if not _finite(step, new_params):
                 if step[2] is None:  # run the step again, in full, to say where it happened
                     states.clear()
                     states.update(states_before)
@@ -78,12 +79,12 @@ def run(
             reason = _leave_exact(scenario, k, bits, exact_asked)
             nx, mode = backend("float64"), "float64"
             scenario = _with_float_hyperparameters(scenario)
-            new_params = {n: v.astype(np.float64) for n, v in new_params.items()}
+            new_params = {n: to_float(v) for n, v in new_params.items()}
             states.update({name: _float_state(state) for name, state in states.items()})
             inputs, targets = nx.array(inputs), nx.array(targets)
         # exact Fractions stay exact for the summary; floats as plain Python floats
-        before.append(step[0] if nx.exact else float(step[0]))
-        after.append(step[1] if nx.exact or step[1] is None else float(step[1]))
+        before.append(step[0] if nx.exact else scalar_to_float(step[0]))
+        after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
         if step[2] is not None:
             kept.append(step[2])
         if on_step is not None:
@@ -178,16 +179,16 @@ def _float_state(state: State) -> State:
 
 def _finite(step: tuple[Any, Any, StepTrace | None], params: dict[str, Array]) -> bool:
     losses = [step[0]] if step[1] is None else [step[0], step[1]]
-    if not all(np.isfinite(float(loss)) for loss in losses):
+    if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
         return False
-    return all(bool(np.isfinite(p).all()) for p in params.values())
+    return all(bool(np.isfinite(to_float(p)).all()) for p in params.values())
 
 
 def _locate_divergence(step: StepTrace) -> Divergence:
     """The first NaN or infinity in the order the step computed things."""
 
     def first_bad(values: Array) -> tuple[int, ...] | None:
-        bad = np.argwhere(~np.isfinite(np.asarray(values, dtype=np.float64)))
+        bad = np.argwhere(~np.isfinite(to_float(values)))
         return tuple(int(i) for i in bad[0]) if len(bad) else None
 
     def entry(name: str, index: tuple[int, ...]) -> str:
@@ -195,20 +196,24 @@ def _locate_divergence(step: StepTrace) -> Divergence:
 
     for p in step.params:
         if (ix := first_bad(p.old)) is not None:
-            return Divergence(step.step, "forward", entry(p.name, ix), float(p.old[ix]))
+            return Divergence(step.step, "forward", entry(p.name, ix), scalar_to_float(p.old[ix]))
     for layer in step.layers:
         if (ix := first_bad(layer.output)) is not None:
             where = f"{layer.name} output, example {step.examples[ix[0]]}, unit {ix[1]}"
-            return Divergence(step.step, "forward", where, float(layer.output[ix]))
-    if not np.isfinite(float(step.loss_before)):
-        return Divergence(step.step, "loss", "the loss", float(step.loss_before))
+            return Divergence(step.step, "forward", where, scalar_to_float(layer.output[ix]))
+    if not np.isfinite(scalar_to_float(step.loss_before)):
+        return Divergence(step.step, "loss", "the loss", scalar_to_float(step.loss_before))
     for p in step.params:
         if p.grad is not None and (ix := first_bad(p.grad)) is not None:
-            return Divergence(step.step, "backward", f"dL/d{entry(p.name, ix)}", float(p.grad[ix]))
+            return Divergence(
+                step.step, "backward", f"dL/d{entry(p.name, ix)}", scalar_to_float(p.grad[ix])
+            )
     for p in step.params:
         if (ix := first_bad(p.new)) is not None:
-            return Divergence(step.step, "update", entry(p.name, ix), float(p.new[ix]))
-    return Divergence(step.step, "verify", "the loss after the update", float(step.loss_after))
+            return Divergence(step.step, "update", entry(p.name, ix), scalar_to_float(p.new[ix]))
+    return Divergence(
+        step.step, "verify", "the loss after the update", scalar_to_float(step.loss_after)
+    )
 
 
 def forward(

@@ -238,11 +238,19 @@ def _meaning_despite(
 
 def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
     """Whether a problem found after the repairs can be trusted: nothing it reads was repaired.
-    The optimizer's range checks read one field each (and its type)."""
+    The optimizer's range checks read one field each (and its type); frozen reads only the
+    layers' names, which repairs of weight or bias values cannot change."""
     if not path or not isinstance(path[0], str):
         return False
     if path[0] == "optimizer":
         return ("optimizer", "type") not in fields and path[:2] not in fields
+    if path[0] == "frozen":
+        values_only = all(
+            len(f) >= 3 and f[0] == "layers" and f[2] in ("weight", "bias", "grad_at_zero", "slope")
+            for f in fields
+            if f and f[0] == "layers"
+        )
+        return "frozen" not in touched and values_only
     return not (_READS.get(path[0], {path[0]}) & touched)
 
 

@@ -47,7 +47,7 @@ def starter_text(
         elif loss == "bce":
             lines.append("  - type: sigmoid  # bce compares probabilities")
     outputs = sizes[-1]
-    x = rng.integers(0, 3, size=sizes[0]).astype(float)
+    x = rng.integers(1, 4, size=sizes[0]).astype(float)  # no zero input: every weight can learn
     if loss == "cross_entropy":
         target = str(int(rng.integers(0, outputs)))
         target_note = "  # a class index: the outputs are logits"

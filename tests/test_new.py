@@ -39,6 +39,7 @@ def test_every_starter_loads_runs_and_checks(
     result = runner.invoke(app, args)
     assert result.exit_code == 0, result.output
     scenario = load_scenario(path)
+    assert (scenario.inputs != 0).all()  # every first-layer weight can learn
     trace = run(scenario, check=True)
     assert trace.steps[0].check is not None and trace.steps[0].check.passed
     rational = (

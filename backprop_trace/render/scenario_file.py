@@ -53,6 +53,8 @@ def scenario_text(trace: Trace, destination: Path) -> str:
         lines.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
         )
+    if s.batches > 1:
+        lines.append("# Batches start again from the first; steps: is the scenario's own count.")
     lines += [f"name: {text(s.name)}"]
     if s.description:
         lines.append(f"description: {text(s.description)}")

@@ -38,33 +38,33 @@ class RunSummary(ViewBase):
         body += self.moved_most()
         return Phase(0, "summary", "Run summary", body)
 
-    def loss_curve(self, losses: Sequence[float], height: int = 8) -> RenderableType:
+    def loss_curve(self, losses: Sequence[Any], height: int = 8) -> RenderableType:
         """The loss before each step, as columns of block characters (one per step, or per
-        group of steps when there are more steps than columns: the group's mean)."""
+        group of steps when there are more steps than columns: the group's mean). Log scale when
+        the positive losses span more than two orders of magnitude; a loss of 0 draws nothing."""
         values = to_float(np.asarray(losses, dtype=object))
-        finite = values[np.isfinite(values)]
-        if finite.size == 0:
+        finite = np.isfinite(values)
+        if not finite.any():
             return _t("(no finite loss to draw)")
-        top, bottom = self.num(float(finite.max())), self.num(float(finite.min()))
+        positive = values[finite & (values > 0)]
+        log = positive.size > 1 and positive.max() / positive.min() > 100
+        drawn = positive if log else values[finite]
+        top_at = int(np.flatnonzero(values == drawn.max())[0])
+        bottom_at = int(np.flatnonzero(values == drawn.min())[0])
+        top, bottom = self.num(losses[top_at]), self.num(losses[bottom_at])  # exact where exact
         pad = max(len(top), len(bottom))
         columns = max(1, min(len(values), self.width - pad - 4))
         groups = np.array_split(values, columns)
         points = np.array(
             [g[np.isfinite(g)].mean() if np.isfinite(g).any() else np.nan for g in groups]
         )
-        low, high = float(finite.min()), float(finite.max())
-        log = low > 0 and high / low > 100
-        scale = np.log10 if log else (lambda v: v)
-        lo, hi = float(scale(low)), float(scale(high))
-        span = hi - lo or 1.0
-        levels = np.where(
-            np.isfinite(points),
-            np.round(
-                (scale(np.where(np.isfinite(points), points, low)) - lo) / span * (height * 8 - 1)
-            )
-            + 1,
-            0,
-        ).astype(int)
+        low, high = float(drawn.min()), float(drawn.max())
+        with np.errstate(all="ignore"):
+            scaled = np.log10(points) if log else points
+            lo, hi = (np.log10(low), np.log10(high)) if log else (low, high)
+            span = (hi - lo) or 1.0
+            levels = np.round((scaled - lo) / span * (height * 8 - 1)) + 1
+        levels = np.where(np.isfinite(levels), levels, 0).astype(int)
         blocks = " ▁▂▃▄▅▆▇█"
         rows = []
         for r in range(height - 1, -1, -1):
@@ -73,8 +73,10 @@ class RunSummary(ViewBase):
             rows.append(f"{label:>{pad}} ┤{line}")
         steps = len(values)
         axis = " " * (pad + 1) + "└" + "─" * columns
-        ticks = " " * (pad + 2) + "1" + f"{steps}".rjust(max(1, columns - 1))
+        ticks = " " * (pad + 2) + ("1" if steps == 1 else "1" + f"{steps}".rjust(columns - 1))
         title = f"Loss before each step, 1 to {steps}" + (" (log scale)" if log else "")
+        if log and (values[finite] <= 0).any():
+            title += "; a loss of 0 draws nothing"
         if columns < steps:
             title += f"; {steps} steps in {columns} columns, each the mean of its steps"
         return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))

@@ -44,7 +44,8 @@ def print_trace(
     """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
     phases, ``go_on(next title)`` is asked whether to continue."""
     console = Console(highlight=False)
-    shown = list(phases(trace, options, console.width))
+    with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
+        shown = list(phases(trace, options, console.width))
     if only_summary:
         shown = [phase for phase in shown if phase.name == "summary"]
     for i, phase in enumerate(shown):
@@ -54,8 +55,9 @@ def print_trace(
 
 
 def render_text(trace: Trace, console: Console, options: RenderOptions | None = None) -> None:
-    for phase in phases(trace, options or RenderOptions(), console.width):
-        print_phase(console, phase)
+    with np.errstate(all="ignore"):
+        for phase in phases(trace, options or RenderOptions(), console.width):
+            print_phase(console, phase)
 
 
 def print_phase(console: Console, phase: Phase) -> None:
