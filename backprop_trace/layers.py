@@ -95,9 +95,6 @@ class Layer(ABC):
     def param_names(self) -> tuple[str, ...]:
         return ()
 
-    def out_width(self, in_width: int) -> int:
-        return in_width
-
     @abstractmethod
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array: ...
 
@@ -121,9 +118,6 @@ class Linear(Layer):
     @property
     def param_names(self) -> tuple[str, ...]:
         return (self.weight,) if self.bias is None else (self.weight, self.bias)
-
-    def out_width(self, in_width: int) -> int:
-        return self.out_features
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         y: Array = x @ params[self.weight]

@@ -113,7 +113,7 @@ def to_float(x: Array) -> npt.NDArray[np.float64]:
     float64's range, ±inf)."""
     array = np.asarray(x)
     try:
-        return array.astype(np.float64)
+        return array.astype(np.float64, copy=False)  # float64 already: no copy (a hot path)
     except OverflowError:
         converted: npt.NDArray[np.float64] = np.vectorize(scalar_to_float, otypes=[np.float64])(
             array

@@ -236,11 +236,6 @@ Target = Annotated[
     PlainValidator(parse_vector_or_number),
     WithJsonSchema({"anyOf": [_NUM_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
 ]
-Targets = Annotated[
-    tuple[tuple[Fraction, ...], ...] | tuple[Fraction, ...],
-    PlainValidator(parse_rows_or_values),
-    WithJsonSchema({"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
-]
 _FILE_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\.npy$"}
 
 
