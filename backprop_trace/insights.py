@@ -54,7 +54,7 @@ def _units(indices: Sequence[int]) -> str:
 
 def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
-    notes += _kinks_and_dead_units(trace, step, fmt)
+    notes += _kinks_anddead_units(trace, step, fmt)
     if step.loss_before == 0:
         notes.append(
             Note(
@@ -93,7 +93,7 @@ def _neighbour_linear(trace: Trace, index: int, direction: int) -> int | None:
     return None
 
 
-def _dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
+def dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
     """ReLU units that pass no gradient for any example of the batch."""
     layer = trace.scenario.layers[i]
     if not isinstance(layer, ReLU):
@@ -119,12 +119,12 @@ def _per_unit(p: ParamStep, layout: str, units: Sequence[int], *, incoming: bool
     return [f"{len(units)} {kind} of {p.name} ({listing(slices, 3)})"]
 
 
-def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
+def _kinks_anddead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
     layout = trace.scenario.layout
     batch = len(step.examples) > 1
     for i, layer in enumerate(step.layers):
-        dead = _dead_units(trace, step, i)
+        dead = dead_units(trace, step, i)
         if dead:
             before, after = _neighbour_linear(trace, i, -1), _neighbour_linear(trace, i, +1)
             blocked: list[str] = []
@@ -194,7 +194,7 @@ def _zero_inputs(trace: Trace, step: StepTrace) -> list[Note]:
         w = step.param(layer.params[0])
         if not w.trainable:
             continue
-        explained = set(_dead_units(trace, step, i - 1)) if i > 0 else set()
+        explained = set(dead_units(trace, step, i - 1)) if i > 0 else set()
         zero = [
             int(f) for f in np.flatnonzero((layer.input == 0).all(axis=0)) if f not in explained
         ]

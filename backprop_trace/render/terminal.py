@@ -16,7 +16,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import listing, step_notes
+from backprop_trace.insights import dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.summary import RunSummary
@@ -156,21 +156,9 @@ class _View(RunSummary, LargeTensors):
             if act_layer is not None:
                 stats.append((f"{act_layer.kind}(·)", out))
             body: list[RenderableType] = [self.stats(f"{title}: {units} units, summarised", stats)]
-            if act_layer is not None and act_layer.kind == "relu":
-                marks = [
-                    self.unit_mark(act_layer, a, j, pre)[0]
-                    for a in range(pre.shape[0])
-                    for j in range(units)
-                ]
-                dead = sum(
-                    1
-                    for j in range(units)
-                    if all(
-                        self.unit_mark(act_layer, a, j, pre)[0] in ("dead", "at kink: dead")
-                        for a in range(pre.shape[0])
-                    )
-                )
-                kinks = sum(1 for m in marks if m.startswith("at kink") or m.startswith("≈"))
+            if act is not None and act_layer is not None and act_layer.kind == "relu":
+                dead = len(dead_units(self.trace, step, act))
+                kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
                 body.append(
                     _t(
                         f"{dead} of {units} units dead for every example; "
@@ -219,9 +207,8 @@ class _View(RunSummary, LargeTensors):
             return "≈ kink (rounding)", "yellow"
         z = pre[a][j]
         if act.kind == "relu":
-            layer = self.scenario.layers[[lay.name for lay in self.scenario.layers].index(act.name)]
             if z == 0:
-                blocked = getattr(layer, "grad_at_zero", 0) == 0
+                blocked = self.grad_at_zero[act.name] == 0
                 return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
             if z < 0:
                 return "dead", "red"

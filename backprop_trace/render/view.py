@@ -42,6 +42,9 @@ class ViewBase:
         self.num = NumberStyle(options.precision, exact_fractions)
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
+        self.grad_at_zero = {  # relu layers by name: their derivative at exactly 0
+            layer.name: getattr(layer, "grad_at_zero", 0) for layer in trace.scenario.layers
+        }
 
     # -- helpers ------------------------------------------------------------------------------
 
