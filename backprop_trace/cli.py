@@ -77,6 +77,12 @@ def _root(
     """See exactly what one step of neural-network training does to every number."""
 
 
+def _shown_as(file: str, path: Path) -> str:
+    """How messages name a scenario: as typed, except a bare file name that was found among the
+    bundled scenarios, which is shown with its full path."""
+    return file if path.name != file else str(path)
+
+
 def _bad_input(error: ScenarioError) -> NoReturn:
     for problem in error.problems:
         typer.echo(str(problem), err=True)
@@ -266,7 +272,7 @@ def _trace(
 
     path = resolve(file)
     try:
-        shown_as = file if path.name != file else str(path)
+        shown_as = _shown_as(file, path)
         scenario = load_scenario(path, display_name=shown_as)
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
@@ -373,7 +379,7 @@ def export_torch(
 
     path = resolve(file)
     try:
-        scenario = load_scenario(path, display_name=file if path.name != file else str(path))
+        scenario = load_scenario(path, display_name=_shown_as(file, path))
     except ScenarioError as error:
         _bad_input(error)
     script = torch_script(scenario)
@@ -444,7 +450,7 @@ def validate(
     for file in files:
         path = resolve(file)
         try:
-            load_scenario(path, display_name=file if path.name != file else str(path))
+            load_scenario(path, display_name=_shown_as(file, path))
         except ScenarioError as error:
             bad += 1
             for problem in error.problems:

@@ -17,7 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.render.terminal import RenderOptions, phases, print_phase
+from backprop_trace.render.terminal import RenderOptions, phases, render_text
 from backprop_trace.trace import Trace
 
 WIDTH = 100
@@ -93,9 +93,7 @@ def _recorded(trace: Trace, options: RenderOptions) -> Console:
     console = Console(
         record=True, width=WIDTH, file=io.StringIO(), force_terminal=True, color_system="truecolor"
     )
-    with np.errstate(all="ignore"):
-        for phase in phases(trace, options, WIDTH):
-            print_phase(console, phase)
+    render_text(trace, console, options)
     return console
 
 
@@ -110,7 +108,5 @@ def render_svg(trace: Trace, options: RenderOptions) -> str:
 
 def render_plain(trace: Trace, options: RenderOptions) -> str:
     console = Console(width=WIDTH, file=io.StringIO(), color_system=None)
-    with np.errstate(all="ignore"):
-        for phase in phases(trace, options, WIDTH):
-            print_phase(console, phase)
+    render_text(trace, console, options)
     return console.file.getvalue()  # type: ignore[attr-defined,no-any-return]
