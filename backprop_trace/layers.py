@@ -29,7 +29,8 @@ def relu(nx: Numerics, x: Array) -> Array:
 def relu_back(nx: Numerics, x: Array, grad: Array, grad_at_zero: Fraction) -> Array:
     """f'(x) = 1 if x > 0, grad_at_zero if x == 0 (PyTorch: 0), else 0"""
     at_zero = nx.scalar(grad_at_zero)
-    return grad * np.where(x > 0, nx.one, np.where(x == 0, at_zero, nx.zero))
+    derivative: Array = np.where(x > 0, nx.one, np.where(x == 0, at_zero, nx.zero))
+    return grad * derivative
 
 
 def leaky_relu(nx: Numerics, x: Array, slope: Fraction) -> Array:
@@ -39,7 +40,8 @@ def leaky_relu(nx: Numerics, x: Array, slope: Fraction) -> Array:
 
 def leaky_relu_back(nx: Numerics, x: Array, grad: Array, slope: Fraction) -> Array:
     """f'(x) = 1 if x > 0 else slope (PyTorch: slope at exactly 0 too)"""
-    return grad * np.where(x > 0, nx.one, nx.scalar(slope))
+    derivative: Array = np.where(x > 0, np.asarray(nx.one), np.asarray(nx.scalar(slope)))
+    return grad * derivative
 
 
 def tanh(nx: Numerics, x: Array) -> Array:

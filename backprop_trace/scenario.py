@@ -398,7 +398,7 @@ class _Builder(DataChecks):
                     "remove init to use the weights written here",
                     key=True,
                 )
-            weight = np.array(spec.weight, dtype=object)
+            weight: Array = np.array(spec.weight, dtype=object)
             if self.spec.layout == "out_in":
                 weight = weight.T
             fan_in, fan_out = int(weight.shape[0]), int(weight.shape[1])
@@ -409,7 +409,7 @@ class _Builder(DataChecks):
                         f"{key}: {size} does not match the weight matrix, which has {actual}",
                         "remove it or make them agree",
                     )
-            default_bias = np.full(fan_out, Fraction(0), dtype=object)
+            default_bias: Array = np.full(fan_out, Fraction(0), dtype=object)
             wants_bias = spec.bias is True  # written-out weights: no bias unless given
         else:
             sizes = self._init_sizes(spec, path)
@@ -619,7 +619,8 @@ def _initialise(
             np.full(shape, Fraction(0), dtype=object),
             np.full(fan_out, Fraction(0), dtype=object),
         )
-    bias = np.zeros(fan_out)
+    bias: Array = np.zeros(fan_out)
+    weight: Array
     if init == "he":
         weight = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
     elif init == "xavier":

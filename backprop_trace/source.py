@@ -166,16 +166,17 @@ class _Builder:
                     self.fail(
                         key_where, path, "YAML merge keys (<<) are not allowed", "write it out"
                     )
+                key_path = (*path, key)
                 if key in mapping:
-                    first = self.locations.keys[(*path, key)]
+                    first = self.locations.keys[key_path]
                     self.fail(
                         key_where,
-                        (*path, key),
+                        key_path,
                         f"duplicate key '{key}' (first given on line {first[0]})",
                         "give each key once",
                     )
-                self.locations.keys[(*path, key)] = key_where
-                mapping[key] = self.node(events, next(events), (*path, key))
+                self.locations.keys[key_path] = key_where
+                mapping[key] = self.node(events, next(events), key_path)
         self.fail(where, path, f"unexpected YAML event {type(event).__name__}")  # pragma: no cover
         return None  # pragma: no cover
 

@@ -6,13 +6,14 @@ from __future__ import annotations
 import json
 
 import numpy as np
+import numpy.typing as npt
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 
 
-def _row(values: np.ndarray) -> str:
+def _row(values: npt.NDArray[np.float64]) -> str:
     return "[" + ", ".join(f"{v:.2f}".replace("-0.00", "0.00") for v in values) + "]"
 
 

@@ -43,9 +43,9 @@ def close(ours: Any, theirs: Any, what: str) -> None:
     )
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_exported_script_reproduces_the_trace_under_torch(case: Path, tmp_path: Path) -> None:
-    pytest.importorskip("torch")
     scenario = load_scenario(case)
     theirs = run_script(torch_script(scenario), tmp_path)
     ours = run(scenario, numerics="float64")
@@ -74,8 +74,8 @@ def test_exported_script_reproduces_the_trace_under_torch(case: Path, tmp_path: 
                 close(layer.grad_output, theirs_layer["grad_output"], f"{at} {layer.name} flow")
 
 
+@pytest.mark.torch
 def test_diagonal_flip_shows_why_exact_arithmetic_matters(tmp_path: Path) -> None:
-    pytest.importorskip("torch")
     scenario = load_scenario(scenarios_dir() / "diagonal_flip.yaml")
     theirs = run_script(torch_script(scenario), tmp_path)["steps"][0]
     exact = run(scenario).steps[0]

@@ -77,3 +77,11 @@ def test_data_files_are_referenced_relative_to_the_saved_file(tmp_path: Path) ->
     save_scenario(run(load_scenario(source)), out)
     assert 'file: "../data/d.npz"' in out.read_text()
     assert run(load_scenario(out)).steps
+
+
+def test_saved_file_says_batches_start_again(tmp_path: Path) -> None:
+    out = tmp_path / "o.yaml"
+    runner.invoke(app, ["run", "adam_first_steps", "-q", "--save", str(out)])
+    text = out.read_text()
+    assert "Batches start again from the first" in text and "state (adam) is not saved" in text
+    assert run(load_scenario(out)).steps

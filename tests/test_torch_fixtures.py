@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from approx import assert_tree_close
 
 from backprop_trace import load_scenario, run
 from backprop_trace.numerics import to_float
@@ -140,10 +141,10 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
     assert wanted <= kinds, sorted(wanted - kinds)
 
 
+@pytest.mark.torch
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_fixtures_are_current_with_live_torch(case: Path) -> None:
     """With torch installed, regenerate each verdict and require the committed one to match."""
-    pytest.importorskip("torch")
     import generate  # tests/torch_cases/generate.py
 
     scenario = generate.cases()[case.stem]
@@ -152,7 +153,10 @@ def test_fixtures_are_current_with_live_torch(case: Path) -> None:
     assert YAML(typ="safe", pure=True).load(case.read_text()) == scenario, "stale .yaml"
     expected = json.loads(case.with_suffix(".json").read_text())
     live = generate.run_torch(scenario)
-    assert live["steps"] == expected["steps"], "stale .json: run tests/torch_cases/generate.py"
+    # to a tolerance: torch's float64 kernels differ in their last bits between CPUs
+    assert_tree_close(
+        live["steps"], expected["steps"], at=f"{case.stem} (if stale, run generate.py)"
+    )
 
 
 TERM_OF_STATE = {

@@ -1,0 +1,28 @@
+"""Every command's --help page: it renders, and shows no escaping of the help machinery."""
+
+from __future__ import annotations
+
+import pytest
+from typer.testing import CliRunner
+
+from backprop_trace.cli import app
+
+COMMANDS = [
+    [],
+    ["run"],
+    ["new"],
+    ["validate"],
+    ["schema"],
+    ["list"],
+    ["export"],
+    ["export", "torch"],
+]
+
+
+@pytest.mark.parametrize("command", COMMANDS, ids=lambda c: " ".join(c) or "main")
+def test_help_pages_render_plainly(command: list[str]) -> None:
+    result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0, result.output
+    assert "Usage:" in result.stdout
+    # typer before 0.16.1 printed "\[default: 64]" (a markup escape shown as text)
+    assert "\\[" not in result.stdout
