@@ -29,11 +29,11 @@ def test_log_scale_survives_a_loss_of_exactly_zero() -> None:
     assert "(log scale); a loss of 0 draws nothing" in result.stdout
 
 
-def test_one_step_chart_labels_are_exact_and_its_axis_reads_1() -> None:
+def test_one_step_chart_labels_are_exact_and_its_axis_reads_0_1() -> None:
     out = runner.invoke(app, ["run", "diagonal_flip", "--quiet"], env={"COLUMNS": "80"}).stdout
     lines = out.splitlines()
-    assert "0.8963 ┤▁" in out and "0.8962" not in out
-    assert lines[lines.index(next(ln for ln in lines if "└" in ln)) + 1].strip() == "1"
+    assert "0.8963 ┤█" in out and "0.8962" not in out
+    assert lines[lines.index(next(ln for ln in lines if "└" in ln)) + 1].split() == ["0", "1"]
 
 
 def test_show_is_checked_even_with_quiet_and_says_when_it_picks_nothing() -> None:
