@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .numerics import Array, Numerics
+from .numerics import Array, Numerics, noise_bound
 
 Params = dict[str, Array]
 
@@ -104,6 +104,11 @@ class Layer(ABC):
     ) -> tuple[Array, Params]:
         """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
 
+    def grad_noise(self, x: Array, grad_y: Array) -> Params:
+        """float64: how far rounding alone can put each parameter gradient from 0, for the
+        renderer to tell a gradient from rounding noise (numerics.noise_bound)."""
+        return {}
+
 
 @dataclass(frozen=True)
 class Linear(Layer):
@@ -134,6 +139,15 @@ class Linear(Layer):
         if self.bias is not None:
             grads[self.bias] = grad_y.sum(axis=0)
         return (grad_y @ params[self.weight].T if need_x else grad_y), grads
+
+    def grad_noise(self, x: Array, grad_y: Array) -> Params:
+        """dL/dW and dL/db are sums over the batch: bounds from |x|^T @ |g| and sum of |g|"""
+        n = int(x.shape[0])
+        magnitudes = np.abs(grad_y)
+        bounds: Params = {self.weight: noise_bound(np.abs(x).T @ magnitudes, n)}
+        if self.bias is not None:
+            bounds[self.bias] = noise_bound(magnitudes.sum(axis=0), n)
+        return bounds
 
 
 @dataclass(frozen=True)

@@ -27,6 +27,9 @@ class ParamStep:
     new: Array
     state: dict[str, Array] = field(default_factory=dict)  # torch.optim's names
     terms: dict[str, Array] = field(default_factory=dict)  # for the update table, by label
+    # float64: the rounding bound of each gradient entry (a sum over the batch), so that a
+    # gradient within it shows as 0; None in exact numerics, which has no rounding
+    grad_noise: Array | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:

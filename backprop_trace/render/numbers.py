@@ -29,6 +29,9 @@ def scientific(value: Fraction, places: int) -> str:
     return ("-" if value < 0 else "") + f"{mantissa}e+{exponent:02d}"
 
 
+ROUNDING_ZERO = "≈ 0"  # a float64 sum within the rounding bound of its terms: 0 to its precision
+
+
 @dataclass(frozen=True)
 class NumberStyle:
     precision: int = 4

@@ -19,6 +19,7 @@ from rich.text import Text
 from backprop_trace.insights import dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
+from backprop_trace.render.numbers import ROUNDING_ZERO
 from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
@@ -367,7 +368,7 @@ class _View(RunSummary, LargeTensors):
             shape = "×".join(str(d) for d in p.shape)
             return [
                 self.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
-                _t(f"Largest |gradient|: {where} = {self.num(p.grad[ix])}"),
+                _t(f"Largest |gradient|: {where} = {self.gradient(p, ix)}"),
             ]
         grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
         rows_total, cols_total = grad.shape
@@ -380,7 +381,10 @@ class _View(RunSummary, LargeTensors):
         )
         table = _table(title, "", *[f"{label[1]} {j}" for j in range(cols)])
         for i in range(rows):
-            cells = [_t(self.num(v), "dim" if v == 0 else "") for v in grad[i][:cols]]
+            cells = []
+            for j in range(cols):
+                text = self.gradient(p, (i, j) if p.grad.ndim == 2 else j)
+                cells.append(_t(text, "dim" if grad[i][j] == 0 or text == ROUNDING_ZERO else ""))
             table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
         return [
             table,
@@ -463,7 +467,7 @@ class _View(RunSummary, LargeTensors):
                 table.add_row(
                     name,
                     self.num(old),
-                    self.num(p.grad[ix]),
+                    self.gradient(p, ix),
                     *[self.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
                     _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),

@@ -5,15 +5,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
 from rich.console import RenderableType
 from rich.padding import Padding
 from rich.table import Table
 
 from backprop_trace.insights import Note
-from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.numerics import Array, is_rounding_noise, to_float, within_noise
+from backprop_trace.render.numbers import ROUNDING_ZERO, NumberStyle
 from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
-from backprop_trace.trace import StepTrace, Trace
+from backprop_trace.trace import ParamStep, StepTrace, Trace
 
 
 @dataclass(frozen=True)
@@ -47,6 +51,26 @@ class ViewBase:
         }
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def gradient(self, p: ParamStep, ix: Any) -> str:
+        """One gradient entry, or ≈ 0 where float64 rounding alone could have made it (a
+        gradient is a sum over the batch: the trace carries each entry's rounding bound)."""
+        assert p.grad is not None
+        value = p.grad[ix]
+        if p.grad_noise is not None and within_noise(value, p.grad_noise[ix]):
+            return ROUNDING_ZERO
+        return self.num(value)
+
+    def mean(self, values: Array) -> str:
+        """The mean of a tensor: exact in exact numerics; in float64, ≈ 0 where the sum is within
+        the rounding bound of its terms (a mean of gradients that cancel, say)."""
+        if values.dtype == object:
+            return self.num(sum(values.flat, Fraction(0)) / values.size)
+        f = to_float(values)
+        total = f.sum()
+        if is_rounding_noise(total, np.abs(f).sum(), f.size):
+            return ROUNDING_ZERO
+        return self.num(total / f.size)
 
     def fit_columns(self, wanted: int, fixed: int = 1) -> int:
         """How many number columns fit beside ``fixed`` label columns."""
