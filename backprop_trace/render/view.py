@@ -15,14 +15,19 @@ from rich.table import Table
 
 from backprop_trace.insights import Note
 from backprop_trace.numerics import Array, is_rounding_noise, to_float, within_noise
-from backprop_trace.render.numbers import ROUNDING_ZERO, NumberStyle
+from backprop_trace.render.numbers import (
+    DEFAULT_PRECISION,
+    ROUNDING_ZERO,
+    SIGNIFICANT,
+    NumberStyle,
+)
 from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
 from backprop_trace.trace import ParamStep, StepTrace, Trace
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    precision: int = 4
+    precision: int | None = None  # None: 4 decimals, and small values to 4 significant digits
     fractions: bool = False
     table_limit: int = 64  # a tensor with more entries than this is summarised
 
@@ -43,7 +48,11 @@ class ViewBase:
         self.scenario = trace.scenario
         self.width = width
         exact_fractions = options.fractions and trace.numerics == "exact"
-        self.num = NumberStyle(options.precision, exact_fractions)
+        self.num = NumberStyle(
+            DEFAULT_PRECISION if options.precision is None else options.precision,
+            exact_fractions,
+            explicit=options.precision is not None,
+        )
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
         self.grad_at_zero = {  # relu layers by name: their derivative at exactly 0
@@ -150,10 +159,14 @@ class ViewBase:
         arithmetic = trace.numerics_reason
         if arithmetic.startswith("exact:"):
             arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
+        decimals = f"rounded to {self.num.precision} decimals"
+        if not self.num.explicit:
+            smallest = self.plain(self.num.smallest_with_enough_digits)
+            decimals += f", below {smallest} to {SIGNIFICANT} significant digits"
         shown = (
             "shown as exact fractions"
             if self.num.fractions
-            else f"rounded to {self.num.precision} decimals"
+            else decimals
             + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
         )
         grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
