@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import re
 from fractions import Fraction
 from pathlib import Path
@@ -12,8 +13,16 @@ from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from backprop_trace import load_scenario, run
+from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
-from backprop_trace.render.numbers import NumberStyle, decimal_exponent, scientific
+from backprop_trace.render.numbers import (
+    KEPT_DIGITS,
+    READABLE_DIGITS,
+    NumberStyle,
+    decimal_exponent,
+    exact_fraction,
+    scientific,
+)
 
 # Matt Mazur's "A Step by Step Backpropagation Example": a 2-2-2 sigmoid network
 MAZUR = """name: Mazur's 2-2-2 sigmoid network
@@ -111,3 +120,41 @@ def test_scientific_is_the_value_to_its_significant_digits(x: float, negative: b
     text = scientific(value, 3)
     assert re.fullmatch(r"-?[1-9]\.\d{3}e[+-]\d{2,3}", text), text
     assert abs(Fraction(text) - value) <= abs(value) * Fraction(5, 10**4)  # half a unit
+
+
+def test_a_short_exact_fraction_is_whole() -> None:
+    assert exact_fraction(Fraction(717, 800)) == "717/800"
+    assert exact_fraction(Fraction(-(10**23), 3)) == str(Fraction(-(10**23), 3))
+
+
+@given(st.integers(min_value=1, max_value=10**400), st.integers(min_value=1, max_value=10**400))
+def test_a_long_exact_fraction_shows_its_ends_and_its_length(p: int, q: int) -> None:
+    value = Fraction(p, q)
+    text = exact_fraction(-value)
+    assert text.startswith("-")
+    parts = [str(value.numerator), str(value.denominator)]
+    if max(map(len, parts)) <= READABLE_DIGITS:
+        assert text == str(-value)
+        return
+    assert len(text) < 2 * (2 * KEPT_DIGITS + 24)
+    for part in parts:
+        if len(part) > READABLE_DIGITS:
+            assert f"{part[:KEPT_DIGITS]}…{part[-KEPT_DIGITS:]} ({len(part):,} digits)" in text
+        elif value.denominator != 1:
+            assert part in text
+
+
+def test_the_loss_of_a_long_exact_run_is_shortened_unless_fractions_are_asked_for() -> None:
+    runner = CliRunner()
+    args = ["run", "diagonal_flip", "--steps", "10", "--show", "last"]
+    trace = run(load_scenario(scenarios_dir() / "diagonal_flip.yaml"), steps=10)
+    loss = trace.steps[-1].loss_after
+    assert len(str(loss)) > 200  # several hundred digits
+    for kind in ("text", "markdown", "html"):
+        out = runner.invoke(app, [*args, "--format", kind], env={"COLUMNS": "80"}).stdout
+        assert "digits)" in out and "--fractions shows every number whole" in out
+        assert not re.search(rf"\d{{{READABLE_DIGITS + 1}}}", out), kind
+    whole = runner.invoke(app, [*args, "--fractions", "--format", "markdown"]).stdout
+    assert str(loss) in whole and "digits)" not in whole
+    data = json.loads(runner.invoke(app, [*args, "--format", "json"]).stdout)
+    assert str(loss) in json.dumps(data)

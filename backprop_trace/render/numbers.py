@@ -46,6 +46,31 @@ SIGNIFICANT = 4  # digits of a small value shown in scientific notation by defau
 FEWEST_DIGITS = 2  # by default, a value showing fewer significant digits goes scientific
 
 
+READABLE_DIGITS = 24  # a longer numerator or denominator is shortened in running text
+KEPT_DIGITS = 6  # digits kept at each end of a shortened one
+
+
+def exact_fraction(value: Fraction) -> str:
+    """An exact value as p/q, whole while short: a numerator or denominator of more than
+    READABLE_DIGITS digits shows its first and last digits and its length, as in
+    134884…327077 (115 digits) / 327680…000000 (119 digits)."""
+    parts = [str(abs(value.numerator)), str(value.denominator)]
+    if max(len(part) for part in parts) <= READABLE_DIGITS:
+        return str(value)
+    shown = [
+        part
+        if len(part) <= READABLE_DIGITS
+        else f"{part[:KEPT_DIGITS]}…{part[-KEPT_DIGITS:]} ({len(part):,} digits)"
+        for part in parts
+    ]
+    sign = "-" if value < 0 else ""
+    return sign + (shown[0] if value.denominator == 1 else " / ".join(shown))
+
+
+def is_shortened(value: Fraction) -> bool:
+    return exact_fraction(value) != str(value)
+
+
 ROUNDING_ZERO = "≈ 0"  # a float64 sum within the rounding bound of its terms: 0 to its precision
 
 

@@ -19,11 +19,13 @@ from rich.text import Text
 from backprop_trace.insights import dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
-from backprop_trace.render.numbers import ROUNDING_ZERO
+from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
 from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+
+WHOLE_HINT = "; --fractions shows every number whole"
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -247,7 +249,8 @@ class _View(RunSummary, LargeTensors):
         )
         formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
-            formula += f"  (exactly {step.loss_before})"
+            formula += f"  (exactly {exact_fraction(step.loss_before)}"
+            formula += f"{WHOLE_HINT})" if is_shortened(step.loss_before) else ")"
         return [table, *self.cut_note(len(outputs), y.size, "output"), _t(formula)]
 
     # -- 3. backward --------------------------------------------------------------------------
@@ -571,7 +574,9 @@ class _View(RunSummary, LargeTensors):
         )
         out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
-            out.append(_t(f"Loss exactly: {step.loss_before} → {step.loss_after}"))
+            losses = (step.loss_before, step.loss_after)
+            line = "Loss exactly: " + " → ".join(exact_fraction(loss) for loss in losses)
+            out.append(_t(line + (WHOLE_HINT if any(map(is_shortened, losses)) else "")))
         return out
 
     # -- after the steps ----------------------------------------------------------------------
