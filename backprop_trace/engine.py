@@ -257,8 +257,17 @@ def _step(
     flow: list[Array] = [y] * len(layers)
     grads: dict[str, Array] = {}
     g = loss.grad(nx, y, t)
+    # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
+    bounds = np.zeros(g.shape) if want and not nx.exact else None
+    flow_noise: list[Array | None] = [None] * len(layers)
+    noise: dict[str, Array] = {}
     for i in range(len(layers) - 1, -1, -1):
-        flow[i] = g
+        flow[i], flow_noise[i] = g, bounds
+        if bounds is not None:
+            bounds, param_bounds = layers[i].backward_noise(
+                values[i], values[i + 1], g, bounds, params
+            )
+            noise.update(param_bounds)
         g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params, i > 0)
         grads.update(layer_grads)
     # update
@@ -276,13 +285,10 @@ def _step(
     if not want:
         return new_params, (loss_before, loss_after, None)
     layer_steps = tuple(
-        _layer_step(scenario, nx, i, params, values, flow[i]) for i in range(len(layers))
+        _layer_step(scenario, nx, i, params, values, flow[i], flow_noise[i])
+        for i in range(len(layers))
     )
     owner = {p: layer.name for layer in layers for p in layer.param_names}
-    noise: dict[str, Array] = {}
-    if not nx.exact:
-        for i, layer in enumerate(layers):
-            noise.update(layer.grad_noise(values[i], flow[i]))
     param_steps = tuple(
         ParamStep(
             name=name,
@@ -337,6 +343,7 @@ def _layer_step(
     params: dict[str, Array],
     values: list[Array],
     flow: Array,
+    flow_noise: Array | None = None,
 ) -> LayerStep:
     layer = scenario.layers[i]
     z = values[i]
@@ -353,6 +360,7 @@ def _layer_step(
         input=z,
         output=values[i + 1],
         grad_output=flow,
+        grad_output_noise=flow_noise,
         params=layer.param_names,
         at_kink=at_kink,
         near_kink=near_kink,

@@ -151,3 +151,29 @@ def test_the_mean_of_a_summarised_exact_tensor_is_exact() -> None:
     mean = sum(grad.flat, Fraction(0)) / grad.size
     row = next(line for line in text.splitlines() if line.startswith("gradient"))
     assert row.split()[2] == str(mean)
+
+
+def test_a_learning_flow_that_cancels_shows_as_zero_and_so_do_the_gradients_it_makes() -> None:
+    """Two outputs of equal weight, errors e and -e exactly: dL/d linear1 = w·(g0 + g1) is 0,
+    but float64 leaves ~1e-17 in it and in dL/dW1 = x · that flow; both are rounding noise of
+    the sum over linear2's units, carried into W1's gradient."""
+    data = {
+        "name": "cancelling flow",
+        "numerics": "float64",
+        "layers": [
+            {"type": "linear", "weight": [[0.09]]},
+            {"type": "identity"},
+            {"type": "linear", "weight": [[-0.26, -0.26]], "bias": [0.21, 0.21]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": {"input": [-0.52], "target": ["59021/125000", "-3479/125000"]},
+    }
+    step = run(scenario_from_dict(data)).steps[0]
+    grad = step.param("W1").grad
+    assert step.layers[0].grad_output[0][0] != 0 and grad is not None and grad[0][0] != 0
+    lines = _plain(data).splitlines()
+    flow = lines[lines.index("Learning flow: linear1 → identity1  (1 → 1)") + 3]
+    assert flow.split() == ["0", "≈", "0", "≈", "0"]
+    w1 = lines[lines.index("dL/dW1") + 3]
+    assert w1.split() == ["in", "0", "≈", "0"]

@@ -336,14 +336,9 @@ class _View(RunSummary, LargeTensors):
                 heads.append(f"dL/d {first.name}")
             table = _table(title, *heads)
             for j in range(rows):
-                cells = [
-                    self.num(layer.grad_output[0][j])
-                    for layer in (second, first)
-                    if layer is not None
-                ]
+                cells = [self.flow(layer, (0, j)) for layer in (second, first) if layer is not None]
                 table.add_row(str(j), *cells)
             return [table, *self.cut_note(rows, units, "unit")]
-        flow = (first or second).grad_output  # type: ignore[union-attr]
         examples = self.fit_columns(len(step.examples), 2)
         target = first or second
         assert target is not None
@@ -353,7 +348,7 @@ class _View(RunSummary, LargeTensors):
             *[self.example_label(step, a) for a in range(examples)],
         )
         for j in range(rows):
-            table.add_row(str(j), *[self.num(flow[a][j]) for a in range(examples)])
+            table.add_row(str(j), *[self.flow(target, (a, j)) for a in range(examples)])
         return [
             table,
             *self.cut_note(rows, units, "unit"),

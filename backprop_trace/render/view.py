@@ -22,7 +22,7 @@ from backprop_trace.render.numbers import (
     NumberStyle,
 )
 from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
-from backprop_trace.trace import ParamStep, StepTrace, Trace
+from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
 
 @dataclass(frozen=True)
@@ -62,11 +62,19 @@ class ViewBase:
     # -- helpers ------------------------------------------------------------------------------
 
     def gradient(self, p: ParamStep, ix: Any) -> str:
-        """One gradient entry, or ≈ 0 where float64 rounding alone could have made it (a
-        gradient is a sum over the batch: the trace carries each entry's rounding bound)."""
+        """One gradient entry (a sum over the batch), or ≈ 0 within its rounding bound."""
         assert p.grad is not None
-        value = p.grad[ix]
-        if p.grad_noise is not None and within_noise(value, p.grad_noise[ix]):
+        return self.sum_entry(p.grad, p.grad_noise, ix)
+
+    def flow(self, layer: LayerStep, ix: Any) -> str:
+        """One entry of a layer's learning flow, or ≈ 0 within its rounding bound."""
+        return self.sum_entry(layer.grad_output, layer.grad_output_noise, ix)
+
+    def sum_entry(self, values: Array, bounds: Array | None, ix: Any) -> str:
+        """An entry of a float64 sum, or ≈ 0 where the rounding of sums alone could have made
+        it (the trace carries the bounds: numerics.noise_bound); exact values as they are."""
+        value = values[ix]
+        if bounds is not None and within_noise(value, bounds[ix]):
             return ROUNDING_ZERO
         return self.num(value)
 
