@@ -1,4 +1,5 @@
-"""How numbers are shown: a fixed number of decimals, or exact fractions on request."""
+"""How numbers are shown: a fixed number of decimals (small values to four significant digits),
+exact fractions shortened in running text or whole on request, and rounding noise as ≈ 0."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from fractions import Fraction
 from typing import Any
 
 from backprop_trace.numerics import scalar_to_float
+
+DEFAULT_PRECISION = 4  # decimals, unless --precision says
+SIGNIFICANT = 4  # digits of a small value shown in scientific notation by default
+FEWEST_DIGITS = 2  # by default, a value showing fewer significant digits goes scientific
+READABLE_DIGITS = 24  # a longer numerator or denominator is shortened in running text
+KEPT_DIGITS = 6  # digits kept at each end of a shortened one
+ROUNDING_ZERO = "≈ 0"  # a float64 sum within the rounding bound of its terms: 0 to its precision
 
 
 def rounded(value: Fraction, places: int) -> str:
@@ -41,15 +49,6 @@ def decimal_exponent(magnitude: Fraction) -> int:
     return exponent
 
 
-DEFAULT_PRECISION = 4  # decimals, unless --precision says
-SIGNIFICANT = 4  # digits of a small value shown in scientific notation by default
-FEWEST_DIGITS = 2  # by default, a value showing fewer significant digits goes scientific
-
-
-READABLE_DIGITS = 24  # a longer numerator or denominator is shortened in running text
-KEPT_DIGITS = 6  # digits kept at each end of a shortened one
-
-
 def exact_fraction(value: Fraction) -> str:
     """An exact value as p/q, whole while short: a numerator or denominator of more than
     READABLE_DIGITS digits shows its first and last digits and its length, as in
@@ -69,9 +68,6 @@ def exact_fraction(value: Fraction) -> str:
 
 def is_shortened(value: Fraction) -> bool:
     return exact_fraction(value) != str(value)
-
-
-ROUNDING_ZERO = "≈ 0"  # a float64 sum within the rounding bound of its terms: 0 to its precision
 
 
 @dataclass(frozen=True)
