@@ -109,8 +109,15 @@ def run(
         typer.Option("--numerics", help="Force exact or float64 arithmetic."),
     ] = None,
     precision: Annotated[
-        int, typer.Option("--precision", min=0, max=17, help="Decimals shown in the tables.")
-    ] = 4,
+        int | None,
+        typer.Option(
+            "--precision",
+            min=0,
+            max=17,
+            help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
+            "significant digits].",
+        ),
+    ] = None,
     fractions: Annotated[
         bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
     ] = False,

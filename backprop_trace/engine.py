@@ -16,14 +16,21 @@ import numpy as np
 from . import layers as L
 from .errors import Problem, ScenarioError
 from .gradcheck import GradientCheck
-from .numerics import FLOAT64, Array, Mode, Numerics, backend, scalar_to_float, to_float
+from .numerics import (
+    FLOAT64,
+    Array,
+    Mode,
+    Numerics,
+    backend,
+    noise_bound,
+    scalar_to_float,
+    to_float,
+)
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
 
 EXACT_BIT_BUDGET = 1024  # ~308 digits: past this, exact steps get slow and the digits unreadable
-KINK_SAFETY = 4.0  # how many times the rounding-error bound counts as "within rounding distance"
-FLOAT_EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
 
 StepCallback = Callable[[int, float, StepTrace | None], None]
 
@@ -250,8 +257,17 @@ def _step(
     flow: list[Array] = [y] * len(layers)
     grads: dict[str, Array] = {}
     g = loss.grad(nx, y, t)
+    # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
+    bounds = np.zeros(g.shape) if want and not nx.exact else None
+    flow_noise: list[Array | None] = [None] * len(layers)
+    noise: dict[str, Array] = {}
     for i in range(len(layers) - 1, -1, -1):
-        flow[i] = g
+        flow[i], flow_noise[i] = g, bounds
+        if bounds is not None:
+            bounds, param_bounds = layers[i].backward_noise(
+                values[i], values[i + 1], g, bounds, params
+            )
+            noise.update(param_bounds)
         g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params, i > 0)
         grads.update(layer_grads)
     # update
@@ -269,7 +285,8 @@ def _step(
     if not want:
         return new_params, (loss_before, loss_after, None)
     layer_steps = tuple(
-        _layer_step(scenario, nx, i, params, values, flow[i]) for i in range(len(layers))
+        _layer_step(scenario, nx, i, params, values, flow[i], flow_noise[i])
+        for i in range(len(layers))
     )
     owner = {p: layer.name for layer in layers for p in layer.param_names}
     param_steps = tuple(
@@ -279,6 +296,11 @@ def _step(
             trainable=name not in scenario.frozen,
             old=scenario.in_layout(name, params[name]),
             grad=None if name in scenario.frozen else scenario.in_layout(name, grads[name]),
+            grad_noise=(
+                scenario.in_layout(name, noise[name])
+                if name in noise and name not in scenario.frozen
+                else None
+            ),
             new=scenario.in_layout(name, new_params[name]),
             state={
                 key: scenario.in_layout(name, value)
@@ -321,6 +343,7 @@ def _layer_step(
     params: dict[str, Array],
     values: list[Array],
     flow: Array,
+    flow_noise: Array | None = None,
 ) -> LayerStep:
     layer = scenario.layers[i]
     z = values[i]
@@ -337,6 +360,7 @@ def _layer_step(
         input=z,
         output=values[i + 1],
         grad_output=flow,
+        grad_output_noise=flow_noise,
         params=layer.param_names,
         at_kink=at_kink,
         near_kink=near_kink,
@@ -348,19 +372,18 @@ def _rounding_bound(
 ) -> Array:
     """How far from its true value rounding can have moved the input of layer i.
 
-    For a linear layer's output, the floating-point sum of n products is off by at most about
-    (n + 1) u sum|x_j w_jk| (plus |b|), and x, w carry rounding of their own: we allow
-    KINK_SAFETY times that. For anything else, a few ulps of the value itself."""
+    For a linear layer's output, the rounding bound of its sum of in_features products and the
+    bias (numerics.noise_bound); for anything else, a few ulps of the value itself."""
     before = scenario.layers[i - 1] if i > 0 else None
     if isinstance(before, L.Linear):
         w = params[before.weight]
         scale = np.abs(values[i - 1]) @ np.abs(w)
         if before.bias is not None:
             scale = scale + np.abs(params[before.bias])
-        terms = before.in_features + 2
+        terms = before.in_features + 1
     else:
-        scale, terms = np.abs(values[i]), 2
-    bound: Array = KINK_SAFETY * terms * FLOAT_EPS * scale
+        scale, terms = np.abs(values[i]), 1
+    bound: Array = noise_bound(scale, terms)
     return bound
 
 

@@ -92,7 +92,7 @@ def test_quiet_prints_only_the_summary() -> None:
     result = CliRunner().invoke(app, ["run", "adam_first_steps", "--quiet"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert "Run summary" in result.stdout and "Forward pass" not in result.stdout
-    assert "Loss before each step, 1 to 3" in result.stdout
+    assert "Loss after each step, from 0 (the start) to 3" in result.stdout
     assert "Moved most over the run" in result.stdout
 
 

@@ -19,10 +19,13 @@ from rich.text import Text
 from backprop_trace.insights import dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
+from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
 from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+
+WHOLE_HINT = "; --fractions shows every number whole"
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -246,7 +249,8 @@ class _View(RunSummary, LargeTensors):
         )
         formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
-            formula += f"  (exactly {step.loss_before})"
+            formula += f"  (exactly {exact_fraction(step.loss_before)}"
+            formula += f"{WHOLE_HINT})" if is_shortened(step.loss_before) else ")"
         return [table, *self.cut_note(len(outputs), y.size, "output"), _t(formula)]
 
     # -- 3. backward --------------------------------------------------------------------------
@@ -332,14 +336,9 @@ class _View(RunSummary, LargeTensors):
                 heads.append(f"dL/d {first.name}")
             table = _table(title, *heads)
             for j in range(rows):
-                cells = [
-                    self.num(layer.grad_output[0][j])
-                    for layer in (second, first)
-                    if layer is not None
-                ]
+                cells = [self.flow(layer, (0, j)) for layer in (second, first) if layer is not None]
                 table.add_row(str(j), *cells)
             return [table, *self.cut_note(rows, units, "unit")]
-        flow = (first or second).grad_output  # type: ignore[union-attr]
         examples = self.fit_columns(len(step.examples), 2)
         target = first or second
         assert target is not None
@@ -349,7 +348,7 @@ class _View(RunSummary, LargeTensors):
             *[self.example_label(step, a) for a in range(examples)],
         )
         for j in range(rows):
-            table.add_row(str(j), *[self.num(flow[a][j]) for a in range(examples)])
+            table.add_row(str(j), *[self.flow(target, (a, j)) for a in range(examples)])
         return [
             table,
             *self.cut_note(rows, units, "unit"),
@@ -367,7 +366,7 @@ class _View(RunSummary, LargeTensors):
             shape = "×".join(str(d) for d in p.shape)
             return [
                 self.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
-                _t(f"Largest |gradient|: {where} = {self.num(p.grad[ix])}"),
+                _t(f"Largest |gradient|: {where} = {self.gradient(p, ix)}"),
             ]
         grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
         rows_total, cols_total = grad.shape
@@ -380,7 +379,10 @@ class _View(RunSummary, LargeTensors):
         )
         table = _table(title, "", *[f"{label[1]} {j}" for j in range(cols)])
         for i in range(rows):
-            cells = [_t(self.num(v), "dim" if v == 0 else "") for v in grad[i][:cols]]
+            cells = []
+            for j in range(cols):
+                text = self.gradient(p, (i, j) if p.grad.ndim == 2 else j)
+                cells.append(_t(text, "dim" if grad[i][j] == 0 or text == ROUNDING_ZERO else ""))
             table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
         return [
             table,
@@ -463,7 +465,7 @@ class _View(RunSummary, LargeTensors):
                 table.add_row(
                     name,
                     self.num(old),
-                    self.num(p.grad[ix]),
+                    self.gradient(p, ix),
                     *[self.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
                     _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),
@@ -567,7 +569,9 @@ class _View(RunSummary, LargeTensors):
         )
         out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
-            out.append(_t(f"Loss exactly: {step.loss_before} → {step.loss_after}"))
+            losses = (step.loss_before, step.loss_after)
+            line = "Loss exactly: " + " → ".join(exact_fraction(loss) for loss in losses)
+            out.append(_t(line + (WHOLE_HINT if any(map(is_shortened, losses)) else "")))
         return out
 
     # -- after the steps ----------------------------------------------------------------------

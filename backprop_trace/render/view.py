@@ -5,20 +5,29 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
 from rich.console import RenderableType
 from rich.padding import Padding
 from rich.table import Table
 
 from backprop_trace.insights import Note
-from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.numerics import Array, is_rounding_noise, to_float, within_noise
+from backprop_trace.render.numbers import (
+    DEFAULT_PRECISION,
+    ROUNDING_ZERO,
+    SIGNIFICANT,
+    NumberStyle,
+)
 from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
-from backprop_trace.trace import StepTrace, Trace
+from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    precision: int = 4
+    precision: int | None = None  # None: 4 decimals, and small values to 4 significant digits
     fractions: bool = False
     table_limit: int = 64  # a tensor with more entries than this is summarised
 
@@ -39,7 +48,11 @@ class ViewBase:
         self.scenario = trace.scenario
         self.width = width
         exact_fractions = options.fractions and trace.numerics == "exact"
-        self.num = NumberStyle(options.precision, exact_fractions)
+        self.num = NumberStyle(
+            DEFAULT_PRECISION if options.precision is None else options.precision,
+            exact_fractions,
+            explicit=options.precision is not None,
+        )
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
         self.grad_at_zero = {  # relu layers by name: their derivative at exactly 0
@@ -47,6 +60,34 @@ class ViewBase:
         }
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def gradient(self, p: ParamStep, ix: Any) -> str:
+        """One gradient entry (a sum over the batch), or ≈ 0 within its rounding bound."""
+        assert p.grad is not None
+        return self.sum_entry(p.grad, p.grad_noise, ix)
+
+    def flow(self, layer: LayerStep, ix: Any) -> str:
+        """One entry of a layer's learning flow, or ≈ 0 within its rounding bound."""
+        return self.sum_entry(layer.grad_output, layer.grad_output_noise, ix)
+
+    def sum_entry(self, values: Array, bounds: Array | None, ix: Any) -> str:
+        """An entry of a float64 sum, or ≈ 0 where the rounding of sums alone could have made
+        it (the trace carries the bounds: numerics.noise_bound); exact values as they are."""
+        value = values[ix]
+        if bounds is not None and within_noise(value, bounds[ix]):
+            return ROUNDING_ZERO
+        return self.num(value)
+
+    def mean(self, values: Array) -> str:
+        """The mean of a tensor: exact in exact numerics; in float64, ≈ 0 where the sum is within
+        the rounding bound of its terms (a mean of gradients that cancel, say)."""
+        if values.dtype == object:
+            return self.num(sum(values.flat, Fraction(0)) / values.size)
+        f = to_float(values)
+        total = f.sum()
+        if is_rounding_noise(total, np.abs(f).sum(), f.size):
+            return ROUNDING_ZERO
+        return self.num(total / f.size)
 
     def fit_columns(self, wanted: int, fixed: int = 1) -> int:
         """How many number columns fit beside ``fixed`` label columns."""
@@ -126,10 +167,14 @@ class ViewBase:
         arithmetic = trace.numerics_reason
         if arithmetic.startswith("exact:"):
             arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
+        decimals = f"rounded to {self.num.precision} decimals"
+        if not self.num.explicit:
+            smallest = self.plain(self.num.smallest_with_enough_digits)
+            decimals += f", below {smallest} to {SIGNIFICANT} significant digits"
         shown = (
             "shown as exact fractions"
             if self.num.fractions
-            else f"rounded to {self.num.precision} decimals"
+            else decimals
             + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
         )
         grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
