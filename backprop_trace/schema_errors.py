@@ -19,7 +19,7 @@ from .source import Locations
 
 # A pip user has the commands, not the repository: hints name commands, never its folders.
 FORMAT_HINT = (
-    "see the scenario format: 'backprop-trace schema' lists every key; the README explains"
+    "see the scenario format: 'backprop-trace schema' lists every key; the README explains each"
 )
 
 
