@@ -46,7 +46,9 @@ def run(
 ) -> Trace:
     """Train for ``steps`` (default: the scenario's). ``keep(k)`` says which steps to keep in
     full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress. ``check``
-    puts a central-difference gradient check in every step kept in full."""
+    puts a central-difference gradient check in every step kept in full. Ctrl-C
+    (KeyboardInterrupt) during the run ends it early: the trace holds the steps completed before
+    it and says ``interrupted``."""
     mode = numerics or scenario.numerics
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
     exact_asked = (numerics or scenario.numerics_requested) == "exact"
@@ -62,43 +64,57 @@ def run(
     before: list[float] = []
     after: list[float] = []
     diverged: Divergence | None = None
-    for k in range(1, total + 1):
-        rows = scenario.batch_indices(k)
-        x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
-        want = keep is None or keep(k)
-        states_before = dict(states)
-        # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            new_params, step = _step(
-                scenario, nx, params, states, x, t, k, rows, want, check, k == total
-            )
-            # exact values never overflow, but beyond float64's range a run has diverged too
-            if not _finite(step, new_params):
-                if step[2] is None:  # run the step again, in full, to say where it happened
-                    states.clear()
-                    states.update(states_before)
-                    new_params, step = _step(
-                        scenario, nx, params, states, x, t, k, rows, True, check
-                    )
-                assert step[2] is not None
-                diverged = _locate_divergence(step[2])
-        if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
-            reason = _leave_exact(scenario, k, bits, exact_asked)
-            nx, mode = backend("float64"), "float64"
-            scenario = _with_float_hyperparameters(scenario)
-            new_params = {n: to_float(v) for n, v in new_params.items()}
-            states.update({name: _float_state(state) for name, state in states.items()})
-            inputs, targets = nx.array(inputs), nx.array(targets)
-        # exact Fractions stay exact for the summary; floats as plain Python floats
-        before.append(step[0] if nx.exact else scalar_to_float(step[0]))
-        after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
-        if step[2] is not None:
-            kept.append(step[2])
-        if on_step is not None:
-            on_step(k, scalar_to_float(before[-1]), step[2])
-        params = new_params
-        if diverged is not None:
-            break
+    done = 0  # steps completed: an interruption drops the step it caught half done
+    interrupted = False
+    try:
+        for k in range(1, total + 1):
+            rows = scenario.batch_indices(k)
+            x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+            want = keep is None or keep(k)
+            states_before = dict(states)
+            # Overflow to inf and the like are facts of the run, reported, not warned about.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                new_params, step = _step(
+                    scenario, nx, params, states, x, t, k, rows, want, check, k == total
+                )
+                # exact values never overflow, but beyond float64's range a run has diverged too
+                if not _finite(step, new_params):
+                    if step[2] is None:  # run the step again, in full, to say where it happened
+                        states.clear()
+                        states.update(states_before)
+                        new_params, step = _step(
+                            scenario, nx, params, states, x, t, k, rows, True, check
+                        )
+                    assert step[2] is not None
+                    diverged = _locate_divergence(step[2])
+            if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
+                reason = _leave_exact(scenario, k, bits, exact_asked)
+                nx, mode = backend("float64"), "float64"
+                scenario = _with_float_hyperparameters(scenario)
+                new_params = {n: to_float(v) for n, v in new_params.items()}
+                states.update({name: _float_state(state) for name, state in states.items()})
+                inputs, targets = nx.array(inputs), nx.array(targets)
+            # exact Fractions stay exact for the summary; floats as plain Python floats
+            before.append(step[0] if nx.exact else scalar_to_float(step[0]))
+            after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
+            if step[2] is not None:
+                kept.append(step[2])
+            params, done = new_params, k
+            if on_step is not None:
+                on_step(k, scalar_to_float(before[-1]), step[2])
+            if diverged is not None:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        del before[done:], after[done:]
+        kept = [s for s in kept if s.step <= done]
+        diverged = diverged if diverged is not None and diverged.step <= done else None
+        if done and after[-1] is None:  # the summary ends on the loss after the last step done
+            rows = scenario.batch_indices(done)
+            x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+            with np.errstate(all="ignore"):
+                loss_after = scenario.loss.value(nx, forward(scenario.layers, nx, params, x)[-1], t)
+            after[-1] = loss_after if nx.exact else scalar_to_float(loss_after)
     return Trace(
         scenario=written,
         numerics=mode,
@@ -109,6 +125,7 @@ def run(
         total_steps=total,
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
+        interrupted=interrupted,
     )
 
 

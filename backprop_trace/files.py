@@ -7,11 +7,13 @@ import os
 from pathlib import Path
 
 
-def write_atomically(destination: Path, content: str) -> None:
+def write_atomically(destination: Path, content: str | bytes) -> None:
+    """Text is written as UTF-8; bytes as they are."""
     temporary = destination.with_name(f".{destination.name}.{os.getpid()}.tmp")
+    data = content.encode("utf-8") if isinstance(content, str) else content
     try:
-        with open(temporary, "x", encoding="utf-8") as f:
-            f.write(content)
+        with open(temporary, "xb") as f:
+            f.write(data)
             f.flush()
             os.fsync(f.fileno())
         os.replace(temporary, destination)

@@ -60,8 +60,10 @@ def plural(count: int, noun: str) -> str:
 
 
 def did_you_mean(word: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
-    return f"did you mean '{close[0]}'? " if close else ""
+    """The closest option to a typo, whatever its case ('MSE' -> 'mse'), as the start of a hint."""
+    folded = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(str(word).lower(), list(folded), n=1, cutoff=0.5)
+    return f"did you mean '{folded[close[0]]}'? " if close else ""
 
 
 # -- leaf validators ------------------------------------------------------------------------------

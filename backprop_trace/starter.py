@@ -4,9 +4,11 @@ from a seed and written out as short decimals (so a rational network is traced e
 from __future__ import annotations
 
 import json
+from typing import TYPE_CHECKING
 
-import numpy as np
-import numpy.typing as npt
+if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI starts
+    import numpy as np
+    import numpy.typing as npt
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
@@ -20,6 +22,8 @@ def _row(values: npt.NDArray[np.float64]) -> str:
 def starter_text(
     name: str, sizes: list[int], activation: str, loss: str, optimizer: str, lr: float, seed: int
 ) -> str:
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     lines = [
         f"name: {json.dumps(name)}",

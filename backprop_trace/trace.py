@@ -99,3 +99,4 @@ class Trace:
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity
+    interrupted: bool = False  # Ctrl-C stopped the run: the steps before it, and only those

@@ -3,14 +3,22 @@
 from __future__ import annotations
 
 import io
+import os
+import pty
+import re
+import select
+import subprocess
+import sys
+import time
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import pytest
 from rich.console import Console
 from typer.testing import CliRunner
 
-from backprop_trace import load_scenario, run
+from backprop_trace import cli, load_scenario, run
 from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
 from backprop_trace.render.terminal import RenderOptions, render_text
@@ -177,3 +185,105 @@ def test_a_learning_flow_that_cancels_shows_as_zero_and_so_do_the_gradients_it_m
     assert flow.split() == ["0", "≈", "0", "≈", "0"]
     w1 = lines[lines.index("dL/dW1") + 3]
     assert w1.split() == ["in", "0", "≈", "0"]
+
+
+class _Tty(io.StringIO):
+    """A stream that says it is a terminal."""
+
+    def isatty(self) -> bool:
+        return True
+
+
+ERASE = ("\x1b[1A", "\x1b[2K")  # cursor up, erase line
+
+
+@pytest.mark.parametrize("typed", ["", "go on"])  # Ctrl-D on an empty line, or after text
+def test_ctrl_d_at_a_pause_erases_nothing(typed: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stdin", _Tty(typed))
+    monkeypatch.setattr(sys, "stderr", screen)
+    answer = cli._ask("Enter: next · q: quit ")
+    assert answer == (typed or None)
+    assert not any(code in screen.getvalue() for code in ERASE)
+    assert screen.getvalue().endswith("\n")  # what follows starts on a line of its own
+
+
+def test_an_answered_pause_erases_only_its_own_prompt(monkeypatch: pytest.MonkeyPatch) -> None:
+    screen = _Tty()
+    monkeypatch.setattr(sys, "stdin", _Tty("\n"))
+    monkeypatch.setattr(sys, "stderr", screen)
+    assert cli._ask("Enter: next · q: quit ") == "\n"
+    assert screen.getvalue() == "Enter: next · q: quit " + "".join(ERASE)
+
+
+def _in_a_terminal(args: list[str], env: dict[str, str], keys: bytes = b"") -> str:
+    """Run the CLI in a pseudo-terminal; once it pauses (or at once, without keys), type keys;
+    everything it showed."""
+    main, child = pty.openpty()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "backprop_trace", *args],
+        stdin=child,
+        stdout=child,
+        stderr=child,
+        env={**os.environ, "COLUMNS": "100", "LINES": "50", **env},
+        close_fds=True,
+    )
+    os.close(child)
+    shown = b""
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        if keys and b"q: quit" in shown:
+            os.write(main, keys)
+            keys = b""
+        ready, _, _ = select.select([main], [], [], 1)
+        if not ready:
+            if process.poll() is not None:
+                break
+            continue
+        try:
+            chunk = os.read(main, 65536)
+        except OSError:  # the terminal closed: the program ended
+            break
+        if not chunk:
+            break
+        shown += chunk
+    process.wait(timeout=60)
+    os.close(main)
+    return shown.decode("utf-8", "replace")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_ctrl_d_in_a_real_terminal_keeps_the_last_row_on_screen() -> None:
+    shown = _in_a_terminal(["run", "diagonal_flip", "--step"], {"NO_COLOR": "1"}, b"\x04")
+    assert "stopped: end of input" in shown
+    assert not any(code in shown for code in ERASE), repr(shown[-300:])
+    last_row = shown.split("Enter: Step 1")[0].rstrip().splitlines()[-1]
+    assert "Data" in last_row and "1 example" in last_row
+
+
+COLOUR = re.compile(r"\x1b\[(?:[0-9;]*;)?(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m")
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_the_readme_says_what_no_color_and_plain_text_do(tmp_path: Path) -> None:
+    """The README's claims: NO_COLOR drops the colour but keeps bold; TERM=dumb, a pipe or
+    --output give plain text. Checked against what a terminal receives."""
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    assert "`NO_COLOR` turns the colour off and keeps bold" in readme
+    assert "pipe the output, set `TERM=dumb`, or write it to a file with `--output`" in readme
+    coloured = _in_a_terminal(["run", "diagonal_flip"], {"TERM": "xterm-256color"})
+    assert COLOUR.search(coloured) and "\x1b[1m" in coloured  # colour and bold: the baseline
+    no_color = _in_a_terminal(["run", "diagonal_flip"], {"NO_COLOR": "1", "TERM": "xterm"})
+    assert "\x1b[1m" in no_color and not COLOUR.search(no_color)
+    dumb = _in_a_terminal(["run", "diagonal_flip"], {"TERM": "dumb"})
+    assert "Step 1 · 5. Verify" in dumb and "\x1b[" not in dumb
+    assert "\x1b[" not in invoke("run", "diagonal_flip").stdout  # piped
+    written = tmp_path / "trace.txt"
+    assert invoke("run", "diagonal_flip", "--output", str(written)).exit_code == 0
+    assert "\x1b[" not in written.read_text()
+
+
+def test_the_readme_says_how_long_a_pause_waits_without_a_terminal() -> None:
+    readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
+    said = re.findall(r"a pause waits at most (\d+(?:\.\d+)?) seconds", readme)
+    assert said and all(float(s) == cli.STDIN_WAIT_SECONDS for s in said), said

@@ -43,10 +43,12 @@ def print_trace(
     *,
     go_on: Callable[[str], bool] | None = None,
     only_summary: bool = False,
+    stderr: bool = False,
 ) -> None:
-    """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
-    phases, ``go_on(next title)`` is asked whether to continue."""
-    console = Console(highlight=False)
+    """Print to the terminal (standard output, or ``stderr``): colour and bold there; bold but
+    no colour with NO_COLOR; plain text when piped or with TERM=dumb. Between phases,
+    ``go_on(next title)`` is asked whether to continue."""
+    console = Console(highlight=False, stderr=stderr)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
