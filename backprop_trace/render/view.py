@@ -71,9 +71,12 @@ class ViewBase:
     def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
         out: list[RenderableType] = []
         for note in notes:
-            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
-                note.kind, ""
-            )
+            style = {
+                "near_kink": "yellow",
+                "at_kink": "yellow",
+                "overshot": "red",
+                "uphill": "red",
+            }.get(note.kind, "")
             out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
         return out
 
