@@ -88,3 +88,26 @@ def test_markup_and_html_in_names_are_shown_literally(tmp_path: Path) -> None:
     assert "[bold red]Loud[/] <script>alert(1)</script> — ünïcødé" in result.stdout
     assert "[link=x]click[/link]" in result.stdout
     assert "[red]layer[/].weight" in result.stdout
+
+
+def test_a_leaky_relu_unit_at_zero_is_on_the_kink_in_the_table_as_in_the_note(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "leaky.yaml"
+    scenario.write_text(
+        "name: leaky at its kink\n"
+        "layers:\n"
+        "  - {type: linear, weight: [[1, -1, 0]], bias: [0, 0, 0]}\n"
+        "  - {type: leaky_relu, slope: 0.1}\n"
+        "  - {type: linear, weight: [[1], [1], [1]]}\n"
+        "loss: mse\n"
+        "optimizer: {type: sgd, lr: 0.1}\n"
+        "data: {input: [1], target: [0]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    forward = out.split("1. Forward pass", 1)[1].split("2. Loss", 1)[0]
+    rows = {line.split()[0]: line for line in forward.splitlines() if line[:1] in ("0", "1", "2")}
+    assert "leaky_relu1 unit 2's pre-activation is exactly 0, on the kink" in out
+    assert rows["2"].rstrip().endswith("at kink: slope")
+    assert rows["1"].rstrip().endswith("negative side")  # -1: below the kink
+    assert "negative side" not in rows["2"]

@@ -212,8 +212,11 @@ class _View(RunSummary, LargeTensors):
                 return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
             if z < 0:
                 return "dead", "red"
-        if act.kind == "leaky_relu" and z <= 0:
-            return "negative side", "magenta"
+        if act.kind == "leaky_relu":
+            if z == 0:  # PyTorch takes the slope here, as the note under the table says
+                return "at kink: slope", "yellow"
+            if z < 0:
+                return "negative side", "magenta"
         return "", ""
 
     # -- 2. loss ------------------------------------------------------------------------------
