@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import numpy as np
 from typer.testing import CliRunner
 
 from backprop_trace.cli import app
@@ -111,3 +112,36 @@ def test_a_leaky_relu_unit_at_zero_is_on_the_kink_in_the_table_as_in_the_note(
     assert rows["2"].rstrip().endswith("at kink: slope")
     assert rows["1"].rstrip().endswith("negative side")  # -1: below the kink
     assert "negative side" not in rows["2"]
+
+
+def test_adams_columns_hold_what_their_labels_name_in_the_order_the_rule_computes_them() -> None:
+    from backprop_trace import load_scenario, run
+    from backprop_trace.bundled import scenarios_dir
+
+    scenario = load_scenario(scenarios_dir() / "adam_first_steps.yaml")
+    opt = scenario.optimizer
+    b1, b2 = float(opt.beta1), float(opt.beta2)  # type: ignore[attr-defined]
+    g1, g2 = (np.asarray(step.param("W1").grad, dtype=float) for step in run(scenario).steps[:2])
+    m = b1 * (1 - b1) * g1 + (1 - b1) * g2  # two steps from m = v = 0
+    v = b2 * (1 - b2) * g1**2 + (1 - b2) * g2**2
+    expected = {"m": m, "v": v, "m̂": m / (1 - b1**2), "v̂": v / (1 - b2**2)}
+    out = invoke("run", "adam_first_steps").stdout
+    update = out.split("Step 2 of 3 · 4. Update", 1)[1].split("b1:", 1)[0]
+    lines = update.splitlines()
+    header = next(line.split() for line in lines if line.startswith("Weight"))
+    assert header[3:7] == ["m", "v", "m̂", "v̂"]  # as the rule above the table computes them
+    rows = [line.split() for line in lines if line.startswith("W1[")]
+    assert len(rows) == g1.size
+    for row in rows:
+        i, j = (int(k) for k in row[0][3:-1].split("]["))
+        for label, values in expected.items():
+            shown = float(row[header.index(label)])
+            assert abs(shown - values[i][j]) <= 1e-4 + 1e-3 * abs(values[i][j]), (label, row)
+
+
+def test_a_narrow_update_table_leaves_out_adams_raw_moments_first() -> None:
+    out = runner.invoke(
+        app, ["run", "adam_first_steps"], env={"COLUMNS": "80", "NO_COLOR": "1"}
+    ).stdout
+    assert "(m, v not shown at this width; --format json has every term)" in out
+    assert "Gradient         m̂        v̂      Step" in out

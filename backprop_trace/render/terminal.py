@@ -499,14 +499,18 @@ class _View(RunSummary, LargeTensors):
         return body
 
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
-        """Optimizer terms to leave out of the update tables so that they fit the width."""
+        """Optimizer terms to leave out of the update tables so that they fit the width: the
+        optimizer's left_out_first, then from the right."""
         labels = list(next((p.terms for p in step.params if p.terms), {}))
         name_width = 3 + max(
             len(p.name) + sum(len(str(max(d - 1, 0))) + 2 for d in p.old.shape) for p in step.params
         )
         column = self.num.precision + 6
-        room = (self.width - name_width) // column - 4  # old, gradient, step, new
-        return labels[max(room, 0) :]
+        room = max((self.width - name_width) // column - 4, 0)  # old, gradient, step, new
+        first = [label for label in self.scenario.optimizer.left_out_first if label in labels]
+        order = first + [label for label in reversed(labels) if label not in first]
+        dropped = set(order[: max(len(labels) - room, 0)])
+        return [label for label in labels if label in dropped]
 
     def before_after(
         self, rows: list[tuple[str, Any, Any]], summarised: Sequence[str] = ()
