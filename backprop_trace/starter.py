@@ -7,6 +7,8 @@ import json
 
 import numpy as np
 
+from .wording import plural
+
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
@@ -37,7 +39,9 @@ def starter_text(
         bound = 1 / np.sqrt(fan_in)  # nn.Linear's default range, rounded to 2 decimals below
         weight = rng.uniform(-bound, bound, size=(fan_in, fan_out))
         bias = rng.uniform(-bound, bound, size=fan_out)
-        lines.append(f"  - type: linear  # W{k + 1}: {fan_in} inputs × {fan_out} units")
+        lines.append(
+            f"  - type: linear  # W{k + 1}: {plural(fan_in, 'input')} × {plural(fan_out, 'unit')}"
+        )
         lines.append("    weight:")
         lines += [f"      - {_row(row)}" for row in weight]
         lines.append(f"    bias: {_row(bias)}")

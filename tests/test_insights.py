@@ -439,3 +439,43 @@ def test_every_note_is_true_of_its_step(scenario: dict[str, Any]) -> None:
         for note in step_notes(trace, step, fmt):
             assert note.kind in CHECKERS, f"no checker for {note.kind}: add one to CHECKERS"
             CHECKERS[note.kind](trace, step, note.text)
+
+
+def test_one_dead_unit_is_it_and_its_output() -> None:
+    data = {
+        "name": "one dead unit",
+        "layers": [
+            {"type": "linear", "weight": [[-1, 1]], "bias": [0, 0]},
+            {"type": "relu"},
+            {"type": "linear", "weight": [[1], [1]]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/10"},
+        "data": {"input": [1], "target": [0]},
+    }
+    trace = run(scenario_from_dict(data))
+    notes = {n.kind: n.text for n in step_notes(trace, trace.steps[0], fmt)}
+    dead = notes["dead_units"]
+    assert "relu1 unit 0 is dead" in dead and "flows back through it:" in dead
+    assert "and its zero output gives W2[0][*] zero gradient" in dead
+
+
+def test_a_dead_unit_whose_zero_a_sigmoid_turns_into_a_half_claims_no_zero_gradient() -> None:
+    data = {
+        "name": "dead, then sigmoid",
+        "layers": [
+            {"type": "linear", "weight": [[-1, 1]], "bias": [0, 0]},
+            {"type": "relu"},
+            {"type": "sigmoid"},
+            {"type": "linear", "weight": [[1], [1]]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/10"},
+        "data": {"input": [1], "target": [0]},
+        "numerics": "float64",
+    }
+    trace = run(scenario_from_dict(data))
+    step = trace.steps[0]
+    assert (step.param("W2").grad[0] != 0).all()  # sigmoid(0) = 1/2 reaches W2
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "relu1 unit 0 is dead" in notes["dead_units"] and "W2" not in notes["dead_units"]

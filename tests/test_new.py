@@ -68,3 +68,10 @@ def test_new_is_reproducible_and_never_overwrites(tmp_path: Path) -> None:
 def test_bad_choices_exit_2(bad: list[str], tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), *bad])
     assert result.exit_code == 2 and not (tmp_path / "x.yaml").exists()
+
+
+def test_a_one_unit_layer_is_described_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    assert runner.invoke(app, ["new", str(path), "--sizes", "1,1,3"]).exit_code == 0
+    text = path.read_text()
+    assert "# W1: 1 input × 1 unit" in text and "# W2: 1 input × 3 units" in text

@@ -145,3 +145,14 @@ def test_a_narrow_update_table_leaves_out_adams_raw_moments_first() -> None:
     ).stdout
     assert "(m, v not shown at this width; --format json has every term)" in out
     assert "Gradient         m̂        v̂      Step" in out
+
+
+def test_a_single_parameter_is_counted_in_the_singular(tmp_path: Path) -> None:
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(
+        "name: one weight\nlayers: [{type: linear, weight: [[1]]}]\nloss: mse\n"
+        "optimizer: {type: sgd, lr: 0.1}\ndata: {input: [1], target: [0]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    assert "1 of 1 parameter changed; 0 unchanged." in out
+    assert "Network     1 input → linear1 (1→1) → 1 output" in out

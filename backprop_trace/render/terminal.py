@@ -23,6 +23,7 @@ from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.wording import noun, of_total, plural
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -120,6 +121,11 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
         yield view.summary()
 
 
+def _largest(count: int, singular: str) -> str:
+    """'largest update', or '3 largest updates'."""
+    return f"largest {singular}" if count == 1 else f"{count} largest {noun(count, singular)}"
+
+
 class _View(RunSummary, LargeTensors):
     def forward(self, step: StepTrace) -> list[RenderableType]:
         body: list[RenderableType] = [self.inputs(step)]
@@ -155,14 +161,16 @@ class _View(RunSummary, LargeTensors):
             stats = [("pre-activation" if lin is not None else "input", pre)]
             if act_layer is not None:
                 stats.append((f"{act_layer.kind}(·)", out))
-            body: list[RenderableType] = [self.stats(f"{title}: {units} units, summarised", stats)]
+            body: list[RenderableType] = [
+                self.stats(f"{title}: {plural(units, 'unit')}, summarised", stats)
+            ]
             if act is not None and act_layer is not None and act_layer.kind == "relu":
                 dead = len(dead_units(self.trace, step, act))
                 kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
                 body.append(
                     _t(
-                        f"{dead} of {units} units dead for every example; "
-                        f"{kinks} values on (or within rounding of) the kink."
+                        f"{of_total(dead, units, 'unit', 'is')} dead for every example; "
+                        f"{plural(kinks, 'value')} on (or within rounding of) the kink."
                     )
                 )
             return body
@@ -295,12 +303,13 @@ class _View(RunSummary, LargeTensors):
         verdict = "pass" if check.passed else "FAIL"
         line = (
             f"Gradient check: {verdict}. Largest relative error {check.max_error:.1e} "
-            f"(threshold {check.threshold:.0e}) over {len(check.compared)} entries"
+            f"(threshold {check.threshold:.0e}) over {plural(len(check.compared), 'entry')}"
         )
         if kinks:
             line += f"; {kinks} at a kink, where the derivative is one-sided"
         if len(check.entries) < check.total:
-            line += f"; {len(check.entries)} of {check.total:,} entries checked (evenly spaced)"
+            checked = of_total(len(check.entries), check.total, "entry", "was")
+            line += f"; {checked} checked (evenly spaced)"
         out: list[RenderableType] = [
             table,
             _t(line + ".", "bold green" if check.passed else "bold red"),
@@ -326,7 +335,7 @@ class _View(RunSummary, LargeTensors):
         rows = min(units, MAX_ROWS)
         if (first or second).grad_output.size > self.table_limit:  # type: ignore[union-attr]
             flows = [(f"dL/d {lay.name}", lay.grad_output) for lay in (second, first) if lay]
-            return [self.stats(f"{title}: {units} units, summarised", flows)]
+            return [self.stats(f"{title}: {plural(units, 'unit')}, summarised", flows)]
         if len(step.examples) == 1:
             heads = ["Unit"]
             if second is not None:
@@ -452,7 +461,7 @@ class _View(RunSummary, LargeTensors):
             else:
                 indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
-                heading if not big else f"{p.name}: the {len(indices)} largest updates",
+                heading if not big else f"{p.name}: the {_largest(len(indices), 'update')}",
                 "Weight" if p.old.ndim == 2 else "Bias",
                 "Old",
                 "Gradient",
@@ -483,7 +492,9 @@ class _View(RunSummary, LargeTensors):
             ]
         body += self.before_after(changed_rows, summarised)
         total = sum(p.old.size for p in step.params)
-        summary = f"{changed:,} of {total:,} parameters changed; {total - changed:,} unchanged"
+        summary = (
+            f"{of_total(changed, total, 'parameter', 'changed')}; {total - changed:,} unchanged"
+        )
         reasons = [
             f"{n:,} {why}"
             for n, why in (

@@ -12,8 +12,9 @@ from rich.table import Table
 
 from backprop_trace.insights import Note
 from backprop_trace.render.numbers import NumberStyle
-from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
+from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _t
 from backprop_trace.trace import StepTrace, Trace
+from backprop_trace.wording import plural
 
 
 @dataclass(frozen=True)
@@ -63,7 +64,7 @@ class ViewBase:
         )
         return [
             _aside(
-                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
+                f"({plural(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
                 "--format json has every number)"
             )
         ]
@@ -147,14 +148,14 @@ class ViewBase:
 
     def network_line(self) -> str:
         width_in = int(self.scenario.inputs.shape[1])
-        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
+        parts = [plural(width_in, "input")]
         for layer in self.scenario.layers:
             if layer.kind == "linear":
                 parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
             else:
                 parts.append(layer.name)
         width = int(self.scenario.targets.shape[1])
-        parts.append(f"{width} output" + ("s" if width != 1 else ""))
+        parts.append(plural(width, "output"))
         return " → ".join(parts)
 
     def parameter_line(self) -> str:
@@ -173,10 +174,10 @@ class ViewBase:
     def data_line(self) -> str:
         s = self.scenario
         n = s.examples
-        text = f"{n} example" + ("s" if n != 1 else "")
+        text = plural(n, "example")
         if n > 1:
             text += f", batches of {s.batch_size}"
-        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
+        text += f"; {plural(self.trace.total_steps, 'step')}"
         return text
 
     # -- 1. forward ---------------------------------------------------------------------------
