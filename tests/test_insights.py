@@ -150,20 +150,12 @@ def test_a_loss_that_momentum_raised_is_not_blamed_on_the_step_size() -> None:
     assert "1 moved the same way as its gradient" in notes["direction"]
 
 
-@pytest.mark.parametrize("path", sorted(scenarios_dir().glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_note_names_a_phase(path: Path) -> None:
-    trace = run(load_scenario(path))
-    for step in trace.steps:
-        for note in step_notes(trace, step, fmt):
-            assert note.phase in {"forward", "loss", "backward", "update", "verify"}
-            assert note.text.endswith(".")
-
-
 # -- every note is true of the numbers it describes ------------------------------------------------
 #
 # One checker per note kind reads the note's claims back from its text and checks each against the
 # trace, computing what it needs independently of insights.py.
 
+LISTED = r"(\d+(?:(?:, | and )\d+)*(?: and \d+ more)?)"  # a listing() of numbers
 SLICE = re.compile(r"([A-Za-z_][\w.]*)\[(\*|\d+)\](?:\[(\*|\d+)\])?")
 
 
@@ -213,7 +205,7 @@ def check_carriers(trace: Trace, step: StepTrace, text: str) -> None:
 
 
 def check_dead_units(trace: Trace, step: StepTrace, text: str) -> None:
-    m = re.match(r"(\S+) units? ([\d, and]+?) (is|are) dead", text)
+    m = re.match(rf"(\S+) units? {LISTED} (is|are) dead", text)
     assert m, text
     i = layer_index(trace, m[1])
     layer = trace.scenario.layers[i]
@@ -280,7 +272,7 @@ def check_double_softmax(trace: Trace, step: StepTrace, text: str) -> None:
 
 
 def check_zero_input(trace: Trace, step: StepTrace, text: str) -> None:
-    m = re.match(r"(?:Inputs?|(\S+)'s inputs?) ([\d, and]+?) (is|are) 0, so", text)
+    m = re.match(rf"(?:Inputs?|(\S+)'s inputs?) {LISTED} (is|are) 0, so", text)
     assert m, text
     i = 0 if m[1] is None else layer_index(trace, m[1])
     assert isinstance(trace.scenario.layers[i], Linear)
@@ -319,12 +311,16 @@ def check_direction(trace: Trace, step: StepTrace, text: str) -> None:
                 rose, fell = rose + (g < 0), fell + (g > 0)
             else:
                 along += 1
-    said = re.search(r"(\d+) entr(?:y|ies) with a negative gradient rose and (\d+) with", text)
-    assert said and (int(said[1]), int(said[2])) == (rose, fell), (text, rose, fell)
-    said_along = re.search(r"(\d+) moved the same way as", text)
-    said_without = re.search(r"(\d+) moved with a gradient of 0", text)
-    assert (int(said_along[1]) if said_along else 0) == along, text
-    assert (int(said_without[1]) if said_without else 0) == without, text
+
+    def count(pattern: str) -> int:
+        found = re.search(pattern.replace("N", r"(\d[\d,]*)"), text)
+        return int(found[1].replace(",", "")) if found else 0
+
+    assert re.search(r"entr(?:y|ies) with a negative gradient rose and", text), text
+    assert count(r"N entr(?:y|ies) with a negative gradient rose") == rose, (text, rose)
+    assert count(r"rose and N with a positive gradient fell") == fell, (text, fell)
+    assert count(r"N moved the same way as") == along, (text, along)
+    assert count(r"N moved with a gradient of 0") == without, (text, without)
     if along or without:
         check_carriers(trace, step, text)
 
@@ -429,6 +425,18 @@ def test_every_note_kind_has_a_checker() -> None:
 def test_a_note_of_an_unknown_kind_cannot_be_made() -> None:
     with pytest.raises(ValueError, match="NOTE_KINDS"):
         Note("verify", "surprise", "Nobody checks this.")
+
+
+@pytest.mark.parametrize("numerics", ["auto", "float64"])
+@pytest.mark.parametrize("path", sorted(scenarios_dir().glob("*.yaml")), ids=lambda p: p.stem)
+def test_every_note_of_a_bundled_scenario_is_true(path: Path, numerics: str) -> None:
+    scenario = load_scenario(path)
+    trace = run(scenario, numerics=None if numerics == "auto" else "float64")
+    for step in trace.steps:
+        for note in step_notes(trace, step, fmt):
+            assert note.phase in {"forward", "loss", "backward", "update", "verify"}
+            assert note.text.endswith(".")
+            CHECKERS[note.kind](trace, step, note.text)
 
 
 @settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
