@@ -36,6 +36,7 @@ NOTE_KINDS = (
     "largest_change",
     "moved_away",
     "overshot",
+    "rose_at_kink",
     "uphill",
 )
 
@@ -462,6 +463,19 @@ def _loss_rose(trace: Trace, step: StepTrace, fmt: Fmt) -> Note:
     rise = step.loss_after - step.loss_before
     change = first_order_change(step)
     noise = 0.0 if trace.numerics == "exact" else _first_order_noise(step)
+    if (
+        change < 0
+        and abs(change) > noise
+        and any(lay.at_kink or lay.near_kink for lay in step.layers)
+    ):
+        return Note(
+            "verify",
+            "rose_at_kink",
+            f"The loss rose by {fmt(rise)} though the gradient says the update points downhill: "
+            f"to first order (Σ gradient × change) it lowers the loss by {fmt(-change)}. But a "
+            "unit sits on a kink (see the forward pass), where the gradient is the slope of one "
+            "side only: along this update the loss may rise from the very start.",
+        )
     if change < 0 and abs(change) > noise:
         return Note(
             "verify",

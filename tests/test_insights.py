@@ -15,8 +15,10 @@ from strategies import training_runs
 
 from backprop_trace import load_scenario, run, scenario_from_dict
 from backprop_trace.bundled import scenarios_dir
+from backprop_trace.engine import forward
 from backprop_trace.insights import NOTE_KINDS, Note, step_notes
 from backprop_trace.layers import Linear, ReLU
+from backprop_trace.numerics import EXACT, FLOAT64
 from backprop_trace.render.numbers import NumberStyle
 from backprop_trace.trace import StepTrace, Trace
 
@@ -380,10 +382,34 @@ def check_moved_away(trace: Trace, step: StepTrace, text: str) -> None:
         assert step.loss_after < step.loss_before and t.size > 1
 
 
+def loss_along_the_update(trace: Trace, step: StepTrace, fraction: Fraction) -> Any:
+    """The loss of the step's batch with each parameter moved by this fraction of its change."""
+    scenario = trace.scenario
+    nx = EXACT if trace.numerics == "exact" else FLOAT64
+    share = fraction if trace.numerics == "exact" else float(fraction)
+    params = {
+        p.name: scenario.in_layout(p.name, p.old + (p.new - p.old) * share) for p in step.params
+    }
+    outputs = forward(scenario.layers, nx, params, step.inputs)[-1]
+    return scenario.loss.value(nx, outputs, step.targets)
+
+
 def check_overshot(trace: Trace, step: StepTrace, text: str) -> None:
     rise = step.loss_after - step.loss_before
     change = first_order(step)
     assert rise > 0 and change < 0, (rise, change)
+    assert not any(layer.at_kink or layer.near_kink for layer in step.layers)
+    assert f"rose by {fmt(rise)}" in text and f"lowers the loss by {fmt(-change)}" in text
+    if trace.numerics == "exact":  # a shorter step along the same update lowers the loss
+        shorter = (loss_along_the_update(trace, step, Fraction(1, 2**k)) for k in range(1, 40))
+        assert any(loss < step.loss_before for loss in shorter)
+
+
+def check_rose_at_kink(trace: Trace, step: StepTrace, text: str) -> None:
+    rise = step.loss_after - step.loss_before
+    change = first_order(step)
+    assert rise > 0 and change < 0, (rise, change)
+    assert any(layer.at_kink or layer.near_kink for layer in step.layers)
     assert f"rose by {fmt(rise)}" in text and f"lowers the loss by {fmt(-change)}" in text
 
 
@@ -414,6 +440,7 @@ CHECKERS: dict[str, Callable[[Trace, StepTrace, str], None]] = {
     "largest_change": check_largest_change,
     "moved_away": check_moved_away,
     "overshot": check_overshot,
+    "rose_at_kink": check_rose_at_kink,
     "uphill": check_uphill,
 }
 
