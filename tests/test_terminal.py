@@ -156,3 +156,19 @@ def test_a_single_parameter_is_counted_in_the_singular(tmp_path: Path) -> None:
     out = invoke("run", str(scenario)).stdout
     assert "1 of 1 parameter changed; 0 unchanged." in out
     assert "Network     1 input → linear1 (1→1) → 1 output" in out
+
+
+def test_weight_decay_that_cancels_the_gradient_is_not_called_a_step_too_small(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "cancel.yaml"
+    scenario.write_text(  # grad = 2(w - t) = -0.1 and wd × w = 0.1: the step is exactly 0
+        "name: cancelled\nlayers: [{type: linear, weight: [[1]]}]\nloss: sse\n"
+        "optimizer: {type: sgd, lr: 0.1, weight_decay: 0.1}\n"
+        "data: {input: [1], target: [1.05]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    assert "W1: 0 of 1 changed; 1 unchanged: the step is exactly 0" in out
+    assert "too small" not in out
+    float64 = invoke("run", str(scenario), "--numerics", "float64").stdout
+    assert "step 0 or too small for float64" in float64

@@ -16,7 +16,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import dead_units, listing, step_notes
+from backprop_trace.insights import carriers, dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.summary import RunSummary
@@ -425,6 +425,7 @@ class _View(RunSummary, LargeTensors):
             )
         changed_rows: list[tuple[str, Any, Any]] = []
         changed = unchanged_zero = unchanged_other = frozen = 0
+        still = self.why_unchanged(step)
         summarised: list[str] = []
         for p in step.params:
             if not p.trainable:
@@ -442,7 +443,7 @@ class _View(RunSummary, LargeTensors):
             if zero.any():
                 parts.append(f"{int(zero.sum()):,} unchanged: zero gradient")
             if small.any():
-                parts.append(f"{int(small.sum()):,} unchanged: step too small")
+                parts.append(f"{int(small.sum()):,} unchanged: {still}")
             heading = f"{p.name}: " + "; ".join(parts)
             if not moved.any():
                 body.append(_t(heading))
@@ -500,7 +501,7 @@ class _View(RunSummary, LargeTensors):
             for n, why in (
                 (unchanged_zero, "zero gradient"),
                 (frozen, "frozen"),
-                (unchanged_other, "step too small for float64"),
+                (unchanged_other, still),
             )
             if n
         ]
@@ -508,6 +509,16 @@ class _View(RunSummary, LargeTensors):
             summary += " (" + ", ".join(reasons) + ")"
         body.append(_t(summary + ".", "bold"))
         return body
+
+    def why_unchanged(self, step: StepTrace) -> str:
+        """Why an entry with a non-zero gradient did not move. Plain steps are a positive multiple
+        of the gradient, never 0: in float64 they were too small to change the value. Momentum,
+        running averages and weight decay can cancel the gradient exactly."""
+        if self.trace.numerics == "exact":
+            return "the step is exactly 0"
+        if carriers(self.trace, step):
+            return "step 0 or too small for float64"
+        return "step too small for float64"
 
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
         """Optimizer terms to leave out of the update tables so that they fit the width: the
