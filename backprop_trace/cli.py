@@ -26,6 +26,7 @@ from .bundled import bundled, resolve, scenarios_dir
 from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
 from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS
+from .wording import of_total, plural
 
 if TYPE_CHECKING:
     from .render.terminal import RenderOptions
@@ -389,7 +390,9 @@ def _trace(
             and show.text != "none"
             and not any(selection(k, total) for k in range(1, total + 1))
         ):
-            typer.echo(f"note: --show {show.text} picks none of the {total} steps", err=True)
+            typer.echo(
+                f"note: --show {show.text} picks none of the {plural(total, 'step')}", err=True
+            )
         from .render.progress import progress
 
         with progress(total) as report:
@@ -641,7 +644,7 @@ def validate(
             continue
         typer.echo(f"{file}: ok")
     if bad:
-        typer.echo(f"{bad} of {len(files)} files have problems.", err=True)
+        typer.echo(f"{of_total(bad, len(files), 'file', 'has')} problems.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
 
 

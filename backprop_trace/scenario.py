@@ -26,11 +26,11 @@ from .schema import (
     LinearSpec,
     ScenarioSpec,
     did_you_mean,
-    plural,
     short_number,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
+from .wording import plural
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PARAMETERS = 50_000_000

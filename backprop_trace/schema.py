@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from .source import Num
+from .wording import plural
 
 Sub = tuple[str | int, ...]
 
@@ -52,11 +53,6 @@ def describe(value: Any) -> str:
 def short_number(value: Fraction) -> str:
     """1/3 -> 0.333333, 5 -> 5: a number for a message."""
     return str(value) if value.denominator == 1 else f"{float(value):g}"
-
-
-def plural(count: int, noun: str) -> str:
-    """plural(1, "number") -> '1 number';  plural(3, "number") -> '3 numbers'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
 
 
 def did_you_mean(word: str, options: Sequence[str]) -> str:

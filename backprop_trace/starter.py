@@ -10,6 +10,8 @@ if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI sta
     import numpy as np
     import numpy.typing as npt
 
+from .wording import plural
+
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
@@ -42,7 +44,9 @@ def starter_text(
         bound = 1 / np.sqrt(fan_in)  # nn.Linear's default range, rounded to 2 decimals below
         weight = rng.uniform(-bound, bound, size=(fan_in, fan_out))
         bias = rng.uniform(-bound, bound, size=fan_out)
-        lines.append(f"  - type: linear  # W{k + 1}: {fan_in} inputs × {fan_out} units")
+        lines.append(
+            f"  - type: linear  # W{k + 1}: {plural(fan_in, 'input')} × {plural(fan_out, 'unit')}"
+        )
         lines.append("    weight:")
         lines += [f"      - {_row(row)}" for row in weight]
         lines.append(f"    bias: {_row(bias)}")

@@ -182,3 +182,17 @@ def test_ctrl_c_in_a_long_run_prints_the_summary_of_the_steps_done(
     assert "Run summary" in result.stdout
     assert "after step 40;" in result.stdout.replace("\n", " ")
     assert "interrupted after 40 of 1000 steps" in result.stderr
+
+
+def test_validate_counts_files_in_good_english(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: nothing else\n")
+    one = runner.invoke(app, ["validate", str(bad)])
+    assert one.exit_code == 2 and "1 of 1 file has problems." in one.output
+    two = runner.invoke(app, ["validate", str(bad), "diagonal_flip", str(bad)])
+    assert "2 of 3 files have problems." in two.output
+
+
+def test_show_picking_nothing_counts_the_steps_in_good_english() -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip", "--show", "5"])
+    assert "picks none of the 1 step" in result.output and "1 steps" not in result.output

@@ -126,3 +126,10 @@ def test_a_wrong_case_choice_says_did_you_mean(tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), "--loss", "MSE"])
     assert result.exit_code == 2
     assert "did you mean 'mse'?" in result.output
+
+
+def test_a_one_unit_layer_is_described_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    assert runner.invoke(app, ["new", str(path), "--sizes", "1,1,3"]).exit_code == 0
+    text = path.read_text()
+    assert "# W1: 1 input × 1 unit" in text and "# W2: 1 input × 3 units" in text

@@ -14,6 +14,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 import pytest
 from rich.console import Console
 from typer.testing import CliRunner
@@ -287,3 +288,86 @@ def test_the_readme_says_how_long_a_pause_waits_without_a_terminal() -> None:
     readme = " ".join((Path(__file__).parent.parent / "README.md").read_text().split())
     said = re.findall(r"a pause waits at most (\d+(?:\.\d+)?) seconds", readme)
     assert said and all(float(s) == cli.STDIN_WAIT_SECONDS for s in said), said
+
+
+def test_a_leaky_relu_unit_at_zero_is_on_the_kink_in_the_table_as_in_the_note(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "leaky.yaml"
+    scenario.write_text(
+        "name: leaky at its kink\n"
+        "layers:\n"
+        "  - {type: linear, weight: [[1, -1, 0]], bias: [0, 0, 0]}\n"
+        "  - {type: leaky_relu, slope: 0.1}\n"
+        "  - {type: linear, weight: [[1], [1], [1]]}\n"
+        "loss: mse\n"
+        "optimizer: {type: sgd, lr: 0.1}\n"
+        "data: {input: [1], target: [0]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    forward = out.split("1. Forward pass", 1)[1].split("2. Loss", 1)[0]
+    rows = {line.split()[0]: line for line in forward.splitlines() if line[:1] in ("0", "1", "2")}
+    assert "leaky_relu1 unit 2's pre-activation is exactly 0, on the kink" in out
+    assert rows["2"].rstrip().endswith("at kink: slope")
+    assert rows["1"].rstrip().endswith("negative side")  # -1: below the kink
+    assert "negative side" not in rows["2"]
+
+
+def test_adams_columns_hold_what_their_labels_name_in_the_order_the_rule_computes_them() -> None:
+    from backprop_trace import load_scenario, run
+    from backprop_trace.bundled import scenarios_dir
+
+    scenario = load_scenario(scenarios_dir() / "adam_first_steps.yaml")
+    opt = scenario.optimizer
+    b1, b2 = float(opt.beta1), float(opt.beta2)  # type: ignore[attr-defined]
+    g1, g2 = (np.asarray(step.param("W1").grad, dtype=float) for step in run(scenario).steps[:2])
+    m = b1 * (1 - b1) * g1 + (1 - b1) * g2  # two steps from m = v = 0
+    v = b2 * (1 - b2) * g1**2 + (1 - b2) * g2**2
+    expected = {"m": m, "v": v, "m̂": m / (1 - b1**2), "v̂": v / (1 - b2**2)}
+    out = invoke("run", "adam_first_steps").stdout
+    update = out.split("Step 2 of 3 · 4. Update", 1)[1].split("b1:", 1)[0]
+    lines = update.splitlines()
+    header = next(line.split() for line in lines if line.startswith("Weight"))
+    assert header[3:7] == ["m", "v", "m̂", "v̂"]  # as the rule above the table computes them
+    rows = [line.split() for line in lines if line.startswith("W1[")]
+    assert len(rows) == g1.size
+    for row in rows:
+        i, j = (int(k) for k in row[0][3:-1].split("]["))
+        for label, values in expected.items():
+            shown = float(row[header.index(label)])
+            assert abs(shown - values[i][j]) <= 1e-4 + 1e-3 * abs(values[i][j]), (label, row)
+
+
+def test_a_narrow_update_table_leaves_out_adams_raw_moments_first() -> None:
+    out = runner.invoke(
+        app, ["run", "adam_first_steps"], env={"COLUMNS": "80", "NO_COLOR": "1"}
+    ).stdout
+    assert "(m, v not shown at this width; --format json has every term)" in out
+    assert "Gradient         m̂        v̂      Step" in out
+
+
+def test_a_single_parameter_is_counted_in_the_singular(tmp_path: Path) -> None:
+    scenario = tmp_path / "one.yaml"
+    scenario.write_text(
+        "name: one weight\nlayers: [{type: linear, weight: [[1]]}]\nloss: mse\n"
+        "optimizer: {type: sgd, lr: 0.1}\ndata: {input: [1], target: [0]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    assert "1 of 1 parameter changed; 0 unchanged." in out
+    assert "Network     1 input → linear1 (1→1) → 1 output" in out
+
+
+def test_weight_decay_that_cancels_the_gradient_is_not_called_a_step_too_small(
+    tmp_path: Path,
+) -> None:
+    scenario = tmp_path / "cancel.yaml"
+    scenario.write_text(  # grad = 2(w - t) = -0.1 and wd × w = 0.1: the step is exactly 0
+        "name: cancelled\nlayers: [{type: linear, weight: [[1]]}]\nloss: sse\n"
+        "optimizer: {type: sgd, lr: 0.1, weight_decay: 0.1}\n"
+        "data: {input: [1], target: [1.05]}\n"
+    )
+    out = invoke("run", str(scenario)).stdout
+    assert "W1: 0 of 1 changed; 1 unchanged: the step is exactly 0" in out
+    assert "too small" not in out
+    float64 = invoke("run", str(scenario), "--numerics", "float64").stdout
+    assert "step 0 or too small for float64" in float64

@@ -13,6 +13,7 @@ from typing import Any
 from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
+from backprop_trace.wording import plural
 
 
 def number(value: Any) -> str:
@@ -47,7 +48,7 @@ def text(value: str) -> str:
 def scenario_text(trace: Trace, destination: Path) -> str:
     s = trace.scenario
     lines = [
-        f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {s.source}.",
+        f"# Saved by backprop-trace after {plural(len(trace.losses_after), 'step')} of {s.source}.",
     ]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
         lines.append(

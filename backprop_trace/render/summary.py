@@ -12,6 +12,7 @@ from rich.console import Group, RenderableType
 from backprop_trace.numerics import to_float
 from backprop_trace.render.tables import _t, _table
 from backprop_trace.render.view import Phase, ViewBase
+from backprop_trace.wording import plural
 
 CELL_WIDTH = 4  # the most characters one loss of a short run is drawn with
 
@@ -98,7 +99,7 @@ class RunSummary(ViewBase):
         if log and (values[finite] <= 0).any():
             title += "; a loss of 0 draws nothing"
         if columns < points:
-            title += f"; {points} losses in {columns} columns, each the mean of its group"
+            title += f"; {points} losses in {plural(columns, 'column')}, each the mean of its group"
         return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))
 
     def moved_most(self, count: int = 5) -> list[RenderableType]:

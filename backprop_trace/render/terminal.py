@@ -16,7 +16,7 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import dead_units, listing, step_notes
+from backprop_trace.insights import carriers, dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
@@ -24,6 +24,7 @@ from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.wording import noun, of_total, plural
 
 WHOLE_HINT = "; --fractions shows every number whole"
 
@@ -125,6 +126,11 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
         yield view.summary()
 
 
+def _largest(count: int, singular: str) -> str:
+    """'largest update', or '3 largest updates'."""
+    return f"largest {singular}" if count == 1 else f"{count} largest {noun(count, singular)}"
+
+
 class _View(RunSummary, LargeTensors):
     def forward(self, step: StepTrace) -> list[RenderableType]:
         body: list[RenderableType] = [self.inputs(step)]
@@ -160,14 +166,16 @@ class _View(RunSummary, LargeTensors):
             stats = [("pre-activation" if lin is not None else "input", pre)]
             if act_layer is not None:
                 stats.append((f"{act_layer.kind}(·)", out))
-            body: list[RenderableType] = [self.stats(f"{title}: {units} units, summarised", stats)]
+            body: list[RenderableType] = [
+                self.stats(f"{title}: {plural(units, 'unit')}, summarised", stats)
+            ]
             if act is not None and act_layer is not None and act_layer.kind == "relu":
                 dead = len(dead_units(self.trace, step, act))
                 kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
                 body.append(
                     _t(
-                        f"{dead} of {units} units dead for every example; "
-                        f"{kinks} values on (or within rounding of) the kink."
+                        f"{of_total(dead, units, 'unit', 'is')} dead for every example; "
+                        f"{plural(kinks, 'value')} on (or within rounding of) the kink."
                     )
                 )
             return body
@@ -217,8 +225,11 @@ class _View(RunSummary, LargeTensors):
                 return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
             if z < 0:
                 return "dead", "red"
-        if act.kind == "leaky_relu" and z <= 0:
-            return "negative side", "magenta"
+        if act.kind == "leaky_relu":
+            if z == 0:  # PyTorch takes the slope here, as the note under the table says
+                return "at kink: slope", "yellow"
+            if z < 0:
+                return "negative side", "magenta"
         return "", ""
 
     # -- 2. loss ------------------------------------------------------------------------------
@@ -298,12 +309,13 @@ class _View(RunSummary, LargeTensors):
         verdict = "pass" if check.passed else "FAIL"
         line = (
             f"Gradient check: {verdict}. Largest relative error {check.max_error:.1e} "
-            f"(threshold {check.threshold:.0e}) over {len(check.compared)} entries"
+            f"(threshold {check.threshold:.0e}) over {plural(len(check.compared), 'entry')}"
         )
         if kinks:
             line += f"; {kinks} at a kink, where the derivative is one-sided"
         if len(check.entries) < check.total:
-            line += f"; {len(check.entries)} of {check.total:,} entries checked (evenly spaced)"
+            checked = of_total(len(check.entries), check.total, "entry", "was")
+            line += f"; {checked} checked (evenly spaced)"
         out: list[RenderableType] = [
             table,
             _t(line + ".", "bold green" if check.passed else "bold red"),
@@ -329,7 +341,7 @@ class _View(RunSummary, LargeTensors):
         rows = min(units, MAX_ROWS)
         if (first or second).grad_output.size > self.table_limit:  # type: ignore[union-attr]
             flows = [(f"dL/d {lay.name}", lay.grad_output) for lay in (second, first) if lay]
-            return [self.stats(f"{title}: {units} units, summarised", flows)]
+            return [self.stats(f"{title}: {plural(units, 'unit')}, summarised", flows)]
         if len(step.examples) == 1:
             heads = ["Unit"]
             if second is not None:
@@ -417,6 +429,7 @@ class _View(RunSummary, LargeTensors):
             )
         changed_rows: list[tuple[str, Any, Any]] = []
         changed = unchanged_zero = unchanged_other = frozen = 0
+        still = self.why_unchanged(step)
         summarised: list[str] = []
         for p in step.params:
             if not p.trainable:
@@ -434,7 +447,7 @@ class _View(RunSummary, LargeTensors):
             if zero.any():
                 parts.append(f"{int(zero.sum()):,} unchanged: zero gradient")
             if small.any():
-                parts.append(f"{int(small.sum()):,} unchanged: step too small")
+                parts.append(f"{int(small.sum()):,} unchanged: {still}")
             heading = f"{p.name}: " + "; ".join(parts)
             if not moved.any():
                 body.append(_t(heading))
@@ -453,7 +466,7 @@ class _View(RunSummary, LargeTensors):
             else:
                 indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
-                heading if not big else f"{p.name}: the {len(indices)} largest updates",
+                heading if not big else f"{p.name}: the {_largest(len(indices), 'update')}",
                 "Weight" if p.old.ndim == 2 else "Bias",
                 "Old",
                 "Gradient",
@@ -484,13 +497,15 @@ class _View(RunSummary, LargeTensors):
             ]
         body += self.before_after(changed_rows, summarised)
         total = sum(p.old.size for p in step.params)
-        summary = f"{changed:,} of {total:,} parameters changed; {total - changed:,} unchanged"
+        summary = (
+            f"{of_total(changed, total, 'parameter', 'changed')}; {total - changed:,} unchanged"
+        )
         reasons = [
             f"{n:,} {why}"
             for n, why in (
                 (unchanged_zero, "zero gradient"),
                 (frozen, "frozen"),
-                (unchanged_other, "step too small for float64"),
+                (unchanged_other, still),
             )
             if n
         ]
@@ -499,15 +514,29 @@ class _View(RunSummary, LargeTensors):
         body.append(_t(summary + ".", "bold"))
         return body
 
+    def why_unchanged(self, step: StepTrace) -> str:
+        """Why an entry with a non-zero gradient did not move. Plain steps are a positive multiple
+        of the gradient, never 0: in float64 they were too small to change the value. Momentum,
+        running averages and weight decay can cancel the gradient exactly."""
+        if self.trace.numerics == "exact":
+            return "the step is exactly 0"
+        if carriers(self.trace, step):
+            return "step 0 or too small for float64"
+        return "step too small for float64"
+
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
-        """Optimizer terms to leave out of the update tables so that they fit the width."""
+        """Optimizer terms to leave out of the update tables so that they fit the width: the
+        optimizer's left_out_first, then from the right."""
         labels = list(next((p.terms for p in step.params if p.terms), {}))
         name_width = 3 + max(
             len(p.name) + sum(len(str(max(d - 1, 0))) + 2 for d in p.old.shape) for p in step.params
         )
         column = self.num.precision + 6
-        room = (self.width - name_width) // column - 4  # old, gradient, step, new
-        return labels[max(room, 0) :]
+        room = max((self.width - name_width) // column - 4, 0)  # old, gradient, step, new
+        first = [label for label in self.scenario.optimizer.left_out_first if label in labels]
+        order = first + [label for label in reversed(labels) if label not in first]
+        dropped = set(order[: max(len(labels) - room, 0)])
+        return [label for label in labels if label in dropped]
 
     def before_after(
         self, rows: list[tuple[str, Any, Any]], summarised: Sequence[str] = ()

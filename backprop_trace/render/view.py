@@ -21,8 +21,9 @@ from backprop_trace.render.numbers import (
     SIGNIFICANT,
     NumberStyle,
 )
-from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
+from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _t
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.wording import plural
 
 
 @dataclass(frozen=True)
@@ -104,7 +105,7 @@ class ViewBase:
         )
         return [
             _aside(
-                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
+                f"({plural(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
                 "--format json has every number)"
             )
         ]
@@ -112,9 +113,12 @@ class ViewBase:
     def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
         out: list[RenderableType] = []
         for note in notes:
-            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
-                note.kind, ""
-            )
+            style = {
+                "near_kink": "yellow",
+                "at_kink": "yellow",
+                "overshot": "red",
+                "uphill": "red",
+            }.get(note.kind, "")
             out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
         return out
 
@@ -189,14 +193,14 @@ class ViewBase:
 
     def network_line(self) -> str:
         width_in = int(self.scenario.inputs.shape[1])
-        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
+        parts = [plural(width_in, "input")]
         for layer in self.scenario.layers:
             if layer.kind == "linear":
                 parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
             else:
                 parts.append(layer.name)
         width = int(self.scenario.targets.shape[1])
-        parts.append(f"{width} output" + ("s" if width != 1 else ""))
+        parts.append(plural(width, "output"))
         return " → ".join(parts)
 
     def parameter_line(self) -> str:
@@ -215,10 +219,10 @@ class ViewBase:
     def data_line(self) -> str:
         s = self.scenario
         n = s.examples
-        text = f"{n} example" + ("s" if n != 1 else "")
+        text = plural(n, "example")
         if n > 1:
             text += f", batches of {s.batch_size}"
-        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
+        text += f"; {plural(self.trace.total_steps, 'step')}"
         return text
 
     # -- 1. forward ---------------------------------------------------------------------------
