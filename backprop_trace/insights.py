@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .layers import Linear, ReLU
-from .numerics import Array, to_float
+from .numerics import Array, change_is_noise, to_float
 from .trace import LayerStep, ParamStep, StepTrace, Trace
 from .wording import noun, plural, verb
 
@@ -446,13 +446,14 @@ def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
         moved.append(
             f"{label} ({fmt(before[a][j])} → {fmt(after[a][j])}, target {fmt(step.targets[a][j])})"
         )
+    moved_loss = not change_is_noise(step.loss_before, step.loss_after)  # beyond float rounding
     if moved:
         text = f"Moved away from the target: {listing(moved, 4)}."
-        if before.size > 1 and step.loss_after < step.loss_before:
+        if before.size > 1 and step.loss_after < step.loss_before and moved_loss:
             text += " One step balances all outputs at once, so an output can get worse while "
             text += "the loss falls."
         notes.append(Note("verify", "moved_away", text))
-    if step.loss_after > step.loss_before:
+    if step.loss_after > step.loss_before and moved_loss:
         notes.append(_loss_rose(trace, step, fmt))
     return notes
 

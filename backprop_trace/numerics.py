@@ -119,6 +119,15 @@ def is_rounding_noise(total: Any, abs_sum: Any, n: int) -> Any:
     return within_noise(total, noise_bound(abs_sum, n))
 
 
+def change_is_noise(before: Any, after: Any) -> bool:
+    """Whether ``after - before`` of two float64 values (a loss before and after a step) is 0 to
+    the precision of the computation: within the rounding bound of its two terms. Exact values
+    never are: their difference is exact."""
+    if isinstance(before, Fraction) and isinstance(after, Fraction):
+        return False
+    return bool(is_rounding_noise(after - before, abs(before) + abs(after), 2))
+
+
 def within_noise(total: Any, bound: Any) -> Any:
     """Whether a nonzero ``total`` is no larger than its rounding bound (see noise_bound)."""
     return (total != 0) & (np.abs(total) <= bound)

@@ -371,3 +371,43 @@ def test_weight_decay_that_cancels_the_gradient_is_not_called_a_step_too_small(
     assert "too small" not in out
     float64 = invoke("run", str(scenario), "--numerics", "float64").stdout
     assert "step 0 or too small for float64" in float64
+
+
+def test_a_loss_change_within_float_rounding_shows_as_zero_and_claims_nothing() -> None:
+    """With lr 1e-16 the weights move by a unit in their last place: the change between the two
+    losses (about 3e-15 of 3.9) is within the rounding bound of their difference, so it is ≈ 0,
+    and no note says the loss rose or fell."""
+    data = {
+        "name": "tiny step",
+        "numerics": "float64",
+        "layers": [
+            {"type": "linear", "weight": [[0.37, -0.52], [0.81, 0.16]], "bias": [0.1, -0.2]},
+            {"type": "tanh"},
+            {"type": "linear", "weight": [[0.63], [-0.44]], "bias": [0.05]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 1e-16},
+        "data": {"input": [0.3, -0.7], "target": [2.0]},
+    }
+    step = run(scenario_from_dict(data)).steps[0]
+    change = step.loss_after - step.loss_before
+    assert 0 < abs(change) <= 1e-14  # what float64 made of a step of 1e-16
+    text = _plain(data)
+    loss_row = [line for line in text.splitlines() if line.startswith("Loss  ")][-1]  # Verify
+    assert loss_row.split()[-2:] == ["≈", "0"], loss_row
+    assert "The loss rose" not in text and "while the loss falls" not in text
+
+
+def test_a_genuine_loss_change_is_shown_however_small() -> None:
+    """A change far above the rounding bound shows with its sign, even at lr 1e-9."""
+    data = {
+        "name": "small step",
+        "numerics": "float64",
+        "layers": [{"type": "linear", "weight": [[0.5]], "bias": [0.0]}, {"type": "tanh"}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 1e-9},
+        "data": {"input": [1.0], "target": [2.0]},
+    }
+    text = _plain(data)
+    loss_row = [line for line in text.splitlines() if line.startswith("Loss  ")][-1]  # Verify
+    assert "≈" not in loss_row and "-" in loss_row.split()[-2], loss_row

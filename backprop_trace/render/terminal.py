@@ -17,7 +17,7 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_trace.insights import carriers, dead_units, listing, step_notes
-from backprop_trace.numerics import Array, to_float
+from backprop_trace.numerics import Array, change_is_noise, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
 from backprop_trace.render.summary import RunSummary
@@ -588,16 +588,14 @@ class _View(RunSummary, LargeTensors):
             table.add_row(*cells, verdict)
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
-        percent = _percent(change, step.loss_before)
-        loss.add_row(
-            "Loss",
-            self.num(step.loss_before),
-            self.num(step.loss_after),
-            _t(
-                self.num.signed(change) + percent,
+        if change_is_noise(step.loss_before, step.loss_after):
+            shown = _t(ROUNDING_ZERO)  # float64 rounding alone could have made the difference
+        else:
+            shown = _t(
+                self.num.signed(change) + _percent(change, step.loss_before),
                 "green" if change < 0 else "red" if change > 0 else "",
-            ),
-        )
+            )
+        loss.add_row("Loss", self.num(step.loss_before), self.num(step.loss_after), shown)
         out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
             losses = (step.loss_before, step.loss_after)
