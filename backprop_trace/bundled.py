@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -19,10 +20,19 @@ def bundled() -> list[Path]:
 
 
 def resolve(name: str) -> Path:
-    """A path that exists wins; else a bundled scenario by file name, with or without .yaml."""
+    """A path that exists wins; else a bundled scenario by file name, with or without .yaml. A
+    name that cannot be a path (too long, say) is returned as given, for the loader to say why."""
     given = Path(name)
-    if given.exists() or given.parent != Path("."):
+    if _exists(given) or given.parent != Path("."):
         return given
     stem = name[:-5] if name.endswith(".yaml") else name
     candidate = scenarios_dir() / f"{stem}.yaml"
-    return candidate if candidate.is_file() else given
+    return candidate if _exists(candidate) and candidate.is_file() else given
+
+
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):  # missing, a name too long, a NUL byte: not a file that exists
+        return False
+    return True

@@ -34,6 +34,7 @@ EXIT_CHECK_FAILED = 4
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
+LONGEST_ANSWER = 1024  # characters of an answer read at a --step prompt (the rest waits)
 
 app = typer.Typer(
     name="backprop-trace",
@@ -56,6 +57,16 @@ class OutputFormat(str, enum.Enum):
 class NumericsChoice(str, enum.Enum):
     exact = "exact"
     float64 = "float64"
+
+
+AllowOutsideData = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-data",
+        help="Let the scenario read data files outside its own folder (by '..', an absolute "
+        "path or a symbolic link); refused by default.",
+    ),
+]
 
 
 def _version(value: bool) -> None:
@@ -148,6 +159,7 @@ def run(
         int,
         typer.Option("--table-limit", min=1, help="Summarise tensors with more entries than this."),
     ] = 64,
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
     if step and (output_format is not OutputFormat.text or output is not None):
@@ -156,7 +168,7 @@ def run(
         )
     selection = _selection(show, quiet)
     with _interruptible():
-        trace = _trace(file, steps, numerics, selection, check)
+        trace = _trace(file, steps, numerics, selection, check, allow_outside_data)
         from .render.terminal import RenderOptions
 
         options = RenderOptions(precision, fractions, table_limit)
@@ -266,6 +278,7 @@ def _trace(
     numerics: NumericsChoice | None,
     show: StepSelection | None,
     check: bool = False,
+    allow_outside_data: bool = False,
 ) -> Trace:
     from .engine import run as run_engine
     from .scenario import load_scenario
@@ -273,7 +286,7 @@ def _trace(
     path = resolve(file)
     try:
         shown_as = _shown_as(file, path)
-        scenario = load_scenario(path, display_name=shown_as)
+        scenario = load_scenario(path, display_name=shown_as, allow_outside_data=allow_outside_data)
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
             raise ScenarioError(
@@ -351,7 +364,7 @@ def _ask(prompt: str) -> str | None:
         if not ready:
             sys.stderr.write("\n")
             return _SILENT
-    line = stdin.readline()
+    line = stdin.readline(LONGEST_ANSWER)  # bounded: stdin may be /dev/zero, with no newline
     if not stdin.isatty():
         sys.stderr.write("\n")
     elif sys.stderr.isatty():
@@ -372,6 +385,7 @@ def export_torch(
     output: Annotated[
         str | None, typer.Option("--output", "-o", help="Write the script to this file.")
     ] = None,
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Write a standalone PyTorch script that trains the scenario and prints the same JSON."""
     from .export_torch import torch_script
@@ -379,7 +393,9 @@ def export_torch(
 
     path = resolve(file)
     try:
-        scenario = load_scenario(path, display_name=_shown_as(file, path))
+        scenario = load_scenario(
+            path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
+        )
     except ScenarioError as error:
         _bad_input(error)
     script = torch_script(scenario)
@@ -412,9 +428,11 @@ def new(
     ):
         if value not in allowed:
             raise typer.BadParameter(f"{value!r}: one of {', '.join(allowed)}", param_hint=option)
+    from .number_text import NumberTextError, read_whole
+
     try:
-        layer_sizes = [int(s) for s in sizes.split(",")]
-    except ValueError:
+        layer_sizes = [read_whole(s) for s in sizes.split(",")]
+    except NumberTextError:
         raise typer.BadParameter(
             "whole numbers separated by commas", param_hint="--sizes"
         ) from None
@@ -442,6 +460,7 @@ def schema() -> None:
 @app.command()
 def validate(
     files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files.")],
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Check scenario files without running them: every problem in every file."""
     from .scenario import load_scenario
@@ -450,7 +469,9 @@ def validate(
     for file in files:
         path = resolve(file)
         try:
-            load_scenario(path, display_name=_shown_as(file, path))
+            load_scenario(
+                path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
+            )
         except ScenarioError as error:
             bad += 1
             for problem in error.problems:
@@ -468,9 +489,10 @@ def list_scenarios() -> None:
     import shutil
     import textwrap
 
+    from .render.console import MAX_WIDTH
     from .scenario import load_scenario
 
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = min(shutil.get_terminal_size((100, 24)).columns, MAX_WIDTH)
     for path in bundled():
         try:
             scenario = load_scenario(path)

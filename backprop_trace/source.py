@@ -15,7 +15,7 @@ from typing import Any
 from .errors import Path, Problem, ScenarioError, excerpt
 from .number_text import NumberTextError, read_based, read_decimal
 
-MAX_NODES = 100_000  # values in one file: refused as they are read, before the rest is parsed
+MAX_NODES = 200_000  # values in one file: refused as they are read, before the rest is parsed
 MAX_DEPTH = 64
 
 
@@ -146,7 +146,12 @@ class _Builder:
         where = _mark(event.start_mark)
         self.count += 1
         if self.count > MAX_NODES:
-            self.fail(where, path, f"the file has more than {MAX_NODES:,} values", "split it up")
+            self.fail(
+                where,
+                path,
+                f"the file has more than {MAX_NODES:,} values",
+                "keep large data in .npz/.csv files beside the scenario (data: {file: ...})",
+            )
         if len(path) > MAX_DEPTH:
             self.fail(where, path, f"nesting deeper than {MAX_DEPTH} levels", "flatten it")
         if isinstance(event, AliasEvent):

@@ -155,3 +155,292 @@ def test_a_fraction_is_refused_beyond_a_thousand_digits_or_float64s_reach(
         return
     assert within and value == Fraction(text)
     assert MIN_EXPONENT - 1 <= numerator_digits - denominator_digits <= MAX_EXPONENT + 1
+
+
+def test_a_number_in_a_csv_is_checked_as_one_in_the_scenario(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a,y\n1e-400,1\n")
+    path = scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}")
+    result = cli("validate", str(path))
+    assert result.returncode == 2
+    assert re.search(
+        r"train\.csv:2:1: data\.file: column 'a': '1e-400' is too small", result.stderr
+    )
+
+
+@pytest.mark.parametrize("written", ["1_000", "١٢", "1e5_0"])
+def test_underscores_and_other_digits_are_not_numbers_in_a_csv_as_in_yaml(
+    tmp_path: Path, written: str
+) -> None:
+    (tmp_path / "train.csv").write_text(f"a,y\n{written},1\n", encoding="utf-8")
+    in_csv = cli(
+        "validate", str(scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}"))
+    )
+    in_yaml = cli("validate", str(scenario(tmp_path, f"data: {{input: [{written}], target: [1]}}")))
+    assert in_csv.returncode == in_yaml.returncode == 2
+    assert f"column 'a' holds {written!r}, not a number" in in_csv.stderr
+    assert "expected a number" in in_yaml.stderr
+
+
+def test_a_step_number_of_five_thousand_digits_is_a_usage_error() -> None:
+    result = cli("run", "diagonal_flip", "--show", "9" * 5000)
+    assert result.returncode == 2 and "--show" in result.stderr and "5,000 digits" in result.stderr
+    assert len(result.stderr) < 1000  # the value is quoted in part, not echoed whole
+
+
+def test_a_huge_integer_given_as_python_data_is_refused() -> None:
+    from backprop_trace import ScenarioError, scenario_from_dict
+
+    data = {
+        "name": "x",
+        "layers": [{"type": "linear", "weight": [[10**5000]]}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": {"input": [1], "target": [2]},
+    }
+    with pytest.raises(ScenarioError, match=r"layers\[0\]\.weight\[0\]\[0\]: .*digits"):
+        scenario_from_dict(data)
+
+
+# -- text that no terminal can show ---------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "extra, where",
+    [
+        ('description: "a\\ud800"', "description"),
+        ('layers: [{type: linear, weight: [[1]], name: "\\udfff"}]', "layers[0].name"),
+        ('name: x\n"\\ud800b": 1', "(top level)"),
+    ],
+)
+@pytest.mark.parametrize("command", ["validate", "run"])
+def test_a_lone_surrogate_is_refused_where_it_stands(
+    tmp_path: Path, extra: str, where: str, command: str
+) -> None:
+    result = cli(command, str(scenario(tmp_path, extra)))
+    assert result.returncode == 2
+    assert re.search(rf"s\.yaml:\d+:\d+: {re.escape(where)}: .*lone surrogate", result.stderr)
+
+
+# -- memory: sizes checked before anything is read or allocated -----------------------------------
+
+
+def _npy_header(shape: tuple[int, ...], dtype: str = "<f8") -> bytes:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    header = {"descr": dtype, "fortran_order": False, "shape": shape}
+    np.lib.format.write_array_header_1_0(buffer, header)
+    return buffer.getvalue()
+
+
+def test_a_zip_bomb_is_refused_by_its_declared_shape(tmp_path: Path) -> None:
+    import zipfile
+
+    with zipfile.ZipFile(tmp_path / "bomb.npz", "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, shape in (("inputs", (500_000_000, 2)), ("targets", (500_000_000,))):
+            with archive.open(f"{name}.npy", "w") as member:
+                member.write(_npy_header(shape))
+                member.write(bytes(1 << 22))  # compresses to a few kilobytes
+    assert (tmp_path / "bomb.npz").stat().st_size < 100_000
+    result = cli("validate", str(scenario(tmp_path, "data: {file: bomb.npz}")))
+    assert result.returncode == 2
+    assert "bomb.npz:inputs has shape (500000000, 2)" in result.stderr
+
+
+def test_a_sparse_two_gigabyte_npy_of_targets_is_refused_unread(tmp_path: Path) -> None:
+    import numpy as np
+
+    np.save(tmp_path / "x.npy", np.zeros((4, 1)))
+    with open(tmp_path / "y.npy", "wb") as file:
+        file.write(_npy_header((89_478_485, 3)))
+        file.truncate(2 * 1024**3)  # sparse: no disk is used
+    result = cli("validate", str(scenario(tmp_path, "data: {inputs: x.npy, targets: y.npy}")))
+    assert result.returncode == 2 and "y.npy is 2,147,483,648 bytes" in result.stderr
+
+
+def test_targets_of_the_wrong_width_are_refused_before_their_values_are_converted(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import numpy as np
+
+    from backprop_trace import ScenarioError, load_scenario, scenario_data
+
+    np.save(tmp_path / "x.npy", np.zeros((500, 1)))
+    np.save(tmp_path / "y.npy", np.zeros((500, 3)))
+
+    def converted(targets: object) -> object:
+        raise AssertionError("the values were converted before the shape was checked")
+
+    monkeypatch.setattr(scenario_data, "_rows", converted)
+    with pytest.raises(ScenarioError, match="each target has 3 numbers but the network has 1"):
+        load_scenario(scenario(tmp_path, "data: {inputs: x.npy, targets: y.npy}"))
+
+
+def test_a_sixty_megabyte_scenario_is_refused_before_it_is_parsed(tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    with open(path, "w") as file:
+        file.write(BASE + "extra: [")
+        file.write("0," * 30_000_000)
+        file.write("0]\n")
+    result = cli("validate", str(path))
+    assert result.returncode == 2 and "scenarios are limited to" in result.stderr
+
+
+def test_too_many_values_are_refused_as_they_are_read(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from backprop_trace import ScenarioError, load_scenario, source
+
+    monkeypatch.setattr(source, "MAX_NODES", 50)
+    path = scenario(tmp_path, "extra: [" + "0, " * 100 + "0]")
+    with pytest.raises(ScenarioError, match=r"extra\[\d+\]: the file has more than 50 values"):
+        load_scenario(path)
+
+
+def test_a_network_too_large_to_trace_is_refused_before_it_is_allocated(tmp_path: Path) -> None:
+    layers = "".join("\n  - {type: linear, in: 7000, out: 7000}" for _ in range(12))
+    result = cli("validate", str(scenario(tmp_path, f"layers:{layers}")))
+    assert result.returncode == 2
+    assert "588,084,000 parameters, more than the 50,000,000" in result.stderr
+
+
+# -- files that are not regular files --------------------------------------------------------------
+
+
+@pytest.mark.parametrize("device", ["/dev/zero", "/dev/urandom"])
+@pytest.mark.parametrize("command", ["run", "validate"])
+def test_a_device_is_not_a_scenario(device: str, command: str) -> None:
+    result = cli(command, device)
+    assert result.returncode == 2 and "is a character device, not a regular file" in result.stderr
+
+
+def test_a_fifo_scenario_without_a_writer_is_refused_at_once(tmp_path: Path) -> None:
+    os.mkfifo(tmp_path / "scenario.fifo")
+    result = cli("run", str(tmp_path / "scenario.fifo"))
+    assert result.returncode == 2 and "is a FIFO (named pipe), not a regular file" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "data, name",
+    [
+        ("{inputs: fifo.npy, targets: [[1]]}", "fifo.npy"),
+        ("{file: fifo.csv, target_columns: [y]}", "fifo.csv"),
+        ("{file: fifo.npz}", "fifo.npz"),
+    ],
+)
+def test_a_fifo_data_file_is_refused_at_once(tmp_path: Path, data: str, name: str) -> None:
+    os.mkfifo(tmp_path / name)
+    result = cli("validate", str(scenario(tmp_path, f"data: {data}")))
+    assert result.returncode == 2 and f"{name} is a FIFO (named pipe)" in result.stderr
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="mknod needs root")
+def test_a_device_node_beside_the_scenario_is_not_data(tmp_path: Path) -> None:
+    import stat
+
+    os.mknod(tmp_path / "zero.csv", stat.S_IFCHR | 0o600, os.makedev(1, 5))  # /dev/zero's numbers
+    result = cli("validate", str(scenario(tmp_path, "data: {file: zero.csv, target_columns: [y]}")))
+    assert result.returncode == 2 and "zero.csv is a character device" in result.stderr
+
+
+@pytest.mark.parametrize("target", ["/dev/zero", "/dev/stdin"])
+def test_a_csv_linked_to_a_device_is_refused_even_when_outside_data_is_allowed(
+    tmp_path: Path, target: str
+) -> None:
+    (tmp_path / "train.csv").symlink_to(target)
+    path = scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}")
+    refused = cli("validate", str(path))
+    assert refused.returncode == 2 and "lies outside the scenario's folder" in refused.stderr
+    with open("/dev/zero", "rb") as zeros:
+        allowed = cli("validate", "--allow-outside-data", str(path), stdin=zeros.fileno())
+    assert allowed.returncode == 2 and "not a regular file" in allowed.stderr
+
+
+def test_stdin_is_not_a_scenario() -> None:
+    result = cli("run", "-")
+    assert result.returncode == 2 and "standard input is not supported" in result.stderr
+
+
+def test_step_reads_a_bounded_answer_from_an_endless_stdin() -> None:
+    with open("/dev/zero", "rb") as zeros:
+        result = cli("run", "diagonal_flip", "--step", stdin=zeros.fileno())
+    assert result.returncode == 0 and "5. Verify" in result.stdout
+
+
+def test_a_name_too_long_for_the_file_system_is_a_message(tmp_path: Path) -> None:
+    long = "a" * 300
+    assert "File name too long" in cli("run", long).stderr
+    assert "File name too long" in cli("validate", str(tmp_path / f"{long}.yaml")).stderr
+    for data in (f"{{file: {long}.csv, target_columns: [y]}}", f"{{file: {long}.npz}}"):
+        result = cli("validate", str(scenario(tmp_path, f"data: {data}")))
+        assert result.returncode == 2 and "File name too long" in result.stderr
+
+
+def test_a_cell_over_the_csv_field_limit_is_located(tmp_path: Path) -> None:
+    (tmp_path / "train.csv").write_text("a,y\n" + "1" * 200_000 + ",1\n")
+    result = cli(
+        "validate", str(scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}"))
+    )
+    assert result.returncode == 2
+    assert re.search(r"train\.csv:2:1: data\.file: .*field limit", result.stderr)
+
+
+def test_the_console_width_is_capped() -> None:
+    result = cli("run", "diagonal_flip", env={"COLUMNS": "99999999"})
+    assert result.returncode == 0
+    assert max(len(line) for line in result.stdout.splitlines()) <= 1000
+
+
+# -- data outside the scenario's folder, and what messages quote of a file -------------------------
+
+
+@pytest.fixture
+def secret(tmp_path: Path) -> Path:
+    """A CSV outside the scenario's folder, whose header is someone's secret."""
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    path = elsewhere / "creds.csv"
+    path.write_text("root:x:0:0:root:/root:/bin/bash-and-then-a-password-hunter2,y\n1,2\n")
+    return path
+
+
+@pytest.mark.parametrize("how", ["dotdot", "absolute", "symlink"])
+def test_data_outside_the_scenarios_folder_is_refused_unless_allowed(
+    tmp_path: Path, secret: Path, how: str
+) -> None:
+    folder = tmp_path / "scenario"
+    folder.mkdir()
+    name = {"dotdot": "../elsewhere/creds.csv", "absolute": str(secret), "symlink": "link.csv"}
+    if how == "symlink":
+        (folder / "link.csv").symlink_to(secret)
+    path = scenario(folder, f"data: {{file: '{name[how]}', target_columns: [label]}}")
+    refused = cli("validate", str(path))
+    assert refused.returncode == 2 and "lies outside the scenario's folder" in refused.stderr
+    assert "--allow-outside-data" in refused.stderr and "hunter2" not in refused.stderr
+    allowed = cli("validate", "--allow-outside-data", str(path))
+    assert allowed.returncode == 2 and "no column named 'label'" in allowed.stderr
+    assert "root:x:0:0" in allowed.stderr and "hunter2" not in allowed.stderr  # a short excerpt
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.text(min_size=1, max_size=300), min_size=1, max_size=40))
+def test_a_csv_header_is_quoted_short_and_escaped(header: list[str]) -> None:
+    import csv
+    import io
+    import tempfile
+
+    from backprop_trace.datafiles import DataFileError, load_csv
+
+    text = io.StringIO()
+    csv.writer(text).writerow(header)
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / "t.csv"
+        path.write_text(text.getvalue(), encoding="utf-8")
+        try:
+            load_csv(path, ["no such column \x00"])
+        except DataFileError as error:
+            said = error.message + error.hint
+            assert len(said) < 600
+            assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in said), said

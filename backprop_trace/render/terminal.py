@@ -18,6 +18,7 @@ from rich.text import Text
 
 from backprop_trace.insights import dead_units, listing, step_notes
 from backprop_trace.numerics import Array, to_float
+from backprop_trace.render.console import terminal_console
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
@@ -43,7 +44,7 @@ def print_trace(
 ) -> None:
     """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
     phases, ``go_on(next title)`` is asked whether to continue."""
-    console = Console(highlight=False)
+    console = terminal_console(highlight=False)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
