@@ -13,7 +13,7 @@ import io
 import select
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -57,6 +57,38 @@ class OutputFormat(str, enum.Enum):
 class NumericsChoice(str, enum.Enum):
     exact = "exact"
     float64 = "float64"
+
+
+def _whole(least: int, most: int | None = None) -> Callable[[str | int], int]:
+    """A whole-number option, read by the checked number parser (so '1_000' or 5,000 digits are
+    a usage error, as they are in a scenario)."""
+
+    def parse(text: str | int) -> int:
+        from .number_text import NumberTextError, read_whole
+
+        try:
+            value = text if isinstance(text, int) else read_whole(text)
+        except NumberTextError as problem:
+            raise typer.BadParameter(problem.message) from None
+        if value < least or (most is not None and value > most):
+            within = f"from {least} to {most}" if most is not None else f"at least {least}"
+            raise typer.BadParameter(f"{value} is not {within}")
+        return value
+
+    return parse
+
+
+def _rate(text: str | float) -> float:
+    """A non-negative decimal option, read by the checked number parser."""
+    from .number_text import NumberTextError, read_float
+
+    try:
+        value = text if isinstance(text, float) else read_float(text)
+    except NumberTextError as problem:
+        raise typer.BadParameter(problem.message) from None
+    if value < 0:
+        raise typer.BadParameter(f"{text} is negative")
+    return value
 
 
 AllowOutsideData = Annotated[
@@ -113,14 +145,20 @@ def run(
         OutputFormat, typer.Option("--format", "-f", help="What to print.")
     ] = OutputFormat.text,
     steps: Annotated[
-        int | None, typer.Option("--steps", min=1, help="Number of steps (overrides the file).")
+        int | None,
+        typer.Option(
+            "--steps", parser=_whole(1), metavar="N", help="Number of steps (overrides the file)."
+        ),
     ] = None,
     numerics: Annotated[
         NumericsChoice | None,
         typer.Option("--numerics", help="Force exact or float64 arithmetic."),
     ] = None,
     precision: Annotated[
-        int, typer.Option("--precision", min=0, max=17, help="Decimals shown in the tables.")
+        int,
+        typer.Option(
+            "--precision", parser=_whole(0, 17), metavar="N", help="Decimals shown in the tables."
+        ),
     ] = 4,
     fractions: Annotated[
         bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
@@ -157,7 +195,12 @@ def run(
     ] = False,
     table_limit: Annotated[
         int,
-        typer.Option("--table-limit", min=1, help="Summarise tensors with more entries than this."),
+        typer.Option(
+            "--table-limit",
+            parser=_whole(1),
+            metavar="N",
+            help="Summarise tensors with more entries than this.",
+        ),
     ] = 64,
     allow_outside_data: AllowOutsideData = False,
 ) -> None:
@@ -414,8 +457,8 @@ def new(
     activation: Annotated[str, typer.Option("--activation", help="Hidden units.")] = "relu",
     loss: Annotated[str, typer.Option("--loss")] = "mse",
     optimizer: Annotated[str, typer.Option("--optimizer")] = "sgd",
-    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 0.1,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
+    lr: Annotated[float, typer.Option("--lr", parser=_rate, metavar="RATE")] = 0.1,
+    seed: Annotated[int, typer.Option("--seed", parser=_whole(0), metavar="N")] = 0,
     force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
 ) -> None:
     """Write a commented starter scenario, weights drawn from --seed and written out."""

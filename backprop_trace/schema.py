@@ -154,6 +154,11 @@ def parse_text(value: Any) -> str:
     if isinstance(value, Num):
         return value.text
     if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):  # from Python data; YAML is checked
+            raise invalid(
+                f"{describe(value)} holds a lone surrogate, which is not a character",
+                "remove it: a surrogate is half of a UTF-16 pair, not a character",
+            )
         return value
     if isinstance(value, bool):
         return str(value).lower()

@@ -444,3 +444,35 @@ def test_a_csv_header_is_quoted_short_and_escaped(header: list[str]) -> None:
             said = error.message + error.hint
             assert len(said) < 600
             assert not any(ord(c) < 32 or 0x7F <= ord(c) < 0xA0 for c in said), said
+
+
+def test_a_lone_surrogate_in_python_data_is_refused() -> None:
+    from backprop_trace import ScenarioError, scenario_from_dict
+
+    data = {
+        "name": "x\ud800",
+        "layers": [{"type": "linear", "weight": [[1]]}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd"},
+        "data": {"input": [1], "target": [2]},
+    }
+    with pytest.raises(ScenarioError, match=r"name: .*lone surrogate"):
+        scenario_from_dict(data)
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["run", "diagonal_flip", "--steps", "1_0"],
+        ["run", "diagonal_flip", "--table-limit", "9" * 5000],
+        ["run", "diagonal_flip", "--precision", "١"],
+        ["new", "{folder}/n.yaml", "--sizes", "1_0,2"],
+        ["new", "{folder}/n.yaml", "--seed", "1_0"],
+    ],
+)
+def test_numbers_on_the_command_line_are_read_as_in_a_scenario(
+    tmp_path: Path, args: list[str]
+) -> None:
+    result = cli(*(a.format(folder=tmp_path) for a in args))
+    assert result.returncode == 2 and "Invalid value" in result.stderr
+    assert not (tmp_path / "n.yaml").exists()
