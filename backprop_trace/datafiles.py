@@ -5,15 +5,20 @@ so a small compressed file cannot unpack into gigabytes."""
 
 from __future__ import annotations
 
+import contextlib
 import csv
 import difflib
 import io
+import lzma
 import math
+import os
+import tokenize
 import zipfile
+import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO
+from typing import IO, BinaryIO
 
 import numpy as np
 
@@ -27,8 +32,8 @@ MAX_DATA_VALUES = 1_000_000  # numbers in one array (inputs or targets), as decl
 TOO_LARGE_HINT = "this tool traces a few steps of a small network: use a sample of the data"
 
 
-@dataclass(frozen=True)
-class DataFileError(Exception):
+@dataclass
+class DataFileError(Exception):  # not frozen: raising sets __traceback__ and __context__
     message: str
     hint: str = ""
     line: int = 0  # where in the data file (CSV), if known
@@ -80,8 +85,9 @@ def _read_npy(stream: IO[bytes], what: str) -> Array:
                 f"{what} is a .npy file of format version {version[0]}.{version[1]}",
                 "save plain numbers with numpy.save",
             )
-    except (ValueError, EOFError) as exc:
-        raise DataFileError(f"{what} is not a readable .npy file ({exc})") from None
+    except (ValueError, EOFError, SyntaxError, tokenize.TokenError) as exc:  # numpy's verdict
+        said = excerpt(str(exc), 80)  # numpy's words may quote the header: a short excerpt
+        raise DataFileError(f"{what} is not a readable .npy file: {said}") from None
     _check_declared(shape, dtype, what)
     size = math.prod(shape) * dtype.itemsize
     raw = stream.read(size)
@@ -97,49 +103,62 @@ def _numeric(array: Array, what: str) -> Array:
     return array
 
 
-def load_npy(path: Path) -> Array:
+@contextlib.contextmanager
+def _opened(path: Path, kind: str) -> Iterator[BinaryIO]:
+    """A data file opened for reading, its size checked; what goes wrong, a DataFileError."""
     try:
         with open_regular(path) as file:
-            if (size := file.seek(0, io.SEEK_END)) > MAX_DATA_BYTES:
+            size = os.fstat(file.fileno()).st_size
+            if size > MAX_DATA_BYTES:
                 raise DataFileError(
                     f"{path.name} is {size:,} bytes; data files are limited to {MAX_DATA_BYTES:,}",
                     TOO_LARGE_HINT,
                 )
-            file.seek(0)
-            return _read_npy(file, path.name)
+            yield file
     except UnreadableFile as error:
         raise _unreadable(path, error) from None
-    except OSError as exc:
-        raise DataFileError(f"{path.name} cannot be read ({exc.strerror or exc})") from None
+    except (
+        OSError,
+        EOFError,
+        zipfile.BadZipFile,
+        NotImplementedError,
+        zlib.error,
+        lzma.LZMAError,
+    ) as exc:
+        # the decompressor's verdict on the bytes (a bad CRC, a broken stream), or a read error
+        said = excerpt(str(exc), 80)  # the text may quote the file: a short, escaped excerpt
+        raise DataFileError(f"{path.name} is not a readable {kind} file: {said}") from None
+
+
+def load_npy(path: Path) -> Array:
+    with _opened(path, ".npy") as file:
+        return _read_npy(file, path.name)
+
+
+_COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)
 
 
 def load_npz(path: Path) -> tuple[Array, Array]:
-    try:
-        with open_regular(path) as file:
-            if (size := file.seek(0, io.SEEK_END)) > MAX_DATA_BYTES:
+    with _opened(path, ".npz") as file, zipfile.ZipFile(file) as archive:
+        members = {info.filename.removesuffix(".npy"): info for info in archive.infolist()}
+        missing = [k for k in ("inputs", "targets") if k not in members]
+        if missing:
+            raise DataFileError(
+                f"{path.name} has no array named {' or '.join(missing)}",
+                f"it holds: {listing(list(members)) or 'nothing'}; save with "
+                "np.savez(file, inputs=..., targets=...)",
+            )
+        arrays = []
+        for key in ("inputs", "targets"):
+            info = members[key]
+            if info.flag_bits & 0x1 or info.compress_type not in _COMPRESSIONS:
                 raise DataFileError(
-                    f"{path.name} is {size:,} bytes; data files are limited to {MAX_DATA_BYTES:,}",
-                    TOO_LARGE_HINT,
+                    f"{path.name}:{key} is encrypted or compressed in a way numpy does not write",
+                    "save with np.savez or np.savez_compressed",
                 )
-            file.seek(0)
-            with zipfile.ZipFile(file) as archive:
-                members = {name.removesuffix(".npy"): name for name in archive.namelist()}
-                missing = [k for k in ("inputs", "targets") if k not in members]
-                if missing:
-                    raise DataFileError(
-                        f"{path.name} has no array named {' or '.join(missing)}",
-                        f"it holds: {listing(list(members)) or 'nothing'}; save with "
-                        "np.savez(file, inputs=..., targets=...)",
-                    )
-                arrays = []
-                for key in ("inputs", "targets"):
-                    with archive.open(members[key]) as member:
-                        arrays.append(_read_npy(member, f"{path.name}:{key}"))
-                return arrays[0], arrays[1]
-    except UnreadableFile as error:
-        raise _unreadable(path, error) from None
-    except (OSError, EOFError, zipfile.BadZipFile, zipfile.LargeZipFile) as exc:
-        raise DataFileError(f"{path.name} is not a readable .npz file ({exc})") from None
+            with archive.open(info) as member:
+                arrays.append(_read_npy(member, f"{path.name}:{key}"))
+        return arrays[0], arrays[1]
 
 
 def load_csv(path: Path, target_columns: list[str]) -> tuple[Array, Array]:

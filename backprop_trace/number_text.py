@@ -53,12 +53,6 @@ def _check_exponent(shown: str, exponent: int | None, *, small: bool = False) ->
         raise NumberTextError(f"{shown} is {size}{said} to be read", LIMIT_HINT)
 
 
-def looks_like_decimal(text: str) -> bool:
-    """Whether ``text`` is written as a decimal number (``1``, ``-0.25``, ``.5``, ``1e-3``)."""
-    match = _DECIMAL.fullmatch(text.strip())
-    return match is not None and bool(match.group(2) or match.group(3))
-
-
 def read_decimal(text: str) -> Fraction:
     """``-12.5e-3`` -> Fraction(-1, 80), exactly; spaces around it are allowed."""
     stripped = text.strip()

@@ -29,6 +29,10 @@ _KINDS = (
 )
 
 
+_NON_BLOCKING = getattr(os, "O_NONBLOCK", 0)  # not on Windows, which has no FIFOs to fear
+_OPEN_FLAGS = os.O_RDONLY | _NON_BLOCKING | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_BINARY", 0)
+
+
 def _refuse_unless_regular(mode: int) -> None:
     if stat.S_ISREG(mode):
         return
@@ -48,12 +52,13 @@ def open_regular(path: Path) -> BinaryIO:
     with O_NONBLOCK, so that even a FIFO swapped in cannot block the open."""
     try:
         _refuse_unless_regular(os.stat(path).st_mode)
-        descriptor = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC)
+        descriptor = os.open(path, _OPEN_FLAGS)
     except OSError as error:
         raise _os_error(error) from None
     try:
         _refuse_unless_regular(os.fstat(descriptor).st_mode)
-        os.set_blocking(descriptor, True)
+        if _NON_BLOCKING:
+            os.set_blocking(descriptor, True)
     except BaseException:
         os.close(descriptor)
         raise

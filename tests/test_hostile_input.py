@@ -476,3 +476,42 @@ def test_numbers_on_the_command_line_are_read_as_in_a_scenario(
     result = cli(*(a.format(folder=tmp_path) for a in args))
     assert result.returncode == 2 and "Invalid value" in result.stderr
     assert not (tmp_path / "n.yaml").exists()
+
+
+def _saved(kind: str) -> bytes:
+    import io
+
+    import numpy as np
+
+    buffer = io.BytesIO()
+    inputs, targets = np.arange(6.0).reshape(3, 2), np.array([[0.5], [1.0], [0.0]])
+    if kind == ".npy":
+        np.save(buffer, inputs)
+    else:
+        np.savez_compressed(buffer, inputs=inputs, targets=targets)
+    return buffer.getvalue()
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    st.sampled_from([".npy", ".npz"]),
+    st.lists(st.tuples(st.integers(0, 10_000), st.integers(0, 255)), max_size=6),
+    st.one_of(st.none(), st.integers(0, 10_000)),
+)
+def test_damaged_array_files_are_a_message(
+    kind: str, flips: list[tuple[int, int]], cut: int | None
+) -> None:
+    import tempfile
+
+    from backprop_trace import datafiles
+
+    content = bytearray(_saved(kind))
+    for at, value in flips:
+        content[at % len(content)] = value
+    with tempfile.TemporaryDirectory() as folder:
+        path = Path(folder) / f"d{kind}"
+        path.write_bytes(bytes(content[:cut]))
+        try:
+            datafiles.load_npy(path) if kind == ".npy" else datafiles.load_npz(path)
+        except datafiles.DataFileError as error:
+            assert error.message
