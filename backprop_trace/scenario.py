@@ -424,7 +424,9 @@ class _Builder(DataChecks):
                 fan_in, fan_out = layer.in_, layer.out
             else:
                 continue
-            total += fan_in * fan_out + (fan_out if layer.bias is not False else 0)
+            # a bias unless bias: false; with written weights, only when it is written too
+            biased = layer.bias is not False and (layer.weight is None or layer.bias is not None)
+            total += fan_in * fan_out + (fan_out if biased else 0)
         if total > MAX_PARAMETERS:
             self.problem(
                 ("layers",),
