@@ -80,6 +80,12 @@ def read_bounded(path: Path, limit: int, what: str, too_large_hint: str) -> byte
     return content
 
 
+def real_path(path: Path) -> Path:
+    """``path`` with every symbolic link followed, as far as they go (a loop of links is left for
+    opening to report; Path.resolve would raise RuntimeError)."""
+    return Path(os.path.realpath(path))
+
+
 def is_inside(folder: Path, path: Path) -> bool:
     """Whether ``path``, with every symbolic link followed, lies in ``folder`` or below it."""
-    return path.resolve().is_relative_to(folder.resolve())
+    return real_path(path).is_relative_to(real_path(folder))

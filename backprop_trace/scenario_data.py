@@ -14,7 +14,7 @@ from . import bundled, datafiles
 from . import layers as L
 from .errors import Path, Problem
 from .numerics import Array
-from .reading import is_inside
+from .reading import is_inside, real_path
 from .schema import FileRef, ScenarioSpec, plural, short_number
 
 
@@ -35,7 +35,7 @@ class DataFolder:
             or is_inside(self.folder, path)
             or is_inside(bundled.scenarios_dir(), path)
         ):
-            real = path.resolve()
+            real = real_path(path)
             leads = "" if real == path else f" (it leads to {real})"
             raise datafiles.DataFileError(
                 f"{name} lies outside the scenario's folder{leads}",

@@ -515,3 +515,10 @@ def test_damaged_array_files_are_a_message(
             datafiles.load_npy(path) if kind == ".npy" else datafiles.load_npz(path)
         except datafiles.DataFileError as error:
             assert error.message
+
+
+def test_a_loop_of_symbolic_links_is_a_message(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").symlink_to("b.csv")
+    (tmp_path / "b.csv").symlink_to("a.csv")
+    result = cli("validate", str(scenario(tmp_path, "data: {file: a.csv, target_columns: [y]}")))
+    assert result.returncode == 2 and "a.csv cannot be read" in result.stderr
