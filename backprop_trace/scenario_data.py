@@ -12,7 +12,7 @@ import numpy as np
 
 from . import bundled, datafiles
 from . import layers as L
-from .errors import Path, Problem
+from .errors import Path, Problem, excerpt
 from .numerics import Array
 from .reading import is_inside, real_path
 from .schema import FileRef, ScenarioSpec, plural, short_number
@@ -29,6 +29,10 @@ class DataFolder:
     allow_outside: bool = False
 
     def path(self, name: str) -> FilePath:
+        if "\x00" in name:
+            raise datafiles.DataFileError(
+                f"{excerpt(name)} holds a NUL character, which no file name can", "check the path"
+            )
         path = self.folder / name
         if not (
             self.allow_outside

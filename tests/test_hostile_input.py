@@ -522,3 +522,11 @@ def test_a_loop_of_symbolic_links_is_a_message(tmp_path: Path) -> None:
     (tmp_path / "b.csv").symlink_to("a.csv")
     result = cli("validate", str(scenario(tmp_path, "data: {file: a.csv, target_columns: [y]}")))
     assert result.returncode == 2 and "a.csv cannot be read" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "data", ['{file: "a\\0b.csv", target_columns: [y]}', '{inputs: "a\\0b.npy", targets: [1]}']
+)
+def test_a_nul_in_a_data_path_is_a_message(tmp_path: Path, data: str) -> None:
+    result = cli("validate", str(scenario(tmp_path, f"data: {data}")))
+    assert result.returncode == 2 and "holds a NUL character" in result.stderr
