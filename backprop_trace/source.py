@@ -15,7 +15,7 @@ from typing import Any
 from .errors import Path, Problem, ScenarioError, excerpt
 from .number_text import NumberTextError, read_based, read_decimal
 
-MAX_NODES = 200_000  # values in one file: refused as they are read, before the rest is parsed
+MAX_NODES = 150_000  # keys and values in one file: refused as read, before the rest is parsed
 MAX_DEPTH = 64
 
 
@@ -122,6 +122,17 @@ class _Builder:
     def fail(self, where: tuple[int, int], path: Path, message: str, hint: str = "") -> None:
         raise ScenarioError([Problem(self.filename, *where, path, message, hint)])
 
+    def counted(self, where: tuple[int, int], path: Path) -> None:
+        """One more key or value; parsing costs about the same for each, so both are counted."""
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.fail(
+                where,
+                path,
+                f"the file has more than {MAX_NODES:,} keys and values",
+                "keep large data in .npz/.csv files beside the scenario (data: {file: ...})",
+            )
+
     def no_surrogates(self, text: str, where: tuple[int, int], path: Path) -> None:
         """A lone surrogate (from an escape such as "\\ud800") is not a character: no file or
         terminal can show it, so it is refused here rather than when the trace is printed."""
@@ -144,14 +155,7 @@ class _Builder:
         )
 
         where = _mark(event.start_mark)
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.fail(
-                where,
-                path,
-                f"the file has more than {MAX_NODES:,} values",
-                "keep large data in .npz/.csv files beside the scenario (data: {file: ...})",
-            )
+        self.counted(where, path)
         if len(path) > MAX_DEPTH:
             self.fail(where, path, f"nesting deeper than {MAX_DEPTH} levels", "flatten it")
         if isinstance(event, AliasEvent):
@@ -196,6 +200,7 @@ class _Builder:
                 if type(key_event).__name__ == "MappingEndEvent":
                     return mapping
                 key_where = _mark(key_event.start_mark)
+                self.counted(key_where, path)
                 if not isinstance(key_event, ScalarEvent) or getattr(key_event, "tag", None):
                     self.fail(key_where, path, "a key must be plain text", "write key: value")
                 key = key_event.value

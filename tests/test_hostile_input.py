@@ -295,8 +295,11 @@ def test_too_many_values_are_refused_as_they_are_read(
 
     monkeypatch.setattr(source, "MAX_NODES", 50)
     path = scenario(tmp_path, "extra: [" + "0, " * 100 + "0]")
-    with pytest.raises(ScenarioError, match=r"extra\[\d+\]: the file has more than 50 values"):
+    with pytest.raises(ScenarioError, match=r"extra\[\d+\]: the file has more than 50 keys"):
         load_scenario(path)
+    keys = ", ".join(f"k{i}: 0" for i in range(20))  # 20 values more, but 40 keys and values
+    with pytest.raises(ScenarioError, match=r"extra: the file has more than 50 keys"):
+        load_scenario(scenario(tmp_path, f"extra: {{{keys}}}"))
 
 
 def test_a_network_too_large_to_trace_is_refused_before_it_is_allocated(tmp_path: Path) -> None:
