@@ -411,9 +411,10 @@ class _Builder(DataChecks):
 
     def _network_size(self) -> None:
         """The parameters of the whole network, counted from the sizes written, before any is
-        allocated (sizes that are themselves wrong are reported where they stand)."""
+        allocated: a layer too large on its own is named; else the total is checked (sizes that
+        are themselves wrong are reported where they stand)."""
         total = 0
-        for layer in self.spec.layers:
+        for i, layer in enumerate(self.spec.layers):
             if not isinstance(layer, LinearSpec):
                 continue
             if layer.weight is not None:
@@ -424,10 +425,17 @@ class _Builder(DataChecks):
                 fan_in, fan_out = layer.in_, layer.out
             else:
                 continue
+            if fan_in * fan_out > MAX_PARAMETERS:
+                self.problem(
+                    ("layers", i),
+                    f"{fan_in:,} x {fan_out:,} weights is more than the "
+                    f"{MAX_PARAMETERS:,} this tool traces",
+                    "use smaller layers",
+                )
             # a bias unless bias: false; with written weights, only when it is written too
             biased = layer.bias is not False and (layer.weight is None or layer.bias is not None)
             total += fan_in * fan_out + (fan_out if biased else 0)
-        if total > MAX_PARAMETERS:
+        if total > MAX_PARAMETERS and not self.problems:
             self.problem(
                 ("layers",),
                 f"the network has {total:,} parameters, more than the {MAX_PARAMETERS:,} this "
@@ -511,15 +519,7 @@ class _Builder(DataChecks):
                     "layer sizes count units",
                 )
                 return None
-        if spec.in_ * spec.out > MAX_PARAMETERS:
-            self.problem(
-                path,
-                f"{spec.in_:,} x {spec.out:,} weights is more than the "
-                f"{MAX_PARAMETERS:,} this tool traces",
-                "use smaller layers",
-            )
-            return None
-        return spec.in_, spec.out
+        return spec.in_, spec.out  # the network's size is checked before: _network_size
 
     def _check_chain(self, layers: list[L.Layer]) -> None:
         width: int | None = None
