@@ -171,6 +171,13 @@ def load_csv(path: Path, target_columns: list[str]) -> tuple[Array, Array]:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError:
         raise DataFileError(f"{path.name} is not UTF-8 text", "save it as UTF-8") from None
+    for mark, name in ((",", "commas"), ("\n", "lines")):  # before the csv module splits them
+        if text.count(mark) > 2 * MAX_DATA_VALUES:
+            raise DataFileError(
+                f"{path.name} has more than {2 * MAX_DATA_VALUES:,} {name}: more cells than the "
+                f"{MAX_DATA_VALUES:,} values a data file may hold",
+                TOO_LARGE_HINT,
+            )
     reader = csv.reader(io.StringIO(text))
     try:
         return _table(path, ((reader.line_num, row) for row in reader), target_columns)

@@ -527,3 +527,15 @@ def test_a_loop_of_symbolic_links_is_a_message(tmp_path: Path) -> None:
 def test_a_nul_in_a_data_path_is_a_message(tmp_path: Path, data: str) -> None:
     result = cli("validate", str(scenario(tmp_path, f"data: {data}")))
     assert result.returncode == 2 and "holds a NUL character" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "content", ["y" + "," * 60_000_000 + "\n", "y,a\n" + "\n" * 60_000_000], ids=["wide", "long"]
+)
+def test_a_csv_of_sixty_million_empty_cells_is_refused_before_it_is_split(
+    tmp_path: Path, content: str
+) -> None:
+    (tmp_path / "train.csv").write_text(content)
+    path = scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}")
+    result = cli("validate", str(path))
+    assert result.returncode == 2 and "more cells than the 1,000,000 values" in result.stderr
