@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 
@@ -19,13 +20,14 @@ def bundled() -> list[Path]:
 
 
 def resolve(name: str) -> Path:
-    """A path that exists wins; else a bundled scenario by file name, with or without .yaml."""
+    """A path that exists wins; else a bundled scenario by file name, with or without .yaml. A
+    name that cannot be a path (too long, say) is returned as given, for the loader to say why."""
     given = Path(name)
-    if given.exists() or given.parent != Path("."):
+    if _exists(given) or given.parent != Path("."):
         return given
     stem = name[:-5] if name.endswith(".yaml") else name
     candidate = scenarios_dir() / f"{stem}.yaml"
-    return candidate if candidate.is_file() else given
+    return candidate if _exists(candidate) and candidate.is_file() else given
 
 
 def close_names(name: str) -> list[str]:
@@ -35,3 +37,11 @@ def close_names(name: str) -> list[str]:
     stem = Path(name).name.removesuffix(".yaml")
     stems = [path.stem for path in bundled()]
     return difflib.get_close_matches(stem.lower(), stems, n=3, cutoff=0.6)
+
+
+def _exists(path: Path) -> bool:
+    try:
+        os.stat(path)
+    except (OSError, ValueError):  # missing, a name too long, a NUL byte: not a file that exists
+        return False
+    return True

@@ -14,7 +14,7 @@ import re
 import select
 import sys
 import traceback
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
@@ -38,6 +38,7 @@ EXIT_CHECK_FAILED = 4
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
 STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
+LONGEST_ANSWER = 1024  # characters of an answer read at a --step prompt (the rest waits)
 
 app = typer.Typer(
     name="backprop-trace",
@@ -110,6 +111,48 @@ class _Command(TyperCommand):
         return [bare(piece) for piece in super().collect_usage_pieces(ctx)]
 
 
+def _whole(least: int, most: int | None = None) -> Callable[[str | int], int]:
+    """A whole-number option, read by the checked number parser (so '1_000' or 5,000 digits are
+    a usage error, as they are in a scenario)."""
+
+    def parse(text: str | int) -> int:
+        from .number_text import NumberTextError, read_whole
+
+        try:
+            value = text if isinstance(text, int) else read_whole(text)
+        except NumberTextError as problem:
+            raise typer.BadParameter(problem.message) from None
+        if value < least or (most is not None and value > most):
+            within = f"from {least} to {most}" if most is not None else f"at least {least}"
+            raise typer.BadParameter(f"{value} is not {within}")
+        return value
+
+    return parse
+
+
+def _rate(text: str | float) -> float:
+    """A non-negative decimal option, read by the checked number parser."""
+    from .number_text import NumberTextError, read_float
+
+    try:
+        value = text if isinstance(text, float) else read_float(text)
+    except NumberTextError as problem:
+        raise typer.BadParameter(problem.message) from None
+    if value < 0:
+        raise typer.BadParameter(f"{text} is negative")
+    return value
+
+
+AllowOutsideData = Annotated[
+    bool,
+    typer.Option(
+        "--allow-outside-data",
+        help="Let the scenario read data files outside its own folder (by '..', an absolute "
+        "path or a symbolic link); refused by default.",
+    ),
+]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"backprop-trace {__version__}")
@@ -156,7 +199,9 @@ def run(
     ] = OutputFormat.text.value,
     steps: Annotated[
         int | None,
-        typer.Option("--steps", min=1, metavar="N", help="Number of steps (overrides the file)."),
+        typer.Option(
+            "--steps", parser=_whole(1), metavar="N", help="Number of steps (overrides the file)."
+        ),
     ] = None,
     numerics_name: Annotated[
         str | None,
@@ -170,8 +215,7 @@ def run(
         int | None,
         typer.Option(
             "--precision",
-            min=0,
-            max=17,
+            parser=_whole(0, 17),
             metavar="N",
             help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
             "significant digits].",
@@ -221,11 +265,12 @@ def run(
         int,
         typer.Option(
             "--table-limit",
-            min=1,
+            parser=_whole(1),
             metavar="N",
             help="Summarise tensors with more entries than this.",
         ),
     ] = 64,
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
     output_format = _choice("--format", format_name, OutputFormat)
@@ -238,7 +283,7 @@ def run(
         )
     selection = _selection(show, quiet)
     with _interruptible():
-        trace = _trace(file, steps, numerics, selection, check)
+        trace = _trace(file, steps, numerics, selection, check, allow_outside_data)
         from .render.terminal import RenderOptions
 
         options = RenderOptions(precision, fractions, table_limit)
@@ -361,6 +406,7 @@ def _trace(
     numerics: NumericsChoice | None,
     show: StepSelection | None,
     check: bool = False,
+    allow_outside_data: bool = False,
 ) -> Trace:
     from .engine import run as run_engine
     from .scenario import load_scenario
@@ -368,7 +414,7 @@ def _trace(
     path = resolve(file)
     try:
         shown_as = _shown_as(file, path)
-        scenario = load_scenario(path, display_name=shown_as)
+        scenario = load_scenario(path, display_name=shown_as, allow_outside_data=allow_outside_data)
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
             raise ScenarioError(
@@ -448,7 +494,7 @@ def _ask(prompt: str) -> str | None:
         if not ready:
             sys.stderr.write("\n")
             return _SILENT
-    line = stdin.readline()
+    line = stdin.readline(LONGEST_ANSWER)  # bounded: stdin may be /dev/zero, with no newline
     if not stdin.isatty() or not line.endswith("\n"):
         # Ctrl-D (end of input, or ending a line unfinished) leaves the cursor on the prompt's
         # line: go to the next one, so that nothing printed is overwritten or erased.
@@ -472,6 +518,7 @@ def export_torch(
         str | None,
         typer.Option("--output", "-o", metavar="FILE", help="Write the script to this file."),
     ] = None,
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Write a standalone PyTorch script that trains the scenario and prints the same JSON."""
     from .export_torch import torch_script
@@ -479,7 +526,9 @@ def export_torch(
 
     path = resolve(file)
     try:
-        scenario = load_scenario(path, display_name=_shown_as(file, path))
+        scenario = load_scenario(
+            path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
+        )
     except ScenarioError as error:
         _bad_input(error)
     script = torch_script(scenario)
@@ -513,11 +562,14 @@ def new(
         ),
     ] = "sgd",
     lr: Annotated[
-        float, typer.Option("--lr", min=0.0, metavar="RATE", help="The learning rate.")
+        float,
+        typer.Option("--lr", parser=_rate, metavar="RATE", help="The learning rate."),
     ] = 0.1,
     seed: Annotated[
         int,
-        typer.Option("--seed", min=0, metavar="N", help="Seed of the random starting weights."),
+        typer.Option(
+            "--seed", parser=_whole(0), metavar="N", help="Seed of the random starting weights."
+        ),
     ] = 0,
     copy_of: Annotated[
         str | None,
@@ -555,9 +607,11 @@ def new(
         ("--optimizer", optimizer, OPTIMIZERS),
     ):
         _one_of(option, value, allowed)
+    from .number_text import NumberTextError, read_whole
+
     try:
-        layer_sizes = [int(s) for s in sizes.split(",")]
-    except ValueError:
+        layer_sizes = [read_whole(s) for s in sizes.split(",")]
+    except NumberTextError:
         raise typer.BadParameter(
             "whole numbers separated by commas", param_hint="--sizes"
         ) from None
@@ -628,6 +682,7 @@ def validate(
         list[str],
         typer.Argument(metavar="FILE...", help="Scenario files, or bundled scenarios' names."),
     ],
+    allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Check scenario files without running them: every problem in every file."""
     from .scenario import load_scenario
@@ -636,7 +691,9 @@ def validate(
     for file in files:
         path = resolve(file)
         try:
-            load_scenario(path, display_name=_shown_as(file, path))
+            load_scenario(
+                path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
+            )
         except ScenarioError as error:
             bad += 1
             for problem in error.problems:
@@ -654,9 +711,10 @@ def list_scenarios() -> None:
     import shutil
     import textwrap
 
+    from .render.console import MAX_WIDTH
     from .scenario import load_scenario
 
-    width = shutil.get_terminal_size((100, 24)).columns
+    width = min(shutil.get_terminal_size((100, 24)).columns, MAX_WIDTH)
     for path in bundled():
         try:
             scenario = load_scenario(path)

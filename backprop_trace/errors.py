@@ -21,6 +21,13 @@ def format_path(path: Path, longest: int = 12) -> str:
     return out or "(top level)"
 
 
+def excerpt(text: str, limit: int = 40) -> str:
+    """A short, escaped quote of text a file holds, for a message: quotes, backslashes and control
+    characters escaped as in Python, and at most ``limit`` characters of the text (then '…')."""
+    cut = text if len(text) <= limit else text[: limit - 1] + "…"
+    return repr(cut)
+
+
 @dataclass(frozen=True)
 class Problem:
     """One thing wrong with a scenario: where it is, what is wrong, and what to do."""

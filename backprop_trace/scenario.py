@@ -21,7 +21,8 @@ from . import losses, optim
 from .bundled import close_names, resolve
 from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
-from .scenario_data import DataChecks
+from .reading import UnreadableFile, read_bounded
+from .scenario_data import DataChecks, DataFolder
 from .schema import (
     LinearSpec,
     ScenarioSpec,
@@ -32,7 +33,7 @@ from .schema_errors import problems_from
 from .source import Locations, read_yaml
 from .wording import plural
 
-MAX_FILE_BYTES = 64 * 1024 * 1024
+MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario holds a small network; data goes in data files
 MAX_PARAMETERS = 50_000_000
 MAX_UNITS = 10_000_000
 EXACT_MAX_PARAMETERS = 5_000  # auto picks float64 above this
@@ -91,32 +92,41 @@ class Scenario:
 # -- loading -------------------------------------------------------------------------------------
 
 
-def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> Scenario:
+def load_scenario(
+    path: str | FilePath, *, display_name: str | None = None, allow_outside_data: bool = False
+) -> Scenario:
     """Read and validate a scenario file; raise ScenarioError with every problem found. As on
     the command line, a bundled scenario's name (``"diagonal_flip"``) names its file, unless a
-    file of that name exists."""
+    file of that name exists. Data files must lie in the scenario's folder or below (symbolic
+    links followed), unless ``allow_outside_data``."""
     file = resolve(str(path))
     name = display_name or (str(path) if file == FilePath(path) else str(file))
 
     def fail(message: str, hint: str) -> ScenarioError:
         return ScenarioError([Problem(name, 0, 0, (), message, hint)])
 
+    if str(path) == "-":
+        raise fail(
+            "reading a scenario from standard input is not supported",
+            "save it to a file and give the file's path",
+        )
     try:
-        if file.is_dir():
-            raise fail("is a folder, not a scenario file", "give the path of a .yaml file")
-        size = file.stat().st_size
-        if size > MAX_FILE_BYTES:
-            raise fail(
-                f"the file is {size:,} bytes; scenarios are limited to {MAX_FILE_BYTES:,}",
-                "keep large data in .npz/.csv files beside the scenario",
-            )
-        raw = file.read_bytes()
-    except FileNotFoundError:
-        close = close_names(str(path)) if file.parent == FilePath(".") else []
-        hint = f"did you mean {' or '.join(close)}? " if close else "check the path, or "
-        raise fail("no such file", hint + "'backprop-trace list' names the bundled ones") from None
-    except OSError as exc:
-        raise fail(f"cannot be read: {exc.strerror}", "check the path and permissions") from None
+        raw = read_bounded(
+            file,
+            MAX_FILE_BYTES,
+            "scenarios",
+            "keep large data in .npz/.csv files beside the scenario",
+        )
+    except UnreadableFile as error:
+        if error.message == "no such file":
+            close = close_names(str(path)) if file.parent == FilePath(".") else []
+            hint = f"did you mean {' or '.join(close)}? " if close else "check the path, or "
+            hint += "'backprop-trace list' names the bundled ones"
+        elif error.message == "is a folder, not a regular file":
+            hint = "give the path of a .yaml file"
+        else:
+            hint = error.hint
+        raise fail(error.message, hint) from None
     for bom, encoding in (
         (b"\xff\xfe\x00\x00", "UTF-32"),
         (b"\x00\x00\xfe\xff", "UTF-32"),
@@ -144,12 +154,18 @@ def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> S
                 )
             ]
         ) from None
-    return parse_scenario(text, name, file.resolve().parent)
+    return parse_scenario(text, name, file.resolve().parent, allow_outside_data=allow_outside_data)
 
 
 def parse_scenario(
-    text: str, filename: str = "<scenario>", base_dir: FilePath | None = None
+    text: str,
+    filename: str = "<scenario>",
+    base_dir: FilePath | None = None,
+    *,
+    allow_outside_data: bool = False,
 ) -> Scenario:
+    """Data files are read from ``base_dir`` (default: the current folder) and below, unless
+    ``allow_outside_data``."""
     data, locations = read_yaml(text, filename)
     if not isinstance(data, dict):
         got = "nothing" if data is None else "a list" if isinstance(data, list) else "one value"
@@ -165,21 +181,30 @@ def parse_scenario(
                 )
             ]
         )
-    return build_scenario(data, locations, filename, base_dir)
+    return build_scenario(data, locations, filename, base_dir, allow_outside_data)
 
 
 def scenario_from_dict(
-    data: dict[str, Any], filename: str = "<dict>", base_dir: FilePath | None = None
+    data: dict[str, Any],
+    filename: str = "<dict>",
+    base_dir: FilePath | None = None,
+    *,
+    allow_outside_data: bool = False,
 ) -> Scenario:
     """Validate a scenario given as Python data (numbers may be int, float, Fraction or "p/q").
-    Data files are found relative to ``base_dir`` (default: the current folder)."""
-    return build_scenario(data, Locations(), filename, base_dir)
+    Data files are found relative to ``base_dir`` (default: the current folder), and must lie in
+    it or below unless ``allow_outside_data``."""
+    return build_scenario(data, Locations(), filename, base_dir, allow_outside_data)
 
 
 def build_scenario(
-    data: dict[str, Any], locations: Locations, filename: str, base_dir: FilePath | None = None
+    data: dict[str, Any],
+    locations: Locations,
+    filename: str,
+    base_dir: FilePath | None = None,
+    allow_outside_data: bool = False,
 ) -> Scenario:
-    base = base_dir or FilePath.cwd()
+    base = DataFolder(base_dir or FilePath.cwd(), allow_outside_data)
     try:
         spec = ScenarioSpec.model_validate(data)
     except ValidationError as exc:
@@ -199,7 +224,7 @@ def _layout_swapped(
     spec: ScenarioSpec,
     locations: Locations,
     filename: str,
-    base: FilePath,
+    base: DataFolder,
 ) -> list[Problem]:
     """Weights written in the other layout (PyTorch's out × in rows under layout: in_out, or the
     reverse) make a shape problem of every bias, layer and data width. When the other layout
@@ -244,7 +269,7 @@ def _meaning_despite(
     data: dict[str, Any],
     locations: Locations,
     filename: str,
-    base: FilePath,
+    base: DataFolder,
 ) -> list[Problem]:
     """The problems of meaning (ranges, shapes, names) in the parts of a file that its structural
     problems do not touch: remove every field that failed, check again, and keep what the repairs
@@ -301,12 +326,12 @@ def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
 
 class _Builder(DataChecks):
     def __init__(
-        self, spec: ScenarioSpec, locations: Locations, filename: str, base_dir: FilePath
+        self, spec: ScenarioSpec, locations: Locations, filename: str, data_folder: DataFolder
     ) -> None:
         self.spec = spec
         self.locations = locations
         self.filename = filename
-        self.base_dir = base_dir
+        self.data_folder = data_folder
         self.problems: list[Problem] = []
         self.data_files: dict[str, FilePath] = {}
 
@@ -316,6 +341,9 @@ class _Builder(DataChecks):
 
     def build(self) -> Scenario:
         spec = self.spec
+        self._network_size()
+        if self.problems:  # nothing is allocated for a network too large to trace
+            raise ScenarioError(self.problems)
         layers, initial, order, float_reason = self._layers()
         self.initial_values = initial
         width_in = self._input_width(layers)
@@ -424,6 +452,40 @@ class _Builder(DataChecks):
         self._check_chain(layers)
         return layers, initial, order, float_reason
 
+    def _network_size(self) -> None:
+        """The parameters of the whole network, counted from the sizes written, before any is
+        allocated: a layer too large on its own is named; else the total is checked (sizes that
+        are themselves wrong are reported where they stand)."""
+        total = 0
+        for i, layer in enumerate(self.spec.layers):
+            if not isinstance(layer, LinearSpec):
+                continue
+            if layer.weight is not None:
+                fan_in, fan_out = len(layer.weight), len(layer.weight[0])
+            elif layer.in_ is not None and layer.out is not None:
+                if not (1 <= layer.in_ <= MAX_UNITS and 1 <= layer.out <= MAX_UNITS):
+                    continue
+                fan_in, fan_out = layer.in_, layer.out
+            else:
+                continue
+            if fan_in * fan_out > MAX_PARAMETERS:
+                self.problem(
+                    ("layers", i),
+                    f"{fan_in:,} x {fan_out:,} weights is more than the "
+                    f"{MAX_PARAMETERS:,} this tool traces",
+                    "use smaller layers",
+                )
+            # a bias unless bias: false; with written weights, only when it is written too
+            biased = layer.bias is not False and (layer.weight is None or layer.bias is not None)
+            total += fan_in * fan_out + (fan_out if biased else 0)
+        if total > MAX_PARAMETERS and not self.problems:
+            self.problem(
+                ("layers",),
+                f"the network has {total:,} parameters, more than the {MAX_PARAMETERS:,} this "
+                "tool traces",
+                "use fewer or smaller layers",
+            )
+
     def _linear(
         self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
     ) -> tuple[L.Linear, dict[str, Array], str] | None:
@@ -500,15 +562,7 @@ class _Builder(DataChecks):
                     "layer sizes count units",
                 )
                 return None
-        if spec.in_ * spec.out > MAX_PARAMETERS:
-            self.problem(
-                path,
-                f"{spec.in_:,} x {spec.out:,} weights is more than the "
-                f"{MAX_PARAMETERS:,} this tool traces",
-                "use smaller layers",
-            )
-            return None
-        return spec.in_, spec.out
+        return spec.in_, spec.out  # the network's size is checked before: _network_size
 
     def _check_chain(self, layers: list[L.Layer]) -> None:
         width: int | None = None

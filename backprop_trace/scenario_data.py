@@ -3,25 +3,58 @@ network and the loss."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from fractions import Fraction
 from pathlib import Path as FilePath
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from . import datafiles
+from . import bundled, datafiles
 from . import layers as L
-from .errors import Path, Problem
+from .errors import Path, Problem, excerpt
 from .numerics import Array
+from .reading import is_inside, real_path
 from .schema import FileRef, ScenarioSpec, short_number
 from .wording import plural
+
+
+@dataclass(frozen=True)
+class DataFolder:
+    """Where a scenario's data files are found: its folder, and whether they may lie outside it
+    (by '..', an absolute path or a symbolic link). Refused by default: a scenario is someone
+    else's file, and its data path must not make the tool read, and quote, any file it likes.
+    The bundled scenarios' own data is always readable (a scenario saved from one names it)."""
+
+    folder: FilePath
+    allow_outside: bool = False
+
+    def path(self, name: str) -> FilePath:
+        if "\x00" in name:
+            raise datafiles.DataFileError(
+                f"{excerpt(name)} holds a NUL character, which no file name can", "check the path"
+            )
+        path = self.folder / name
+        if not (
+            self.allow_outside
+            or is_inside(self.folder, path)
+            or is_inside(bundled.scenarios_dir(), path)
+        ):
+            real = real_path(path)
+            leads = "" if real == path else f" (it leads to {real})"
+            raise datafiles.DataFileError(
+                f"{name} lies outside the scenario's folder{leads}",
+                "data files are read from the scenario's folder and below; to read this one, "
+                "run with --allow-outside-data",
+            )
+        return path
 
 
 class DataChecks:
     """Mixed into the scenario builder, which provides these."""
 
     spec: ScenarioSpec
-    base_dir: FilePath
+    data_folder: DataFolder
     problems: list[Problem]
     data_files: dict[str, FilePath]
 
@@ -37,7 +70,7 @@ class DataChecks:
         self, layers: list[L.Layer], width_in: int | None
     ) -> tuple[Array, Array, tuple[int, ...] | None]:
         empty = np.zeros((0, 0), dtype=object)
-        source = self._data_source()
+        source = self._data_source(self._output_width(layers))
         if source is None:
             return empty, empty, None
         inputs, raw_targets, ikey, tkey, single = source
@@ -71,8 +104,10 @@ class DataChecks:
             )
         return inputs, targets, indices
 
-    def _data_source(self) -> tuple[Array, list[Any], str, str, bool] | None:
-        """(inputs, targets as a list of rows or single values, their keys, one example?)."""
+    def _data_source(self, width: int | None) -> tuple[Array, list[Any], str, str, bool] | None:
+        """(inputs, targets as a list of rows or single values, their keys, one example?).
+        Targets from files are checked against the inputs and the network's ``width`` before
+        their values are converted."""
         data = self.spec.data
         single = data.input is not None or data.target is not None
         batch = data.inputs is not None or data.targets is not None
@@ -100,7 +135,7 @@ class DataChecks:
                 key=True,
             )
         if data.file is not None:
-            return self._from_file(data.file)
+            return self._from_file(data.file, width)
         if not given:
             self.problem(
                 ("data",),
@@ -124,14 +159,37 @@ class DataChecks:
         targets = self._array_or_file(data.targets, "targets")
         if inputs is None or targets is None:
             return None
-        raw = _rows(targets) if isinstance(targets, np.ndarray) else list(targets)
-        return inputs, raw, "inputs", "targets", False
+        if isinstance(targets, np.ndarray):
+            if not self._file_targets_fit(inputs, targets, "targets", width):
+                return None
+            return inputs, _rows(targets), "inputs", "targets", False
+        return inputs, list(targets), "inputs", "targets", False
+
+    def _file_targets_fit(self, inputs: Array, targets: Array, key: str, width: int | None) -> bool:
+        """As many targets as inputs, each as wide as the network's output: checked on the
+        arrays' shapes, before any value is converted."""
+        if len(targets) != len(inputs):
+            self.problem(
+                ("data", key),
+                f"{plural(len(targets), 'target')} for {plural(len(inputs), 'input')}",
+                "give one target per input",
+            )
+            return False
+        if targets.ndim == 2 and width is not None and targets.shape[1] != width:
+            self.problem(
+                ("data", key),
+                f"each target has {plural(targets.shape[1], 'number')} "
+                f"but the network has {plural(width, 'output')}",
+                "make them agree",
+            )
+            return False
+        return True
 
     def _array_or_file(self, value: Any, key: str) -> Any:
         if not isinstance(value, FileRef):
             return np.array(value, dtype=object) if key == "inputs" else value
-        path = self.base_dir / value.path
         try:
+            path = self.data_folder.path(value.path)
             array = datafiles.load_npy(path)
         except datafiles.DataFileError as error:
             self.problem(("data", key), error.message, error.hint or "check the file")
@@ -139,10 +197,13 @@ class DataChecks:
         self.data_files[key] = path
         return array if key != "inputs" or array.ndim == 2 else array.reshape(-1, 1)
 
-    def _from_file(self, name: str) -> tuple[Array, list[Any], str, str, bool] | None:
-        path = self.base_dir / name
+    def _from_file(
+        self, name: str, width: int | None
+    ) -> tuple[Array, list[Any], str, str, bool] | None:
+        path = self.data_folder.folder / name
         suffix = path.suffix.lower()
         try:
+            path = self.data_folder.path(name)
             if suffix == ".npz":
                 inputs, targets = datafiles.load_npz(path)
             elif suffix == ".csv":
@@ -181,6 +242,8 @@ class DataChecks:
         self.data_files["file"] = path
         if inputs.ndim == 1:
             inputs = inputs.reshape(-1, 1)
+        if not self._file_targets_fit(inputs, targets, "file", width):
+            return None
         return inputs.astype(np.float64), _rows(targets), "file", "file", False
 
     def _targets(

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import difflib
 import math
-import re
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from fractions import Fraction
@@ -17,13 +16,19 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
-from .source import Num
+from .errors import excerpt
+from .number_text import (
+    LIMIT_HINT,
+    MAX_DIGITS,
+    NumberTextError,
+    check_fraction,
+    check_integer,
+    read_number,
+)
+from .source import Num, UnreadNumber
 from .wording import plural
 
 Sub = tuple[str | int, ...]
-
-_FRACTION = re.compile(r"^\s*([-+]?\d+)\s*/\s*([-+]?\d+)\s*$")
-_DECIMAL = re.compile(r"^\s*[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?\s*$")
 
 
 def invalid(message: str, hint: str = "", at: Sub = ()) -> PydanticCustomError:
@@ -37,12 +42,18 @@ def describe(value: Any) -> str:
     if isinstance(value, bool):
         return f"the boolean {str(value).lower()}"
     if isinstance(value, Num):
-        return f"the number {value.text}"
+        return f"the number {excerpt(value.text)[1:-1]}"
+    if isinstance(value, UnreadNumber):
+        return f"the number {excerpt(value)[1:-1]}"
+    if isinstance(value, (int, Fraction)):
+        try:
+            check_fraction(Fraction(value))
+        except NumberTextError:
+            return f"a number of more than {MAX_DIGITS:,} digits or beyond float64's range"
     if isinstance(value, (int, float, Fraction)):
         return f"the number {value}"
     if isinstance(value, str):
-        shown = value if len(value) <= 40 else value[:37] + "..."
-        return f"the text {shown!r}"
+        return f"the text {excerpt(value)}"
     if isinstance(value, list):
         return "a list"
     if isinstance(value, dict):
@@ -86,6 +97,15 @@ def parse_number(value: Any, at: Sub = ()) -> Fraction:
 def _parse_number(value: Any, at: Sub = ()) -> Fraction:
     if isinstance(value, bool) or value is None or isinstance(value, (list, dict)):
         raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
+    if isinstance(value, UnreadNumber):
+        raise invalid(value.problem.message, value.problem.hint, at)
+    try:
+        if isinstance(value, int):
+            check_integer(value)
+        elif isinstance(value, Fraction) and not isinstance(value, Num):  # a Num is checked
+            check_fraction(value)
+    except NumberTextError as problem:
+        raise invalid(problem.message, problem.hint, at) from None
     if isinstance(value, Fraction):
         return Fraction(value)  # a plain Fraction, without the source text a Num carries
     if isinstance(value, int):
@@ -95,14 +115,11 @@ def _parse_number(value: Any, at: Sub = ()) -> Fraction:
             raise invalid(f"{value} is not allowed: every number must be finite", NUMBER_HINT, at)
         return Fraction(repr(value))  # as written in decimal, not the binary float
     if isinstance(value, str):
-        match = _FRACTION.match(value)
-        if match:
-            numerator, denominator = int(match.group(1)), int(match.group(2))
-            if denominator == 0:
-                raise invalid(f"the fraction {value!r} divides by zero", NUMBER_HINT, at)
-            return Fraction(numerator, denominator)
-        if _DECIMAL.match(value):
-            return Fraction(value.strip())
+        try:
+            return read_number(value)
+        except NumberTextError as problem:
+            if problem.hint:  # written as a number, but refused (beyond the limits, 1/0)
+                raise invalid(problem.message, problem.hint, at) from None
         raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
     raise invalid(f"expected a number, got {describe(value)}", NUMBER_HINT, at)
 
@@ -114,7 +131,9 @@ def parse_count(value: Any, at: Sub = (), least: int = 0) -> int:
         raise invalid(f"expected a whole number, got {describe(value)}", hint, at)
     try:
         number = parse_number(value, at)
-    except PydanticCustomError:
+    except PydanticCustomError as error:
+        if error.context and error.context["hint"] == LIMIT_HINT:
+            raise  # a number beyond the limits: say so
         raise invalid(f"expected a whole number, got {describe(value)}", hint, at) from None
     if number.denominator != 1 or number < least:
         raise invalid(
@@ -133,6 +152,11 @@ def parse_text(value: Any) -> str:
     if isinstance(value, Num):
         return value.text
     if isinstance(value, str):
+        if any("\ud800" <= c <= "\udfff" for c in value):  # from Python data; YAML is checked
+            raise invalid(
+                f"{describe(value)} holds a lone surrogate, which is not a character",
+                "remove it: a surrogate is half of a UTF-16 pair, not a character",
+            )
         return value
     if isinstance(value, bool):
         return str(value).lower()

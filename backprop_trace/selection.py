@@ -6,7 +6,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-_PART = re.compile(r"^(all|first|last|none|every:(\d+)|(\d+)(?:-(\d+))?)$")
+from .errors import excerpt
+from .number_text import NumberTextError, read_whole
+
+_PART = re.compile(r"^(all|first|last|none|every:([0-9]+)|([0-9]+)(?:-([0-9]+))?)$")
 
 
 class SelectionError(ValueError):
@@ -35,6 +38,13 @@ def default_selection(total: int) -> StepSelection:
     return StepSelection(everything=True) if total <= 3 else StepSelection(first=True, last=True)
 
 
+def _whole(text: str) -> int:
+    try:
+        return read_whole(text)
+    except NumberTextError as problem:
+        raise SelectionError(problem.message) from None
+
+
 def parse_selection(text: str) -> StepSelection:
     everything = first = last = False
     every: list[int] = []
@@ -44,7 +54,7 @@ def parse_selection(text: str) -> StepSelection:
         match = _PART.match(part)
         if not match:
             raise SelectionError(
-                f"cannot read {raw.strip()!r}: use all, first, last, none, step numbers "
+                f"cannot read {excerpt(raw.strip())}: use all, first, last, none, step numbers "
                 "(1,10,100), ranges (1-5) or every:N, separated by commas"
             )
         if part == "all":
@@ -54,14 +64,16 @@ def parse_selection(text: str) -> StepSelection:
         elif part == "last":
             last = True
         elif part.startswith("every:"):
-            n = int(match.group(2))
+            n = _whole(match.group(2))
             if n < 1:
                 raise SelectionError("every:N needs N of at least 1")
             every.append(n)
         elif part != "none":
-            lo = int(match.group(3))
-            hi = int(match.group(4)) if match.group(4) else lo
+            lo = _whole(match.group(3))
+            hi = _whole(match.group(4)) if match.group(4) else lo
             if lo < 1 or hi < lo:
-                raise SelectionError(f"{raw.strip()!r} is not a range of steps (they count from 1)")
+                raise SelectionError(
+                    f"{excerpt(raw.strip())} is not a range of steps (they count from 1)"
+                )
             ranges.append((lo, hi))
     return StepSelection(everything, first, last, tuple(every), tuple(ranges), text)

@@ -12,9 +12,10 @@ from dataclasses import dataclass, field
 from fractions import Fraction
 from typing import Any
 
-from .errors import Path, Problem, ScenarioError
+from .errors import Path, Problem, ScenarioError, excerpt
+from .number_text import NumberTextError, read_based, read_decimal
 
-MAX_NODES = 2_000_000
+MAX_NODES = 150_000  # keys and values in one file: refused as read, before the rest is parsed
 MAX_DEPTH = 64
 
 
@@ -37,6 +38,21 @@ class Num(Fraction):
 
     def __reduce__(self) -> tuple[type[Num], tuple[Fraction, str]]:
         return (Num, (Fraction(self), self.text))
+
+
+class UnreadNumber(str):
+    """A plain scalar written as a number that was not built (too many digits, or too far out of
+    range): text where text is wanted (a name), and refused for ``problem`` where a number is."""
+
+    problem: NumberTextError
+
+    def __new__(cls, text: str, problem: NumberTextError) -> UnreadNumber:
+        self = super().__new__(cls, text)
+        self.problem = problem
+        return self
+
+    def __reduce__(self) -> tuple[type[UnreadNumber], tuple[str, NumberTextError]]:
+        return (UnreadNumber, (str(self), self.problem))
 
 
 @dataclass
@@ -73,6 +89,7 @@ _INT_OTHER = re.compile(r"^0o[0-7]+$|^0x[0-9a-fA-F]+$")
 _FLOAT = re.compile(r"^[-+]?(\.[0-9]+|[0-9]+(\.[0-9]*)?)([eE][-+]?[0-9]+)?$")
 _INF = re.compile(r"^[-+]?\.(inf|Inf|INF)$")
 _NAN = re.compile(r"^\.(nan|NaN|NAN)$")
+_SURROGATE = re.compile("[\ud800-\udfff]")
 
 
 def resolve_plain(text: str) -> Any:
@@ -83,10 +100,13 @@ def resolve_plain(text: str) -> Any:
         return True
     if _FALSE.match(text):
         return False
-    if _INT.match(text) or _FLOAT.match(text):
-        return Num(Fraction(text), text)
-    if _INT_OTHER.match(text):
-        return Num(int(text, 0), text)
+    try:
+        if _INT.match(text) or _FLOAT.match(text):
+            return Num(read_decimal(text), text)
+        if _INT_OTHER.match(text):
+            return Num(read_based(text), text)
+    except NumberTextError as problem:
+        return UnreadNumber(text, problem)
     if _INF.match(text):
         return float("-inf") if text.startswith("-") else float("inf")
     if _NAN.match(text):
@@ -107,6 +127,30 @@ class _Builder:
     def fail(self, where: tuple[int, int], path: Path, message: str, hint: str = "") -> None:
         raise ScenarioError([Problem(self.filename, *where, path, message, hint)])
 
+    def counted(self, where: tuple[int, int], path: Path) -> None:
+        """One more key or value; parsing costs about the same for each, so both are counted."""
+        self.count += 1
+        if self.count > MAX_NODES:
+            self.fail(
+                where,
+                path,
+                f"the file has more than {MAX_NODES:,} keys and values",
+                "keep large data in .npz/.csv files beside the scenario (data: {file: ...})",
+            )
+
+    def no_surrogates(self, text: str, where: tuple[int, int], path: Path) -> None:
+        """A lone surrogate (from an escape such as "\\ud800") is not a character: no file or
+        terminal can show it, so it is refused here rather than when the trace is printed."""
+        found = _SURROGATE.search(text)
+        if found:
+            self.fail(
+                where,
+                path,
+                f"{excerpt(text)} holds a lone surrogate (\\u{ord(found.group()):04x}), which is "
+                "not a character",
+                "remove it: a surrogate is half of a UTF-16 pair, not a character",
+            )
+
     def node(self, events: Any, event: Any, path: Path) -> Any:
         from ruamel.yaml.events import (
             AliasEvent,
@@ -116,9 +160,7 @@ class _Builder:
         )
 
         where = _mark(event.start_mark)
-        self.count += 1
-        if self.count > MAX_NODES:
-            self.fail(where, path, f"the file has more than {MAX_NODES:,} values", "split it up")
+        self.counted(where, path)
         if len(path) > MAX_DEPTH:
             self.fail(where, path, f"nesting deeper than {MAX_DEPTH} levels", "flatten it")
         if isinstance(event, AliasEvent):
@@ -145,6 +187,7 @@ class _Builder:
             )
         self.locations.values[path] = where
         if isinstance(event, ScalarEvent):
+            self.no_surrogates(event.value, where, path)
             if event.style is None and event.implicit[0]:
                 return resolve_plain(event.value)
             return event.value
@@ -162,9 +205,11 @@ class _Builder:
                 if type(key_event).__name__ == "MappingEndEvent":
                     return mapping
                 key_where = _mark(key_event.start_mark)
+                self.counted(key_where, path)
                 if not isinstance(key_event, ScalarEvent) or getattr(key_event, "tag", None):
                     self.fail(key_where, path, "a key must be plain text", "write key: value")
                 key = key_event.value
+                self.no_surrogates(key, key_where, path)
                 if getattr(key_event, "anchor", None) is not None:
                     self.fail(key_where, path, "YAML anchors are not allowed", "remove the &anchor")
                 if key == "<<":

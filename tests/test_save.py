@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from backprop_trace import load_scenario, run
+from backprop_trace import ScenarioError, load_scenario, run
 from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
 from backprop_trace.render.scenario_file import save_scenario
@@ -76,7 +76,9 @@ def test_data_files_are_referenced_relative_to_the_saved_file(tmp_path: Path) ->
     out.parent.mkdir()
     save_scenario(run(load_scenario(source)), out)
     assert 'file: "../data/d.npz"' in out.read_text()
-    assert run(load_scenario(out)).steps
+    with pytest.raises(ScenarioError, match="outside the scenario's folder"):
+        load_scenario(out)  # data outside the scenario's folder is read only when allowed
+    assert run(load_scenario(out, allow_outside_data=True)).steps
 
 
 def test_saved_file_says_batches_start_again(tmp_path: Path) -> None:

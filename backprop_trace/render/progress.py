@@ -5,8 +5,9 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+
+from backprop_trace.render.console import terminal_console
 
 LONG_RUN = 200  # steps; shorter runs finish before a bar would help
 
@@ -15,7 +16,7 @@ Report = Callable[[int, float, object], None]
 
 @contextlib.contextmanager
 def progress(total: int) -> Iterator[Report | None]:
-    console = Console(stderr=True)
+    console = terminal_console(stderr=True)
     if total < LONG_RUN or not console.is_terminal:
         yield None
         return

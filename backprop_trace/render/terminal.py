@@ -18,6 +18,7 @@ from rich.text import Text
 
 from backprop_trace.insights import carriers, dead_units, listing, step_notes
 from backprop_trace.numerics import Array, change_is_noise, to_float
+from backprop_trace.render.console import terminal_console
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
 from backprop_trace.render.summary import RunSummary
@@ -49,7 +50,7 @@ def print_trace(
     """Print to the terminal (standard output, or ``stderr``): colour and bold there; bold but
     no colour with NO_COLOR; plain text when piped or with TERM=dumb. Between phases,
     ``go_on(next title)`` is asked whether to continue."""
-    console = Console(highlight=False, stderr=stderr)
+    console = terminal_console(highlight=False, stderr=stderr)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
