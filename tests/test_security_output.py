@@ -1,0 +1,232 @@
+"""What the tool writes, whatever a scenario holds: an exported script runs no code of the
+scenario's, files are written into (never replaced when they are devices, links or FIFOs), the
+terminal sees no control character of the scenario's, a saved scenario reloads as it was, and
+the tool ends quietly on a closed pipe or SIGTERM.
+
+Every command here runs in a subprocess under a 2 GB memory cap and a timeout, or in CliRunner;
+each ends with exit status 0, 2, 3 or 141 and no traceback."""
+
+from __future__ import annotations
+
+import ast
+import json
+import os
+import resource
+import subprocess
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import Any
+
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from backprop_trace import load_scenario
+from backprop_trace.export_torch import torch_script
+
+MEMORY_CAP = 2 * 1024**3
+TIMEOUT = 60  # seconds; every run here takes one or two
+QUIET_EXITS = (0, 2, 3, 141)
+
+
+def _cap_memory() -> None:
+    resource.setrlimit(resource.RLIMIT_AS, (MEMORY_CAP, MEMORY_CAP))
+
+
+def run_limited(
+    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, **kwargs: Any
+) -> subprocess.CompletedProcess[bytes]:
+    """A command under the memory cap and the timeout; it must end as the tool promises."""
+    done = subprocess.run(
+        list(args),
+        cwd=cwd,
+        env={**os.environ, **(env or {})},
+        capture_output=True,
+        timeout=TIMEOUT,
+        preexec_fn=_cap_memory,
+        check=False,
+        **kwargs,
+    )
+    assert b"Traceback" not in done.stderr, done.stderr.decode(errors="replace")
+    return done
+
+
+def tool(*args: str, cwd: Path, **kwargs: Any) -> subprocess.CompletedProcess[bytes]:
+    done = run_limited([sys.executable, "-m", "backprop_trace", *args], cwd, **kwargs)
+    assert done.returncode in QUIET_EXITS, done.stderr.decode(errors="replace")
+    return done
+
+
+# Hostile text: quotes, backslashes, newlines, NUL, every control character, any Unicode but
+# lone surrogates (which no UTF-8 file can hold).
+hostile = st.text(
+    st.characters(blacklist_categories=("Cs",))
+    | st.sampled_from("\"'\\\n\r\x00\x1b\x9b\x7f#:[]{},"),
+    min_size=1,
+    max_size=12,
+)
+file_names = hostile.map(lambda t: t.replace("/", "∕").replace("\x00", "0")).filter(
+    lambda t: t not in (".", "..") and len(t.encode()) <= 200
+)
+
+
+def scenario_yaml(name: str, first: str, act: str, second: str, frozen: str) -> str:
+    """A small scenario whose every name is given (JSON strings are YAML double-quoted
+    scalars, so any text is written exactly)."""
+    q = json.dumps
+    return f"""name: {q(name)}
+description: {q(name)}
+layers:
+  - {{type: linear, name: {q(first)}, weight: [[0.5, -0.25], [0.125, 1]], bias: [0.5, 0]}}
+  - {{type: relu, name: {q(act)}, grad_at_zero: 0.5}}
+  - {{type: linear, name: {q(second)}, weight: [[1], [-1]]}}
+loss: mse
+optimizer: {{type: sgd, lr: 0.1}}
+data: {{inputs: [[1, 2], [0, 1]], targets: [[1], [0]]}}
+frozen: [{q(frozen)}]
+steps: 2
+"""
+
+
+@st.composite
+def named_scenarios(draw: Any) -> tuple[str, list[str], str]:
+    """(file name, [scenario, layer, layer, layer] names, frozen name): distinct layer names."""
+    names = draw(st.lists(hostile, min_size=4, max_size=4, unique=True))
+    return draw(file_names), names, names[1]
+
+
+# -- 1. export torch: the scenario's strings stay strings ------------------------------------
+
+
+FAKE_TORCH = '''
+"""A stand-in for torch: enough for an exported script to run through. Every torch name the
+script uses is recorded, and written to standard error at exit."""
+import atexit, json, sys
+
+USED = []
+atexit.register(lambda: sys.stderr.write("torch used: " + json.dumps(sorted(set(USED)))))
+
+
+class Stub:
+    requires_grad = True
+    grad = None
+    ndim = 0
+
+    def __init__(self, *parts):
+        self.parts = [p for p in parts if isinstance(p, Stub)]
+
+    def __getattr__(self, name):
+        if name.startswith("__"):
+            raise AttributeError(name)
+        USED.append(name)
+        return Stub()
+
+    def __call__(self, *args, **kwargs):
+        return Stub(*args)
+
+    def __getitem__(self, key):
+        return Stub()
+
+    def __iter__(self):
+        return iter(self.parts)
+
+    def __len__(self):
+        return 1
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        return False
+
+    def tolist(self):
+        return []
+
+    def item(self):
+        return 0.0
+
+
+def __getattr__(name):
+    if name.startswith("__"):
+        raise AttributeError(name)
+    USED.append(name)
+    return Stub()
+
+
+nn = Stub()
+'''
+
+
+def _shape(script: str) -> str:
+    """The script's syntax tree with every string constant blanked: the shape of its code."""
+    tree = ast.parse(script)
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Constant) and isinstance(node.value, str):
+            node.value = ""
+    return ast.dump(tree)
+
+
+def _export(tmp_path: Path, file_name: str, names: list[str], frozen: str) -> str:
+    folder = tmp_path / "scenarios"
+    folder.mkdir(exist_ok=True)
+    path = folder / f"{file_name}.yaml"
+    path.write_text(scenario_yaml(*names, frozen), encoding="utf-8")
+    try:
+        return torch_script(load_scenario(path))
+    finally:
+        path.unlink()
+
+
+def _run_with_fake_torch(script: str, tmp_path: Path) -> tuple[dict[str, Any], str]:
+    fake = tmp_path / "fake"
+    (fake / "torch").mkdir(parents=True, exist_ok=True)
+    (fake / "torch" / "__init__.py").write_text(FAKE_TORCH)
+    work = tmp_path / "work"
+    work.mkdir(exist_ok=True)
+    (tmp_path / "script.py").write_text(script, encoding="utf-8")
+    done = run_limited(
+        [sys.executable, "-S", str(tmp_path / "script.py")],
+        work,
+        env={"PYTHONPATH": str(fake)},
+    )
+    assert done.returncode == 0, done.stderr.decode(errors="replace")
+    assert not list(work.iterdir()), "the script created files"
+    used = done.stderr.decode().rsplit("torch used: ", 1)[1]
+    return json.loads(done.stdout), used
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named_scenarios())
+def test_an_exported_script_runs_no_code_of_the_scenarios(
+    tmp_path: Path, case: tuple[str, list[str], str]
+) -> None:
+    file_name, names, frozen = case
+    script = _export(tmp_path, file_name, names, frozen)
+    plain = _export(tmp_path, "plain", ["scenario", "first", "act", "second"], "first")
+    compile(script, "exported.py", "exec")  # no SyntaxError, whatever the names hold
+    # The names changed nothing but string constants: the same code, the same calls.
+    assert _shape(script) == _shape(plain)
+    printed, used = _run_with_fake_torch(script, tmp_path)
+    _, plain_used = _run_with_fake_torch(plain, tmp_path)
+    assert used == plain_used
+    # ... and every name reaches the printed JSON exactly.
+    assert printed["scenario"] == names[0]
+    step = printed["steps"][0]
+    first, act, second = names[1:]
+    assert [p["name"] for p in step["params"]] == [
+        f"{first}.weight",
+        f"{first}.bias",
+        f"{second}.weight",
+    ]
+    assert [layer["name"] for layer in step["layers"]] == [first, act, second]
+    assert source_of(script) == str(tmp_path / "scenarios" / f"{file_name}.yaml")
+
+
+def source_of(script: str) -> str:
+    tree = ast.parse(script)
+    for node in tree.body:
+        if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "SOURCE":
+            return ast.literal_eval(node.value)  # type: ignore[no-any-return]
+    raise AssertionError("no SOURCE in the script")
