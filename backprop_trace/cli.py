@@ -2,7 +2,8 @@
 
 Exit status: 0 done, 2 bad input (a located message per problem), 3 the run diverged (NaN or
 infinity), 4 --check found a wrong gradient, 70 a bug (traceback only with --debug), 130
-interrupted.
+interrupted, 141 the reader of standard output went away (as a shell's commands do on SIGPIPE),
+143 terminated (files.py removes a half-written temporary).
 """
 
 from __future__ import annotations
@@ -10,14 +11,16 @@ from __future__ import annotations
 import contextlib
 import enum
 import io
+import os
 import select
 import sys
 import traceback
 from collections.abc import Iterator
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer.core import TyperGroup
 
 from . import __version__
 from .bundled import bundled, resolve
@@ -33,9 +36,25 @@ EXIT_DIVERGED = 3
 EXIT_CHECK_FAILED = 4
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 128 + 13  # SIGPIPE's number: what a shell reports for `cmd | head -1`
 STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
 
+
+class _Commands(TyperGroup):
+    """The commands, ending quietly with status 141 when standard output's reader goes away
+    (click alone would exit 1, and Python would complain at exit about the unflushed rest)."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer's own click, or click's)
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere
+            raise typer.Exit(EXIT_PIPE_CLOSED) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="backprop-trace",
     help="See exactly what one step of neural-network training does to every number.",
     add_completion=False,
@@ -155,6 +174,9 @@ def run(
             "--step pauses the tables in the terminal; not with --format or --output"
         )
     selection = _selection(show, quiet)
+    for destination, verb in ((output, "written"), (save, "saved")):
+        if destination is not None:
+            _destination(destination, verb)
     with _interruptible():
         trace = _trace(file, steps, numerics, selection, check)
         from .render.terminal import RenderOptions
@@ -221,19 +243,34 @@ def _write_file(
 ) -> None:
     """Write atomically, never over ``protect`` (the scenario being run); failures are a message
     and exit status 2."""
-    from .files import same_file, write_atomically
+    from .files import DestinationError, same_file, write_atomically
 
-    target = Path(destination)
+    target = _destination(destination, verb)
     if protect is not None and same_file(target, protect):
-        typer.echo(f"{destination}: not {verb}: that is the scenario being run", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _refuse(destination, verb, "that is the scenario being run")
     try:
         write_atomically(target, content)
+    except DestinationError as error:
+        _refuse(destination, verb, str(error))
     except OSError as error:
-        typer.echo(f"{destination}: not {verb}: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _refuse(destination, verb, error.strerror or str(error))
     done = "saved the trained scenario to" if verb == "saved" else "wrote"
     typer.echo(f"{done} {destination}", err=True)
+
+
+def _destination(destination: str, verb: str) -> Path:
+    """A file the tool can write, checked before any work; else a message and exit status 2."""
+    from .files import DestinationError, check_destination
+
+    try:
+        return check_destination(destination)
+    except DestinationError as error:
+        _refuse(destination, verb, str(error))
+
+
+def _refuse(destination: str, verb: str, reason: str) -> NoReturn:
+    typer.echo(f"{destination or repr(destination)}: not {verb}: {reason}", err=True)
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
@@ -377,6 +414,8 @@ def export_torch(
     from .export_torch import torch_script
     from .scenario import load_scenario
 
+    if output is not None:
+        _destination(output, "written")
     path = resolve(file)
     try:
         scenario = load_scenario(path, display_name=_shown_as(file, path))
@@ -420,7 +459,7 @@ def new(
         ) from None
     if len(layer_sizes) < 2 or not all(1 <= s <= 1000 for s in layer_sizes):
         raise typer.BadParameter("at least two sizes, each 1 to 1000", param_hint="--sizes")
-    target = Path(file)
+    target = _destination(file, "written")
     if target.exists() and not force:
         typer.echo(f"{file}: exists; not replaced (add --force to replace it)", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)

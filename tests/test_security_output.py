@@ -12,16 +12,21 @@ import ast
 import json
 import os
 import resource
+import stat
 import subprocess
 import sys
+import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
+from typer.testing import CliRunner
 
 from backprop_trace import load_scenario
+from backprop_trace.cli import app
 from backprop_trace.export_torch import torch_script
 
 MEMORY_CAP = 2 * 1024**3
@@ -34,15 +39,20 @@ def _cap_memory() -> None:
 
 
 def run_limited(
-    args: Sequence[str], cwd: Path, env: dict[str, str] | None = None, **kwargs: Any
+    args: Sequence[str],
+    cwd: Path,
+    env: dict[str, str] | None = None,
+    timeout: float = TIMEOUT,
+    **kwargs: Any,
 ) -> subprocess.CompletedProcess[bytes]:
     """A command under the memory cap and the timeout; it must end as the tool promises."""
     done = subprocess.run(
         list(args),
         cwd=cwd,
         env={**os.environ, **(env or {})},
-        capture_output=True,
-        timeout=TIMEOUT,
+        stdout=kwargs.pop("stdout", subprocess.PIPE),
+        stderr=subprocess.PIPE,
+        timeout=timeout,
         preexec_fn=_cap_memory,
         check=False,
         **kwargs,
@@ -230,3 +240,191 @@ def source_of(script: str) -> str:
         if isinstance(node, ast.Assign) and ast.unparse(node.targets[0]) == "SOURCE":
             return ast.literal_eval(node.value)  # type: ignore[no-any-return]
     raise AssertionError("no SOURCE in the script")
+
+
+# -- 2. a destination is written into, never replaced by something else ----------------------
+
+runner = CliRunner()
+as_root = pytest.mark.skipif(os.geteuid() != 0, reason="device nodes need root (CI runs as root)")
+
+
+def _device(path: Path, minor: int) -> Path:
+    """A character device like /dev/null (minor 3) or /dev/full (minor 7), built here."""
+    os.mknod(path, stat.S_IFCHR | 0o666, os.makedev(1, minor))
+    return path
+
+
+@as_root
+def test_output_to_a_device_writes_into_it(tmp_path: Path) -> None:
+    null = _device(tmp_path / "null", 3)
+    for args in (["run", "diagonal_flip", "-q", "--output"], ["new", "--force"]):
+        done = tool(*args, str(null), cwd=tmp_path)
+        assert done.returncode == 0
+        assert stat.S_ISCHR(os.lstat(null).st_mode), f"{args} replaced the device"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["null"]  # no temporary left
+
+
+@as_root
+def test_a_full_device_is_a_message_and_exit_2(tmp_path: Path) -> None:
+    full = _device(tmp_path / "full", 7)
+    for args in (["run", "diagonal_flip", "-q", "--output"], ["run", "diagonal_flip", "--save"]):
+        done = tool(*args, str(full), cwd=tmp_path)
+        assert done.returncode == 2
+        assert b"No space left on device" in done.stderr
+        assert stat.S_ISCHR(os.lstat(full).st_mode)
+
+
+def test_dev_null_stays_a_device(tmp_path: Path) -> None:
+    done = tool("export", "torch", "diagonal_flip", "--output", "/dev/null", cwd=tmp_path)
+    assert done.returncode == 0 and stat.S_ISCHR(os.lstat("/dev/null").st_mode)
+
+
+def test_a_fifo_without_a_reader_is_refused_at_once(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    done = tool("run", "diagonal_flip", "-q", "--output", str(fifo), cwd=tmp_path, timeout=10)
+    assert done.returncode == 2 and b"no process reads" in done.stderr
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_fifo_with_a_reader_gets_the_output(tmp_path: Path) -> None:
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)
+    received: list[bytes] = []
+
+    def read() -> None:
+        with open(fifo, "rb") as f:
+            received.append(f.read())
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    # The reader opens the FIFO as soon as it runs; the tool must find it there.
+    while not received and reader.is_alive():
+        done = tool("run", "diagonal_flip", "--format", "json", "-o", str(fifo), cwd=tmp_path)
+        if done.returncode == 0:
+            break
+    reader.join(timeout=10)
+    assert json.loads(received[0])["scenario"] == "Diagonal flip"
+    assert stat.S_ISFIFO(os.lstat(fifo).st_mode)
+
+
+def test_a_symlink_is_followed_and_its_target_keeps_its_mode(tmp_path: Path) -> None:
+    secret = tmp_path / "secret.txt"
+    secret.write_text("old")
+    secret.chmod(0o600)
+    link = tmp_path / "link.txt"
+    link.symlink_to(secret.name)
+    result = runner.invoke(app, ["run", "diagonal_flip", "-q", "--output", str(link)])
+    assert result.exit_code == 0, result.output
+    assert link.is_symlink() and os.readlink(link) == secret.name
+    assert "Run summary" in secret.read_text()
+    assert stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    result = runner.invoke(app, ["run", "diagonal_flip", "--save", str(secret)])
+    assert result.exit_code == 0 and stat.S_IMODE(os.stat(secret).st_mode) == 0o600
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["link.txt", "secret.txt"]
+
+
+@pytest.mark.parametrize(
+    ("destination", "message"),
+    [
+        ("", "no file name given"),
+        (".", "names a folder"),
+        ("/", "names a folder"),
+        ("sub/", "names a folder"),
+        ("folder", "is a folder"),
+        ("x" * 256, "longer than 255 bytes"),
+        ("x" * 256 + "/out.txt", "longer than 255 bytes"),
+    ],
+)
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "diagonal_flip", "-q", "--output"],
+        ["run", "diagonal_flip", "-q", "--save"],
+        ["export", "torch", "diagonal_flip", "--output"],
+        ["new", "--force"],
+    ],
+    ids=["output", "save", "export", "new"],
+)
+def test_a_destination_that_is_no_file_is_refused_before_the_work(
+    destination: str, message: str, command: list[str], tmp_path: Path, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / "folder").mkdir()
+    (tmp_path / "sub").mkdir()
+    result = runner.invoke(app, [*command, destination])
+    assert result.exit_code == 2, result.output
+    assert message in result.output and "Run summary" not in result.output
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["folder", "sub"]
+
+
+# -- 11. a closed pipe and SIGTERM end the tool quietly -------------------------------------
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["run", "diagonal_flip"],
+        ["run", "diagonal_flip", "--format", "json"],
+        ["run", "diagonal_flip", "--format", "markdown"],
+        ["export", "torch", "diagonal_flip"],
+        ["validate", "diagonal_flip"],
+    ],
+    ids=lambda c: "-".join(c),
+)
+def test_a_closed_pipe_ends_the_tool_quietly_with_141(command: list[str], tmp_path: Path) -> None:
+    """As `backprop-trace run ... | head -1`: the reader is gone before the tool writes."""
+    reading, writing = os.pipe()
+    os.close(reading)
+    try:
+        done = tool(*command, cwd=tmp_path, stdout=writing)
+    finally:
+        os.close(writing)
+    assert done.returncode == 141
+    assert done.stderr == b""  # no traceback, no "Exception ignored"
+
+
+TERMINATED_WHILE_SAVING = """
+import os, signal, sys
+from backprop_trace import cli
+
+def terminated_while_writing(fd):  # SIGTERM arrives while the temporary is being written
+    os.kill(os.getpid(), signal.SIGTERM)
+
+os.fsync = terminated_while_writing
+sys.argv = ["backprop-trace", *sys.argv[1:]]
+cli.main()
+"""
+
+
+def test_sigterm_during_save_leaves_no_temporary(tmp_path: Path) -> None:
+    saved = tmp_path / "saved.yaml"
+    saved.write_text("old")
+    done = run_limited(
+        [
+            sys.executable,
+            "-c",
+            TERMINATED_WHILE_SAVING,
+            "run",
+            "diagonal_flip",
+            "--save",
+            str(saved),
+        ],
+        tmp_path,
+    )
+    assert done.returncode == 143, done.stderr
+    assert saved.read_text() == "old"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved.yaml"]
+
+
+def test_a_temporary_left_by_kill_9_is_replaced(tmp_path: Path) -> None:
+    """A run killed with SIGKILL leaves its temporary; a later run of the same process id (ids
+    are reused) writes over it instead of failing."""
+    from backprop_trace.files import write_atomically
+
+    saved = tmp_path / "saved.yaml"
+    stale = tmp_path / f".saved.yaml.{os.getpid()}.tmp"
+    stale.write_text("half written")
+    write_atomically(saved, "whole\n")
+    assert saved.read_text() == "whole\n"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["saved.yaml"]

@@ -43,7 +43,7 @@ def print_trace(
 ) -> None:
     """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
     phases, ``go_on(next title)`` is asked whether to continue."""
-    console = Console(highlight=False)
+    console = _Terminal(highlight=False)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
@@ -52,6 +52,12 @@ def print_trace(
         print_phase(console, phase)
         if go_on is not None and i < len(shown) - 1 and not go_on(shown[i + 1].title):
             return
+
+
+class _Terminal(Console):
+    def on_broken_pipe(self) -> None:
+        """The reader went away: the CLI ends quietly (rich alone would exit 1 here)."""
+        raise BrokenPipeError
 
 
 def render_text(trace: Trace, console: Console, options: RenderOptions | None = None) -> None:
