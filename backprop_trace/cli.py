@@ -26,6 +26,7 @@ from . import __version__
 from .bundled import bundled, resolve
 from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
+from .visible import visible
 
 if TYPE_CHECKING:
     from .render.terminal import RenderOptions
@@ -100,6 +101,12 @@ def _shown_as(file: str, path: Path) -> str:
     """How messages name a scenario: as typed, except a bare file name that was found among the
     bundled scenarios, which is shown with its full path."""
     return file if path.name != file else str(path)
+
+
+def _tell(message: str) -> None:
+    """A message on standard error, any control character in it shown escaped (visible.py):
+    file names and scenario names reach messages as the user wrote them."""
+    typer.echo(visible(message), err=True)
 
 
 def _bad_input(error: ScenarioError) -> NoReturn:
@@ -196,10 +203,9 @@ def run(
         raise typer.Exit(EXIT_CHECK_FAILED)
     if trace.diverged is not None:
         d = trace.diverged
-        typer.echo(
+        _tell(
             f"diverged at step {d.step} ({d.phase}): {d.where} became {d.value}; "
-            "the run stopped there. A smaller learning rate usually helps.",
-            err=True,
+            "the run stopped there. A smaller learning rate usually helps."
         )
         raise typer.Exit(EXIT_DIVERGED)
 
@@ -255,7 +261,7 @@ def _write_file(
     except OSError as error:
         _refuse(destination, verb, error.strerror or str(error))
     done = "saved the trained scenario to" if verb == "saved" else "wrote"
-    typer.echo(f"{done} {destination}", err=True)
+    _tell(f"{done} {destination}")
 
 
 def _destination(destination: str, verb: str) -> Path:
@@ -269,7 +275,7 @@ def _destination(destination: str, verb: str) -> Path:
 
 
 def _refuse(destination: str, verb: str, reason: str) -> NoReturn:
-    typer.echo(f"{destination or repr(destination)}: not {verb}: {reason}", err=True)
+    _tell(f"{destination or repr(destination)}: not {verb}: {reason}")
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -278,10 +284,9 @@ def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None
     from .render.scenario_file import scenario_text
 
     if same_file(Path(destination), source) and not overwrite:
-        typer.echo(
+        _tell(
             f"{destination}: not saved: that is the scenario being run; "
-            "save elsewhere, or add --overwrite",
-            err=True,
+            "save elsewhere, or add --overwrite"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
     _write_file(destination, scenario_text(trace, Path(destination)), verb="saved")
@@ -293,7 +298,7 @@ def _selection(show: str | None, quiet: bool) -> StepSelection | None:
     try:
         chosen = parse_selection(show) if show is not None else None
     except SelectionError as error:
-        raise typer.BadParameter(str(error), param_hint="--show") from None
+        raise typer.BadParameter(visible(str(error)), param_hint="--show") from None
     return parse_selection("none") if quiet else chosen
 
 
@@ -332,7 +337,7 @@ def _trace(
             and show.text != "none"
             and not any(selection(k, total) for k in range(1, total + 1))
         ):
-            typer.echo(f"note: --show {show.text} picks none of the {total} steps", err=True)
+            _tell(f"note: --show {show.text} picks none of the {total} steps")
         from .render.progress import progress
 
         with progress(total) as report:
@@ -353,7 +358,7 @@ def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> Non
     from .render.terminal import print_trace
 
     def go_on(next_title: str) -> bool:
-        answer = _ask(f"Enter: {next_title} · q: quit ")
+        answer = _ask(visible(f"Enter: {next_title} · q: quit "))
         if answer is None:
             typer.echo("stopped: end of input", err=True)
             return False
@@ -461,11 +466,11 @@ def new(
         raise typer.BadParameter("at least two sizes, each 1 to 1000", param_hint="--sizes")
     target = _destination(file, "written")
     if target.exists() and not force:
-        typer.echo(f"{file}: exists; not replaced (add --force to replace it)", err=True)
+        _tell(f"{file}: exists; not replaced (add --force to replace it)")
         raise typer.Exit(EXIT_BAD_INPUT)
     name = target.stem.replace("_", " ").capitalize()
     _write_file(file, starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed))
-    typer.echo(f"try:  backprop-trace run {file}", err=True)
+    _tell(f"try:  backprop-trace run {file}")
 
 
 @app.command()
@@ -495,7 +500,7 @@ def validate(
             for problem in error.problems:
                 typer.echo(str(problem), err=True)
             continue
-        typer.echo(f"{file}: ok")
+        typer.echo(visible(f"{file}: ok"))
     if bad:
         typer.echo(f"{bad} of {len(files)} files have problems.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)

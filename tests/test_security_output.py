@@ -9,8 +9,10 @@ each ends with exit status 0, 2, 3 or 141 and no traceback."""
 from __future__ import annotations
 
 import ast
+import csv as csv_module
 import json
 import os
+import re
 import resource
 import stat
 import subprocess
@@ -19,6 +21,7 @@ import threading
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
+from xml.etree import ElementTree
 
 import pytest
 from hypothesis import HealthCheck, given, settings
@@ -28,6 +31,7 @@ from typer.testing import CliRunner
 from backprop_trace import load_scenario
 from backprop_trace.cli import app
 from backprop_trace.export_torch import torch_script
+from backprop_trace.visible import visible
 
 MEMORY_CAP = 2 * 1024**3
 TIMEOUT = 60  # seconds; every run here takes one or two
@@ -80,10 +84,26 @@ file_names = hostile.map(lambda t: t.replace("/", "∕").replace("\x00", "0")).f
 )
 
 
+YAML_PRINTABLE = ((0x20, 0x7E), (0xA0, 0xD7FF), (0xE000, 0xFFFD), (0x10000, 0x10FFFF))
+
+
+def yaml_string(text: str) -> str:
+    """Any text as a YAML double-quoted scalar: what YAML may not hold raw is escaped."""
+    out = []
+    for c in text:
+        code = ord(c)
+        if c in '"\\':
+            out.append("\\" + c)
+        elif any(low <= code <= high for low, high in YAML_PRINTABLE):
+            out.append(c)
+        else:
+            out.append(f"\\u{code:04x}")
+    return '"' + "".join(out) + '"'
+
+
 def scenario_yaml(name: str, first: str, act: str, second: str, frozen: str) -> str:
-    """A small scenario whose every name is given (JSON strings are YAML double-quoted
-    scalars, so any text is written exactly)."""
-    q = json.dumps
+    """A small scenario whose every name is given, exactly."""
+    q = yaml_string
     return f"""name: {q(name)}
 description: {q(name)}
 layers:
@@ -428,3 +448,106 @@ def test_a_temporary_left_by_kill_9_is_replaced(tmp_path: Path) -> None:
     write_atomically(saved, "whole\n")
     assert saved.read_text() == "whole\n"
     assert sorted(p.name for p in tmp_path.iterdir()) == ["saved.yaml"]
+
+
+# -- 6. no control character of the scenario's reaches a person ------------------------------
+
+# What a person's screen or a document may not receive from a scenario: C0 controls (the
+# renderers' own newlines aside), DEL and C1 controls (CSI, U+009B, among them).
+CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f]")
+RICH_STYLES = re.compile("\x1b\\[[0-9;]*m")  # the colours rich itself writes on a terminal
+
+
+def _controls(text: str) -> list[str]:
+    return CONTROL.findall(text)
+
+
+def _hostile_scenario(folder: Path, file_name: str, names: list[str], frozen: str) -> Path:
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{file_name}.yaml"
+    path.write_text(scenario_yaml(*names, frozen), encoding="utf-8")
+    return path
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named_scenarios())
+def test_every_format_shows_names_with_their_control_characters_escaped(
+    tmp_path: Path, case: tuple[str, list[str], str]
+) -> None:
+    file_name, names, frozen = case
+    path = _hostile_scenario(tmp_path / "s", file_name, names, frozen)
+    for kind in ("text", "markdown", "html", "svg"):
+        result = runner.invoke(app, ["run", str(path), "--format", kind])
+        assert result.exit_code == 0, result.output
+        assert not _controls(result.stdout), kind
+        assert not _controls(result.stderr), kind
+        if kind == "text":
+            assert visible(names[0]) in result.stdout
+        if kind == "markdown":  # every heading is one the renderer wrote
+            headings = [line for line in result.stdout.splitlines() if line.startswith("#")]
+            assert len(headings) == 1 + 2 * 5 + 1  # the header, 2 steps of 5 phases, summary
+        if kind == "svg":
+            ElementTree.fromstring(result.stdout)  # valid XML
+    result = runner.invoke(app, ["run", str(path), "--format", "json"])
+    trace = json.loads(result.stdout)
+    assert trace["scenario"] == names[0]  # JSON keeps the name exact, in its own quoting
+    assert [layer["name"] for layer in trace["steps"][0]["layers"]] == names[1:]
+
+
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named_scenarios(), hostile)
+def test_every_message_shows_control_characters_escaped(
+    tmp_path: Path, case: tuple[str, list[str], str], column: str
+) -> None:
+    file_name, names, _ = case
+    folder = tmp_path / "s"
+    # Unknown keys, a frozen name that names nothing, a layer name used twice, a missing file.
+    text = scenario_yaml(*names, frozen=names[0] + "?").replace(
+        "steps: 2", f"{yaml_string(names[0])}: 1\n{yaml_string(names[2])}: 2"
+    )
+    text = text.replace(f"name: {yaml_string(names[3])}", f"name: {yaml_string(names[1])}")
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"{file_name}.yaml"
+    path.write_text(text, encoding="utf-8")
+    csv = folder / f"{file_name}.csv"
+    with open(csv, "w", encoding="utf-8", newline="") as f:
+        writer = csv_module.writer(f)
+        writer.writerows([[column, "y"], [1, 2]])
+    with_csv = folder / "with_csv.yaml"
+    with_csv.write_text(
+        scenario_yaml(*names, frozen=names[1]).replace(
+            "data: {inputs: [[1, 2], [0, 1]], targets: [[1], [0]]}",
+            f"data: {{file: {yaml_string(csv.name)}, target_columns: [{yaml_string(names[0])}]}}",
+        ),
+        encoding="utf-8",
+    )
+    for args in (
+        ["run", str(path)],
+        ["validate", str(path), str(with_csv), str(folder / f"{names[0]}.yaml")],
+        ["export", "torch", str(path)],
+        ["run", str(with_csv), "--output", str(folder / names[2].replace("/", "|"))],
+    ):
+        result = runner.invoke(app, args)
+        assert result.exit_code in (0, 2), result.output
+        assert not _controls(result.stdout) and not _controls(result.stderr), args
+
+
+@settings(
+    max_examples=5, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named_scenarios())
+def test_the_terminal_gets_no_control_sequence_of_the_scenarios(
+    tmp_path: Path, case: tuple[str, list[str], str]
+) -> None:
+    """As a terminal sees it: colours on (rich writes its own escape sequences, nothing else)."""
+    file_name, names, frozen = case
+    path = _hostile_scenario(tmp_path / "s", file_name, names, frozen)
+    colours = {"FORCE_COLOR": "1", "TERM": "xterm-256color", "COLUMNS": "100"}
+    for args in (["run", str(path)], ["run", str(path) + ".missing"]):
+        done = tool(*args, cwd=tmp_path, env=colours)
+        shown = RICH_STYLES.sub("", (done.stdout + done.stderr).decode("utf-8"))
+        assert not _controls(shown), args
