@@ -30,6 +30,8 @@ def check_destination(destination: str) -> Path:
     """The path to write, or DestinationError before any work is done."""
     if not destination:
         raise DestinationError("no file name given")
+    if "\0" in destination:
+        raise DestinationError("a file name cannot hold a NUL character")
     path = Path(destination)
     too_long = [part for part in path.parts if len(os.fsencode(part)) > NAME_MAX]
     if too_long:

@@ -3,10 +3,10 @@ from a seed and written out as short decimals (so a rational network is traced e
 
 from __future__ import annotations
 
-import json
-
 import numpy as np
 import numpy.typing as npt
+
+from .yaml_text import quoted
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
@@ -22,7 +22,7 @@ def starter_text(
 ) -> str:
     rng = np.random.default_rng(seed)
     lines = [
-        f"name: {json.dumps(name)}",
+        f"name: {quoted(name)}",
         "description: >-",
         f"  A {'-'.join(map(str, sizes))} network with {activation} units, {loss} loss and "
         f"{optimizer}, made by backprop-trace new (seed {seed}).",

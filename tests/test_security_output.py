@@ -484,7 +484,7 @@ def test_every_format_shows_names_with_their_control_characters_escaped(
         assert not _controls(result.stdout), kind
         assert not _controls(result.stderr), kind
         if kind == "text":
-            assert visible(names[0]) in result.stdout
+            assert visible(names[0]).strip() in result.stdout
         if kind == "markdown":  # every heading is one the renderer wrote
             headings = [line for line in result.stdout.splitlines() if line.startswith("#")]
             assert len(headings) == 1 + 2 * 5 + 1  # the header, 2 steps of 5 phases, summary
@@ -527,7 +527,7 @@ def test_every_message_shows_control_characters_escaped(
     )
     for args in (
         ["run", str(path)],
-        ["validate", str(path), str(with_csv), str(folder / f"{names[0]}.yaml")],
+        ["validate", str(path), str(with_csv), str(folder / f"{file_name}.missing")],
         ["export", "torch", str(path)],
         ["run", str(with_csv), "--output", str(folder / names[2].replace("/", "|"))],
     ):
@@ -551,3 +551,51 @@ def test_the_terminal_gets_no_control_sequence_of_the_scenarios(
         done = tool(*args, cwd=tmp_path, env=colours)
         shown = RICH_STYLES.sub("", (done.stdout + done.stderr).decode("utf-8"))
         assert not _controls(shown), args
+
+
+# -- 9. a saved scenario reloads as it was, whatever its names ------------------------------
+
+
+@settings(
+    max_examples=25, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(named_scenarios(), st.booleans())
+def test_a_saved_scenario_reloads_to_the_same_scenario(
+    tmp_path: Path, case: tuple[str, list[str], str], freeze_a_parameter: bool
+) -> None:
+    file_name, names, frozen = case
+    source = _hostile_scenario(tmp_path / "s", file_name, names, frozen)
+    if freeze_a_parameter:  # a parameter's name (layer.weight), not a layer's
+        text = source.read_text(encoding="utf-8")
+        source.write_text(
+            text.replace(
+                f"frozen: [{yaml_string(frozen)}]", f"frozen: [{yaml_string(frozen + '.bias')}]"
+            ),
+            encoding="utf-8",
+        )
+    original = load_scenario(source)
+    saved = tmp_path / "saved.yaml"
+    result = runner.invoke(app, ["run", str(source), "-q", "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    text = saved.read_text(encoding="utf-8")
+    assert text.splitlines()[0].startswith("# Saved by backprop-trace")
+    assert all(line.startswith("#") == (i == 0) for i, line in enumerate(text.splitlines()))
+    again = load_scenario(saved)
+    assert (again.name, again.description) == (original.name, original.description)
+    assert [layer.name for layer in again.layers] == [layer.name for layer in original.layers]
+    assert again.param_order == original.param_order
+    assert again.frozen == original.frozen
+    result = runner.invoke(app, ["run", str(saved), "-q", "--save", str(tmp_path / "again.yaml")])
+    assert result.exit_code == 0 and load_scenario(tmp_path / "again.yaml").frozen == again.frozen
+
+
+@settings(
+    max_examples=15, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
+@given(file_names)
+def test_a_new_scenario_loads_whatever_its_file_name(tmp_path: Path, file_name: str) -> None:
+    path = tmp_path / f"{file_name}.yaml"
+    result = runner.invoke(app, ["new", str(path), "--force"])
+    assert result.exit_code == 0, result.output
+    assert not _controls(result.output)
+    load_scenario(path).name.encode("utf-8")  # the name is text (no halves of a surrogate pair)

@@ -4,7 +4,6 @@ round-trip form), so running the saved file continues from exactly these weights
 
 from __future__ import annotations
 
-import json
 import os
 from fractions import Fraction
 from pathlib import Path
@@ -13,6 +12,8 @@ from typing import Any
 from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
+from backprop_trace.visible import visible
+from backprop_trace.yaml_text import quoted
 
 
 def number(value: Any) -> str:
@@ -40,31 +41,26 @@ def matrix(values: Array, indent: str) -> str:
     return "".join(f"\n{indent}- {row(r)}" for r in values)
 
 
-def text(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
-
-
 def scenario_text(trace: Trace, destination: Path) -> str:
     s = trace.scenario
-    lines = [
-        f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {s.source}.",
-    ]
+    source = visible(s.source)  # a comment ends at a newline: none of the file name's counts
+    lines = [f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {source}."]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
         lines.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
         )
     if s.batches > 1:
         lines.append("# Batches start again from the first; steps: is the scenario's own count.")
-    lines += [f"name: {text(s.name)}"]
+    lines += [f"name: {quoted(s.name)}"]
     if s.description:
-        lines.append(f"description: {text(s.description)}")
+        lines.append(f"description: {quoted(s.description)}")
     lines += [f"layout: {s.layout}", "layers:"]
     counts: dict[str, int] = {}
     for layer in s.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
         lines.append(f"  - type: {layer.kind}")
         if layer.name != f"{layer.kind}{counts[layer.kind]}":
-            lines.append(f"    name: {text(layer.name)}")
+            lines.append(f"    name: {quoted(layer.name)}")
         for name in layer.param_names:
             key = "weight" if name == getattr(layer, "weight", None) else "bias"
             values = trace.final_params[name]
@@ -87,7 +83,7 @@ def scenario_text(trace: Trace, destination: Path) -> str:
     lines.append(f"optimizer: {{type: {s.optimizer.kind}, {hyper}}}")
     lines += ["data:", *_data(trace, destination)]
     if s.frozen:
-        lines.append(f"frozen: [{', '.join(sorted(s.frozen))}]")
+        lines.append(f"frozen: [{', '.join(quoted(name) for name in sorted(s.frozen))}]")
     lines += [f"steps: {s.steps}", f"seed: {s.seed}", f"numerics: {trace.numerics}"]
     return "\n".join(lines) + "\n"
 
@@ -98,14 +94,14 @@ def _data(trace: Trace, destination: Path) -> list[str]:
     files = s.data_files
     where = destination.resolve().parent
     if "file" in files:
-        out.append(f"  file: {text(os.path.relpath(files['file'], where))}")
+        out.append(f"  file: {quoted(os.path.relpath(files['file'], where))}")
     else:
         if "inputs" in files:
-            out.append(f"  inputs: {text(os.path.relpath(files['inputs'], where))}")
+            out.append(f"  inputs: {quoted(os.path.relpath(files['inputs'], where))}")
         else:
             out.append(f"  inputs:{matrix(s.inputs, '    ')}")
         if "targets" in files:
-            out.append(f"  targets: {text(os.path.relpath(files['targets'], where))}")
+            out.append(f"  targets: {quoted(os.path.relpath(files['targets'], where))}")
         elif s.class_indices is not None:
             out.append(f"  targets: [{', '.join(str(c) for c in s.class_indices)}]")
         else:
