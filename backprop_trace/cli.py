@@ -11,6 +11,8 @@ from __future__ import annotations
 import contextlib
 import enum
 import io
+import itertools
+import math
 import os
 import select
 import sys
@@ -245,7 +247,7 @@ def _write(
 
 
 def _write_file(
-    destination: str, content: str, *, protect: Path | None = None, verb: str = "written"
+    destination: str, content: str | bytes, *, protect: Path | None = None, verb: str = "written"
 ) -> None:
     """Write atomically, never over ``protect`` (the scenario being run); failures are a message
     and exit status 2."""
@@ -281,7 +283,7 @@ def _refuse(destination: str, verb: str, reason: str) -> NoReturn:
 
 def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
     from .files import same_file
-    from .render.scenario_file import scenario_text
+    from .render.scenario_file import npy_bytes, scenario_text, side_files
 
     if same_file(Path(destination), source) and not overwrite:
         _tell(
@@ -289,7 +291,23 @@ def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None
             "save elsewhere, or add --overwrite"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    _write_file(destination, scenario_text(trace, Path(destination)), verb="saved")
+    from .scenario import MAX_FILE_BYTES
+
+    target = Path(destination)
+    files = side_files(trace, target)
+    text = scenario_text(trace, target, files)
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:  # exact fractions too long to read back: not written at all
+        _refuse(
+            destination,
+            "saved",
+            f"the scenario would be {size:,} bytes, more than the {MAX_FILE_BYTES:,} a scenario "
+            "file may hold; save a float64 run (--numerics float64), whose large tensors go to "
+            ".npy files beside it",
+        )
+    for name, path in files.items():
+        _write_file(str(path), npy_bytes(trace.final_params[name]))
+    _write_file(destination, text, verb="saved")
 
 
 def _selection(show: str | None, quiet: bool) -> StepSelection | None:
@@ -448,6 +466,7 @@ def new(
 ) -> None:
     """Write a commented starter scenario, weights drawn from --seed and written out."""
     from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS, starter_text
+    from .yaml_text import readable_numbers
 
     for option, value, allowed in (
         ("--activation", activation, ACTIVATIONS),
@@ -464,6 +483,16 @@ def new(
         ) from None
     if len(layer_sizes) < 2 or not all(1 <= s <= 1000 for s in layer_sizes):
         raise typer.BadParameter("at least two sizes, each 1 to 1000", param_hint="--sizes")
+    numbers = sum((a + 1) * b for a, b in itertools.pairwise(layer_sizes))
+    if numbers > readable_numbers():
+        raise typer.BadParameter(
+            f"{numbers:,} weights and biases; a starter writes each one out, at most "
+            f"{readable_numbers():,} (so the file reads back). For a larger network, write "
+            "its layers as {type: linear, in: 1000, out: 1000, init: torch}",
+            param_hint="--sizes",
+        )
+    if not math.isfinite(lr):
+        raise typer.BadParameter(f"{lr}: a learning rate is a finite number", param_hint="--lr")
     target = _destination(file, "written")
     if target.exists() and not force:
         _tell(f"{file}: exists; not replaced (add --force to replace it)")

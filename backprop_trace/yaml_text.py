@@ -1,12 +1,28 @@
-"""Text as it is written into a scenario file (--save, new): quoted by the YAML library itself,
-so whatever a name holds (quotes, commas, colons, brackets, #, newlines, control characters),
-the file reads back to exactly that text."""
+"""What the tool writes into scenario files (--save, new) so that it reads them back: text
+quoted by the YAML library itself, so whatever a name holds (quotes, commas, colons, brackets,
+#, newlines, control characters) the file reads back to exactly that text; and at most so many
+numbers written out."""
 
 from __future__ import annotations
 
 import io
 from functools import cache
 from typing import Any
+
+from . import source
+
+INLINE_NUMBERS = 100_000  # about 2.5 MB of YAML, read back in seconds
+
+
+def readable_numbers() -> int:
+    """The most numbers a written scenario may hold and still be read back: half the values a
+    scenario file may hold (source.MAX_NODES), leaving room for everything else."""
+    return source.MAX_NODES // 2
+
+
+def inline_numbers() -> int:
+    """The most numbers --save writes into a scenario (more go to .npy files beside it)."""
+    return min(INLINE_NUMBERS, readable_numbers())
 
 
 @cache

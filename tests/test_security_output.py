@@ -23,14 +23,16 @@ from pathlib import Path
 from typing import Any
 from xml.etree import ElementTree
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
-from backprop_trace import load_scenario
+from backprop_trace import load_scenario, run, source
 from backprop_trace.cli import app
 from backprop_trace.export_torch import torch_script
+from backprop_trace.scenario import MAX_FILE_BYTES
 from backprop_trace.visible import visible
 
 MEMORY_CAP = 2 * 1024**3
@@ -599,3 +601,102 @@ def test_a_new_scenario_loads_whatever_its_file_name(tmp_path: Path, file_name: 
     assert result.exit_code == 0, result.output
     assert not _controls(result.output)
     load_scenario(path).name.encode("utf-8")  # the name is text (no halves of a surrogate pair)
+
+
+# -- 10. what the tool writes, it reads back --------------------------------------------------
+
+
+def _wide_scenario(folder: Path, width: int) -> Path:
+    """A float64 network with a width×width layer, written with in/out sizes (a few bytes)."""
+    path = folder / "wide.yaml"
+    path.write_text(
+        f"""name: wide
+layers:
+  - {{type: linear, in: 2, out: {width}, init: he}}
+  - {{type: tanh}}
+  - {{type: linear, in: {width}, out: {width}, init: he}}
+  - {{type: linear, in: {width}, out: 1, init: he}}
+loss: mse
+optimizer: {{type: sgd, lr: 0.01}}
+data: {{inputs: [[1, 2], [0, 1]], targets: [[1], [0]]}}
+seed: 3
+"""
+    )
+    return path
+
+
+def test_save_moves_large_tensors_beside_the_scenario_and_reads_them_back(
+    tmp_path: Path, monkeypatch: Any
+) -> None:
+    """With the read limit lowered to 400 values, a 20×20 layer no longer fits in the file:
+    --save writes it to a .npy file that the saved scenario names, and the whole reloads."""
+    monkeypatch.setattr(source, "MAX_NODES", 400)
+    path = _wide_scenario(tmp_path, 20)
+    trace = run(load_scenario(path))
+    saved = tmp_path / "saved.yaml"
+    result = runner.invoke(app, ["run", str(path), "-q", "--save", str(saved)])
+    assert result.exit_code == 0, result.output
+    assert (tmp_path / "saved.W2.npy").exists()
+    again = load_scenario(saved)  # still under the lowered limit
+    for name in again.param_order:
+        np.testing.assert_array_equal(
+            np.asarray(again.initial[name], dtype=np.float64), trace.final_params[name]
+        )
+    assert again.numerics == "float64"
+    result = runner.invoke(app, ["run", str(saved), "-q"])
+    assert result.exit_code == 0, result.output
+
+
+def test_the_production_limits_leave_room_for_what_is_written() -> None:
+    """Size arithmetic for the real limits: the longest float64 number (its shortest
+    round-trip form and a separator) times the numbers written stays within the bytes a
+    scenario may hold, and the numbers within the values it may hold."""
+    from backprop_trace.yaml_text import inline_numbers, readable_numbers
+
+    longest_float = len(repr(-2.2250738585072014e-308)) + len(", ")
+    assert inline_numbers() * longest_float < MAX_FILE_BYTES
+    longest_starter_number = len("-0.00, ")
+    assert readable_numbers() * longest_starter_number < MAX_FILE_BYTES
+    assert readable_numbers() * 2 <= source.MAX_NODES
+
+
+def test_new_refuses_a_network_it_could_not_read_back(tmp_path: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(source, "MAX_NODES", 100)
+    big, small = tmp_path / "big.yaml", tmp_path / "small.yaml"
+    result = runner.invoke(app, ["new", str(big), "--sizes", "10,10"])
+    assert result.exit_code == 2 and "110 weights and biases" in result.output
+    assert not big.exists()
+    result = runner.invoke(app, ["new", str(small), "--sizes", "4,4,2"])
+    assert result.exit_code == 0, result.output
+    load_scenario(small)
+
+
+@pytest.mark.parametrize("lr", ["inf", "nan", "1e999"])
+def test_new_refuses_a_learning_rate_that_is_no_number(lr: str, tmp_path: Path) -> None:
+    path = tmp_path / "s.yaml"
+    result = runner.invoke(app, ["new", str(path), "--lr", lr])
+    assert result.exit_code == 2 and "--lr" in result.output
+    assert not path.exists()
+
+
+def test_weights_from_npy_files_are_checked_like_any_other(tmp_path: Path) -> None:
+    np.save(tmp_path / "w.npy", np.ones((2, 3)))
+    np.save(tmp_path / "flat.npy", np.ones(6))
+    np.save(tmp_path / "b.npy", np.ones(2))
+    base = """name: files
+layers:
+  - {type: linear, weight: WEIGHT, bias: BIAS}
+loss: mse
+optimizer: {type: sgd, lr: 0.1}
+data: {input: [1, 2], target: [1, 0, 1]}
+"""
+    path = tmp_path / "s.yaml"
+    for weight, bias, message in (
+        ("flat.npy", "b.npy", "flat.npy holds a 1-D array; a weight is 2-D"),
+        ("w.npy", "b.npy", "b.npy holds 2 numbers but the layer has 3 units"),
+        ("missing.npy", "b.npy", "no such file"),
+    ):
+        path.write_text(base.replace("WEIGHT", weight).replace("BIAS", bias))
+        result = runner.invoke(app, ["validate", str(path)])
+        assert result.exit_code == 2 and message in result.output, result.output
+        assert "s.yaml:3:" in result.output  # located at the layer

@@ -4,16 +4,22 @@ round-trip form), so running the saved file continues from exactly these weights
 
 from __future__ import annotations
 
+import io
 import os
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
+
+import numpy as np
 
 from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
-from backprop_trace.yaml_text import quoted
+from backprop_trace.yaml_text import inline_numbers, quoted
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")  # a parameter name fit for a file name
 
 
 def number(value: Any) -> str:
@@ -41,10 +47,42 @@ def matrix(values: Array, indent: str) -> str:
     return "".join(f"\n{indent}- {row(r)}" for r in values)
 
 
-def scenario_text(trace: Trace, destination: Path) -> str:
+def side_files(trace: Trace, destination: Path) -> dict[str, Path]:
+    """The parameters written to .npy files beside the saved scenario instead of into it, and
+    their files. The largest float64 tensors move out until the numbers left in the scenario
+    are within yaml_text.inline_numbers(): what the tool writes, it reads back, and quickly.
+    Exact fractions stay in the file, exactly."""
     s = trace.scenario
-    source = visible(s.source)  # a comment ends at a newline: none of the file name's counts
-    lines = [f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {source}."]
+    budget = inline_numbers()
+    inline = sum(int(v.size) for v in trace.final_params.values())
+    if not s.data_files:
+        inline += int(s.inputs.size) + int(s.targets.size)
+    stem = os.fsencode(destination.stem)[:150].decode("utf-8", "ignore")
+    out: dict[str, Path] = {}
+    for k, name in sorted(enumerate(s.param_order), key=lambda kn: -trace.final_params[kn[1]].size):
+        values = trace.final_params[name]
+        if inline <= budget:
+            break
+        if values.dtype == object:
+            continue
+        label = name if _PLAIN_NAME.fullmatch(name) else f"param{k + 1}"
+        out[name] = destination.with_name(f"{stem}.{label}.npy")
+        inline -= int(values.size)
+    return out
+
+
+def npy_bytes(values: Array) -> bytes:
+    out = io.BytesIO()
+    np.save(out, np.asarray(values, dtype=np.float64), allow_pickle=False)
+    return out.getvalue()
+
+
+def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None = None) -> str:
+    """The saved scenario; the parameters in ``files`` are named by their .npy file."""
+    s = trace.scenario
+    files = files or {}
+    origin = visible(s.source)  # a comment ends at a newline: none of the file name's counts
+    lines = [f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {origin}."]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
         lines.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
@@ -64,7 +102,9 @@ def scenario_text(trace: Trace, destination: Path) -> str:
         for name in layer.param_names:
             key = "weight" if name == getattr(layer, "weight", None) else "bias"
             values = trace.final_params[name]
-            if values.ndim == 2:
+            if name in files:
+                lines.append(f"    {key}: {quoted(files[name].name)}")
+            elif values.ndim == 2:
                 lines.append(f"    {key}:{matrix(values, '      ')}")
             else:
                 lines.append(f"    {key}: {row(values)}")
@@ -112,5 +152,9 @@ def _data(trace: Trace, destination: Path) -> list[str]:
 
 
 def save_scenario(trace: Trace, destination: Path) -> None:
-    """Write the trained scenario atomically (see files.write_atomically)."""
-    write_atomically(destination, scenario_text(trace, destination))
+    """Write the trained scenario, and its large tensors beside it, each atomically (see
+    files.write_atomically)."""
+    files = side_files(trace, destination)
+    for name, path in files.items():
+        write_atomically(path, npy_bytes(trace.final_params[name]))
+    write_atomically(destination, scenario_text(trace, destination, files))
