@@ -57,15 +57,14 @@ def write_atomically(destination: Path, content: str | bytes) -> None:
     """Text (written as UTF-8) or bytes, to a file, a link's target, a device or a FIFO."""
     check_destination(str(destination))
     data = content.encode("utf-8") if isinstance(content, str) else content
-    target = Path(os.path.realpath(destination))  # a link's target, written in its place
     try:
-        old: os.stat_result | None = os.stat(target)
+        old: os.stat_result | None = os.stat(destination)  # through links
     except FileNotFoundError:
         old = None
     if old is not None and not stat.S_ISREG(old.st_mode):
-        _write_into(target, data)
-    else:
-        _replace(target, data, old)
+        _write_into(destination, data)  # /dev/stdout too, whatever it links to
+    else:  # a link's target is replaced in its place, the link kept
+        _replace(Path(os.path.realpath(destination)), data, old)
 
 
 def _write_into(target: Path, data: bytes) -> None:

@@ -700,3 +700,9 @@ data: {input: [1, 2], target: [1, 0, 1]}
         result = runner.invoke(app, ["validate", str(path)])
         assert result.exit_code == 2 and message in result.output, result.output
         assert "s.yaml:3:" in result.output  # located at the layer
+
+
+def test_output_to_dev_stdout_reaches_standard_output(tmp_path: Path) -> None:
+    """/dev/stdout links to a pipe here (pipe:[...], no path): written into, never replaced."""
+    done = tool("run", "diagonal_flip", "-q", "--output", "/dev/stdout", cwd=tmp_path)
+    assert done.returncode == 0 and b"Run summary" in done.stdout
