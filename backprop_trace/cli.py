@@ -306,6 +306,9 @@ def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None
             ".npy files beside it",
         )
     for name, path in files.items():
+        for used in (source, *trace.scenario.data_files.values()):
+            if same_file(path, used):
+                _refuse(str(path), "written", "the scenario being run reads it; save elsewhere")
         _write_file(str(path), npy_bytes(trace.final_params[name]))
     _write_file(destination, text, verb="saved")
 
