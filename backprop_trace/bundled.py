@@ -26,3 +26,12 @@ def resolve(name: str) -> Path:
     stem = name[:-5] if name.endswith(".yaml") else name
     candidate = scenarios_dir() / f"{stem}.yaml"
     return candidate if candidate.is_file() else given
+
+
+def close_names(name: str) -> list[str]:
+    """The bundled scenarios whose names are close to ``name`` (a typo), closest first."""
+    import difflib
+
+    stem = Path(name).name.removesuffix(".yaml")
+    stems = [path.stem for path in bundled()]
+    return difflib.get_close_matches(stem.lower(), stems, n=3, cutoff=0.6)

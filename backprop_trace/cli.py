@@ -14,21 +14,24 @@ import io
 import itertools
 import math
 import os
+import re
 import select
 import sys
 import traceback
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated, Any, NoReturn
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from typer.core import TyperGroup
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
-from .bundled import bundled, resolve
+from .bundled import bundled, resolve, scenarios_dir
 from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
+from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS
 from .visible import visible
+from .wording import of_total, plural
 
 if TYPE_CHECKING:
     from .render.terminal import RenderOptions
@@ -80,6 +83,54 @@ class NumericsChoice(str, enum.Enum):
     float64 = "float64"
 
 
+Choice = TypeVar("Choice", bound=enum.Enum)
+
+
+def _one_of(option: str, value: str, choices: Sequence[str]) -> None:
+    """A value among ``choices`` passes; anything else is a usage error that lists them (and
+    the closest, for a typo or the wrong case)."""
+    if value in choices:
+        return
+    from .schema import did_you_mean  # loads pydantic: only once a value is wrong
+
+    guess = did_you_mean(value, choices).strip()
+    message = f"{value!r} is not one of {', '.join(choices)}" + (f"; {guess}" if guess else "")
+    raise typer.BadParameter(message, param_hint=option)
+
+
+def _choice(option: str, value: str, kind: type[Choice]) -> Choice:
+    _one_of(option, value, [member.value for member in kind])
+    return kind(value)
+
+
+def _listed(choices: Sequence[str] | type[enum.Enum]) -> str:
+    """The metavar of a choice option: its choices, as help and usage show them."""
+    return "|".join(c.value if isinstance(c, enum.Enum) else c for c in choices)
+
+
+class _Command(TyperCommand):
+    """Usage and help as a person writes them: ``run [OPTIONS] FILE``, not ``{FILE}``, and no
+    type label such as ``<str>`` after an argument (every option names its own metavar)."""
+
+    _REQUIRED = re.compile(r"^\{(?P<name>[^}]*)\}(?P<more>\.\.\.)?$")
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        for param in self.params:
+            if isinstance(param, TyperArgument):  # its metavar says what it is
+                setattr(param, "display_type_rich", lambda ctx: None)  # noqa: B010
+
+    def collect_usage_pieces(self, ctx: Any) -> list[str]:
+        def bare(piece: str) -> str:
+            m = self._REQUIRED.match(piece)
+            if m is None:
+                return piece
+            name = m["name"]
+            return name if name.endswith("...") else name + (m["more"] or "")
+
+        return [bare(piece) for piece in super().collect_usage_pieces(ctx)]
+
+
 def _version(value: bool) -> None:
     if value:
         typer.echo(f"backprop-trace {__version__}")
@@ -120,25 +171,39 @@ def _bad_input(error: ScenarioError) -> NoReturn:
     raise typer.Exit(EXIT_BAD_INPUT)
 
 
-@app.command()
+@app.command(cls=_Command)
 def run(
     file: Annotated[
         str,
         typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
     ],
-    output_format: Annotated[
-        OutputFormat, typer.Option("--format", "-f", help="What to print.")
-    ] = OutputFormat.text,
+    format_name: Annotated[
+        str,
+        typer.Option("--format", "-f", metavar=_listed(OutputFormat), help="What to print."),
+    ] = OutputFormat.text.value,
     steps: Annotated[
-        int | None, typer.Option("--steps", min=1, help="Number of steps (overrides the file).")
+        int | None,
+        typer.Option("--steps", min=1, metavar="N", help="Number of steps (overrides the file)."),
     ] = None,
-    numerics: Annotated[
-        NumericsChoice | None,
-        typer.Option("--numerics", help="Force exact or float64 arithmetic."),
+    numerics_name: Annotated[
+        str | None,
+        typer.Option(
+            "--numerics",
+            metavar=_listed(NumericsChoice),
+            help="Force exact or float64 arithmetic.",
+        ),
     ] = None,
     precision: Annotated[
-        int, typer.Option("--precision", min=0, max=17, help="Decimals shown in the tables.")
-    ] = 4,
+        int | None,
+        typer.Option(
+            "--precision",
+            min=0,
+            max=17,
+            metavar="N",
+            help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
+            "significant digits].",
+        ),
+    ] = None,
     fractions: Annotated[
         bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
     ] = False,
@@ -150,6 +215,7 @@ def run(
         str | None,
         typer.Option(
             "--show",
+            metavar="SPEC",
             help="Steps shown in full: all, first, last, none, 1,10,100, 1-5, every:100 "
             "(default: all for up to 3 steps, else first,last).",
         ),
@@ -163,21 +229,36 @@ def run(
     ] = False,
     output: Annotated[
         str | None,
-        typer.Option("--output", "-o", help="Write the output to this file instead."),
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the output to this file instead."
+        ),
     ] = None,
     save: Annotated[
         str | None,
-        typer.Option("--save", help="Write the scenario with the trained weights to this file."),
+        typer.Option(
+            "--save",
+            metavar="FILE",
+            help="Write the scenario with the trained weights to this file.",
+        ),
     ] = None,
     overwrite: Annotated[
         bool, typer.Option("--overwrite", help="Let --save replace the scenario being run.")
     ] = False,
     table_limit: Annotated[
         int,
-        typer.Option("--table-limit", min=1, help="Summarise tensors with more entries than this."),
+        typer.Option(
+            "--table-limit",
+            min=1,
+            metavar="N",
+            help="Summarise tensors with more entries than this.",
+        ),
     ] = 64,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
+    output_format = _choice("--format", format_name, OutputFormat)
+    numerics = (
+        None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
+    )
     if step and (output_format is not OutputFormat.text or output is not None):
         raise typer.BadParameter(
             "--step pauses the tables in the terminal; not with --format or --output"
@@ -191,6 +272,8 @@ def run(
         from .render.terminal import RenderOptions
 
         options = RenderOptions(precision, fractions, table_limit)
+        if trace.interrupted:
+            _stopped_early(trace, options, to_stderr=output_format is not OutputFormat.text)
         if fractions and trace.numerics != "exact":
             typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
         if output is not None or output_format is not OutputFormat.text:
@@ -210,6 +293,17 @@ def run(
             "the run stopped there. A smaller learning rate usually helps."
         )
         raise typer.Exit(EXIT_DIVERGED)
+
+
+def _stopped_early(trace: Trace, options: RenderOptions, *, to_stderr: bool) -> NoReturn:
+    """Ctrl-C during the training loop: the summary of the steps done, then exit 130. (The
+    summary goes to standard error when standard output was to carry another format.)"""
+    from .render.terminal import print_trace
+
+    print_trace(trace, options, only_summary=True, stderr=to_stderr)
+    done = len(trace.losses_before)
+    typer.echo(f"\ninterrupted after {done} of {trace.total_steps} steps", err=True)
+    raise typer.Exit(EXIT_INTERRUPTED)
 
 
 @contextlib.contextmanager
@@ -358,7 +452,7 @@ def _trace(
             and show.text != "none"
             and not any(selection(k, total) for k in range(1, total + 1))
         ):
-            _tell(f"note: --show {show.text} picks none of the {total} steps")
+            _tell(f"note: --show {show.text} picks none of the {plural(total, 'step')}")
         from .render.progress import progress
 
         with progress(total) as report:
@@ -415,7 +509,9 @@ def _ask(prompt: str) -> str | None:
             sys.stderr.write("\n")
             return _SILENT
     line = stdin.readline()
-    if not stdin.isatty():
+    if not stdin.isatty() or not line.endswith("\n"):
+        # Ctrl-D (end of input, or ending a line unfinished) leaves the cursor on the prompt's
+        # line: go to the next one, so that nothing printed is overwritten or erased.
         sys.stderr.write("\n")
     elif sys.stderr.isatty():
         sys.stderr.write("\x1b[1A\x1b[2K")  # the answered prompt leaves no trace on screen
@@ -426,14 +522,15 @@ export_app = typer.Typer(help="Write a scenario in another form.", no_args_is_he
 app.add_typer(export_app, name="export")
 
 
-@export_app.command("torch")
+@export_app.command("torch", cls=_Command)
 def export_torch(
     file: Annotated[
         str,
         typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
     ],
     output: Annotated[
-        str | None, typer.Option("--output", "-o", help="Write the script to this file.")
+        str | None,
+        typer.Option("--output", "-o", metavar="FILE", help="Write the script to this file."),
     ] = None,
 ) -> None:
     """Write a standalone PyTorch script that trains the scenario and prints the same JSON."""
@@ -454,30 +551,73 @@ def export_torch(
     _write_file(output, script, protect=path)
 
 
-@app.command()
+@app.command(cls=_Command)
 def new(
+    ctx: typer.Context,
     file: Annotated[str, typer.Argument(metavar="FILE", help="The scenario file to write.")],
     sizes: Annotated[
-        str, typer.Option("--sizes", help="Layer sizes, input first: 4,3,2.")
+        str,
+        typer.Option("--sizes", metavar="SIZES", help="Layer sizes, input first: 4,3,2."),
     ] = "2,3,1",
-    activation: Annotated[str, typer.Option("--activation", help="Hidden units.")] = "relu",
-    loss: Annotated[str, typer.Option("--loss")] = "mse",
-    optimizer: Annotated[str, typer.Option("--optimizer")] = "sgd",
-    lr: Annotated[float, typer.Option("--lr", min=0.0)] = 0.1,
-    seed: Annotated[int, typer.Option("--seed", min=0)] = 0,
-    force: Annotated[bool, typer.Option("--force", help="Replace FILE if it exists.")] = False,
+    activation: Annotated[
+        str,
+        typer.Option("--activation", metavar=_listed(ACTIVATIONS), help="The hidden units."),
+    ] = "relu",
+    loss: Annotated[
+        str, typer.Option("--loss", metavar=_listed(LOSSES), help="The loss function.")
+    ] = "mse",
+    optimizer: Annotated[
+        str,
+        typer.Option(
+            "--optimizer",
+            metavar=_listed(OPTIMIZERS),
+            help="The optimizer (torch.optim's defaults for the rest).",
+        ),
+    ] = "sgd",
+    lr: Annotated[
+        float, typer.Option("--lr", min=0.0, metavar="RATE", help="The learning rate.")
+    ] = 0.1,
+    seed: Annotated[
+        int,
+        typer.Option("--seed", min=0, metavar="N", help="Seed of the random starting weights."),
+    ] = 0,
+    copy_of: Annotated[
+        str | None,
+        typer.Option(
+            "--from",
+            metavar="NAME",
+            help="Copy a bundled scenario (or a file) as it is, with any data file it reads.",
+        ),
+    ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace FILE (and its data files) if they exist.")
+    ] = False,
 ) -> None:
-    """Write a commented starter scenario, weights drawn from --seed and written out."""
-    from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS, starter_text
+    """Write a commented starter scenario, weights drawn from --seed and written out; or, with
+    --from, a copy of a bundled scenario to edit."""
+    from .starter import starter_text
     from .yaml_text import readable_numbers
 
+    if copy_of is not None:
+        given = ("sizes", "activation", "loss", "optimizer", "lr", "seed")
+        mixed = [
+            f"--{name}"
+            for name in given
+            if getattr(ctx.get_parameter_source(name), "name", "DEFAULT") != "DEFAULT"
+        ]
+        if mixed:
+            raise typer.BadParameter(
+                f"--from copies a scenario as it is: leave out {', '.join(mixed)}",
+                param_hint="--from",
+            )
+        _copy_scenario(copy_of, file, force)
+        return
     for option, value, allowed in (
         ("--activation", activation, ACTIVATIONS),
         ("--loss", loss, LOSSES),
         ("--optimizer", optimizer, OPTIMIZERS),
     ):
-        if value not in allowed:
-            raise typer.BadParameter(f"{value!r}: one of {', '.join(allowed)}", param_hint=option)
+        _one_of(option, value, allowed)
     try:
         layer_sizes = [int(s) for s in sizes.split(",")]
     except ValueError:
@@ -497,11 +637,51 @@ def new(
     if not math.isfinite(lr):
         raise typer.BadParameter(f"{lr}: a learning rate is a finite number", param_hint="--lr")
     target = _destination(file, "written")
-    if target.exists() and not force:
-        _tell(f"{file}: exists; not replaced (add --force to replace it)")
-        raise typer.Exit(EXIT_BAD_INPUT)
+    _refuse_to_replace([target], force)
     name = target.stem.replace("_", " ").capitalize()
     _write_file(file, starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed))
+    _tell(f"try:  backprop-trace run {file}")
+
+
+def _refuse_to_replace(targets: list[Path], force: bool) -> None:
+    there = [str(t) for t in targets if t.exists()]
+    if there and not force:
+        for name in there:
+            _tell(f"{name}: exists; not replaced (add --force to replace it)")
+        raise typer.Exit(EXIT_BAD_INPUT)
+
+
+def _copy_scenario(name: str, file: str, force: bool) -> None:
+    """``new FILE --from NAME``: the scenario's text byte for byte, and each data file it reads
+    at the same place relative to the copy, so that the copy runs from its new folder."""
+    from .files import same_file
+    from .scenario import load_scenario
+
+    target = _destination(file, "written")
+    source = resolve(name)
+    try:
+        scenario = load_scenario(source, display_name=_shown_as(name, source))
+    except ScenarioError as error:
+        _bad_input(error)
+    copies = [(source, target)]
+    for data in dict.fromkeys(scenario.data_files.values()):
+        try:
+            relative = data.resolve().relative_to(source.resolve().parent)
+        except ValueError:
+            _tell(
+                f"{file}: not written: {source} reads {data}, outside its folder; "
+                "copy the scenario and its data by hand"
+            )
+            raise typer.Exit(EXIT_BAD_INPUT) from None
+        copies.append((data, target.parent / relative))
+    for origin, destination in copies:
+        if same_file(destination, origin):
+            _tell(f"{destination}: not written: that is the file being copied")
+            raise typer.Exit(EXIT_BAD_INPUT)
+    _refuse_to_replace([destination for _, destination in copies], force)
+    for origin, destination in copies:
+        destination.parent.mkdir(parents=True, exist_ok=True)
+        _write_file(str(destination), origin.read_bytes())
     _tell(f"try:  backprop-trace run {file}")
 
 
@@ -515,9 +695,12 @@ def schema() -> None:
     typer.echo(json.dumps(json_schema(), indent=2))
 
 
-@app.command()
+@app.command(cls=_Command)
 def validate(
-    files: Annotated[list[str], typer.Argument(metavar="FILE...", help="Scenario files.")],
+    files: Annotated[
+        list[str],
+        typer.Argument(metavar="FILE...", help="Scenario files, or bundled scenarios' names."),
+    ],
 ) -> None:
     """Check scenario files without running them: every problem in every file."""
     from .scenario import load_scenario
@@ -534,13 +717,13 @@ def validate(
             continue
         typer.echo(visible(f"{file}: ok"))
     if bad:
-        typer.echo(f"{bad} of {len(files)} files have problems.", err=True)
+        typer.echo(f"{of_total(bad, len(files), 'file', 'has')} problems.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
 @app.command("list")
 def list_scenarios() -> None:
-    """List the bundled scenarios."""
+    """List the bundled scenarios, and the folder they are in."""
     import shutil
     import textwrap
 
@@ -558,6 +741,16 @@ def list_scenarios() -> None:
         typer.echo(f"{path.name:28}  {lines[0]}")
         for line in lines[1:]:
             typer.echo(" " * 30 + line)
+    typer.echo(f"\nThese files are in {_folder_shown(scenarios_dir())}")
+    typer.echo("To edit one, copy it: backprop-trace new FILE --from NAME")
+
+
+def _folder_shown(folder: Path) -> str:
+    """A folder below the current one as a relative path; any other in full."""
+    try:
+        return str(folder.resolve().relative_to(Path.cwd().resolve())) + "/"
+    except ValueError:
+        return str(folder.resolve()) + "/"
 
 
 def main() -> None:

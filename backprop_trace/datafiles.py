@@ -14,6 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from .numerics import Array
+from .wording import plural
 
 MAX_DATA_BYTES = 2 * 1024**3
 
@@ -110,7 +111,7 @@ def load_csv(path: Path, target_columns: list[str]) -> tuple[Array, Array]:
             continue
         if len(row) != len(header):
             raise DataFileError(
-                f"row {number} has {len(row)} fields but the header has {len(header)}",
+                f"row {number} has {plural(len(row), 'field')} but the header has {len(header)}",
                 "every row needs one value per column",
                 number,
                 1,

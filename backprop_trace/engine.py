@@ -16,14 +16,21 @@ import numpy as np
 from . import layers as L
 from .errors import Problem, ScenarioError
 from .gradcheck import GradientCheck
-from .numerics import FLOAT64, Array, Mode, Numerics, backend, scalar_to_float, to_float
+from .numerics import (
+    FLOAT64,
+    Array,
+    Mode,
+    Numerics,
+    backend,
+    noise_bound,
+    scalar_to_float,
+    to_float,
+)
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
 
 EXACT_BIT_BUDGET = 1024  # ~308 digits: past this, exact steps get slow and the digits unreadable
-KINK_SAFETY = 4.0  # how many times the rounding-error bound counts as "within rounding distance"
-FLOAT_EPS = float(np.finfo(np.float64).eps) / 2  # unit roundoff u = 2^-53
 
 StepCallback = Callable[[int, float, StepTrace | None], None]
 
@@ -39,7 +46,9 @@ def run(
 ) -> Trace:
     """Train for ``steps`` (default: the scenario's). ``keep(k)`` says which steps to keep in
     full (default: all); ``on_step(k, loss_before, step_or_None)`` reports progress. ``check``
-    puts a central-difference gradient check in every step kept in full."""
+    puts a central-difference gradient check in every step kept in full. Ctrl-C
+    (KeyboardInterrupt) during the run ends it early: the trace holds the steps completed before
+    it and says ``interrupted``."""
     mode = numerics or scenario.numerics
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
     exact_asked = (numerics or scenario.numerics_requested) == "exact"
@@ -55,43 +64,57 @@ def run(
     before: list[float] = []
     after: list[float] = []
     diverged: Divergence | None = None
-    for k in range(1, total + 1):
-        rows = scenario.batch_indices(k)
-        x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
-        want = keep is None or keep(k)
-        states_before = dict(states)
-        # Overflow to inf and the like are facts of the run, reported in the trace, not warnings.
-        with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-            new_params, step = _step(
-                scenario, nx, params, states, x, t, k, rows, want, check, k == total
-            )
-            # exact values never overflow, but beyond float64's range a run has diverged too
-            if not _finite(step, new_params):
-                if step[2] is None:  # run the step again, in full, to say where it happened
-                    states.clear()
-                    states.update(states_before)
-                    new_params, step = _step(
-                        scenario, nx, params, states, x, t, k, rows, True, check
-                    )
-                assert step[2] is not None
-                diverged = _locate_divergence(step[2])
-        if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
-            reason = _leave_exact(scenario, k, bits, exact_asked)
-            nx, mode = backend("float64"), "float64"
-            scenario = _with_float_hyperparameters(scenario)
-            new_params = {n: to_float(v) for n, v in new_params.items()}
-            states.update({name: _float_state(state) for name, state in states.items()})
-            inputs, targets = nx.array(inputs), nx.array(targets)
-        # exact Fractions stay exact for the summary; floats as plain Python floats
-        before.append(step[0] if nx.exact else scalar_to_float(step[0]))
-        after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
-        if step[2] is not None:
-            kept.append(step[2])
-        if on_step is not None:
-            on_step(k, scalar_to_float(before[-1]), step[2])
-        params = new_params
-        if diverged is not None:
-            break
+    done = 0  # steps completed: an interruption drops the step it caught half done
+    interrupted = False
+    try:
+        for k in range(1, total + 1):
+            rows = scenario.batch_indices(k)
+            x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+            want = keep is None or keep(k)
+            states_before = dict(states)
+            # Overflow to inf and the like are facts of the run, reported, not warned about.
+            with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
+                new_params, step = _step(
+                    scenario, nx, params, states, x, t, k, rows, want, check, k == total
+                )
+                # exact values never overflow, but beyond float64's range a run has diverged too
+                if not _finite(step, new_params):
+                    if step[2] is None:  # run the step again, in full, to say where it happened
+                        states.clear()
+                        states.update(states_before)
+                        new_params, step = _step(
+                            scenario, nx, params, states, x, t, k, rows, True, check
+                        )
+                    assert step[2] is not None
+                    diverged = _locate_divergence(step[2])
+            if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
+                reason = _leave_exact(scenario, k, bits, exact_asked)
+                nx, mode = backend("float64"), "float64"
+                scenario = _with_float_hyperparameters(scenario)
+                new_params = {n: to_float(v) for n, v in new_params.items()}
+                states.update({name: _float_state(state) for name, state in states.items()})
+                inputs, targets = nx.array(inputs), nx.array(targets)
+            # exact Fractions stay exact for the summary; floats as plain Python floats
+            before.append(step[0] if nx.exact else scalar_to_float(step[0]))
+            after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
+            if step[2] is not None:
+                kept.append(step[2])
+            params, done = new_params, k
+            if on_step is not None:
+                on_step(k, scalar_to_float(before[-1]), step[2])
+            if diverged is not None:
+                break
+    except KeyboardInterrupt:
+        interrupted = True
+        del before[done:], after[done:]
+        kept = [s for s in kept if s.step <= done]
+        diverged = diverged if diverged is not None and diverged.step <= done else None
+        if done and after[-1] is None:  # the summary ends on the loss after the last step done
+            rows = scenario.batch_indices(done)
+            x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+            with np.errstate(all="ignore"):
+                loss_after = scenario.loss.value(nx, forward(scenario.layers, nx, params, x)[-1], t)
+            after[-1] = loss_after if nx.exact else scalar_to_float(loss_after)
     return Trace(
         scenario=written,
         numerics=mode,
@@ -102,6 +125,7 @@ def run(
         total_steps=total,
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
         diverged=diverged,
+        interrupted=interrupted,
     )
 
 
@@ -250,8 +274,17 @@ def _step(
     flow: list[Array] = [y] * len(layers)
     grads: dict[str, Array] = {}
     g = loss.grad(nx, y, t)
+    # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
+    bounds = np.zeros(g.shape) if want and not nx.exact else None
+    flow_noise: list[Array | None] = [None] * len(layers)
+    noise: dict[str, Array] = {}
     for i in range(len(layers) - 1, -1, -1):
-        flow[i] = g
+        flow[i], flow_noise[i] = g, bounds
+        if bounds is not None:
+            bounds, param_bounds = layers[i].backward_noise(
+                values[i], values[i + 1], g, bounds, params
+            )
+            noise.update(param_bounds)
         g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params, i > 0)
         grads.update(layer_grads)
     # update
@@ -269,7 +302,8 @@ def _step(
     if not want:
         return new_params, (loss_before, loss_after, None)
     layer_steps = tuple(
-        _layer_step(scenario, nx, i, params, values, flow[i]) for i in range(len(layers))
+        _layer_step(scenario, nx, i, params, values, flow[i], flow_noise[i])
+        for i in range(len(layers))
     )
     owner = {p: layer.name for layer in layers for p in layer.param_names}
     param_steps = tuple(
@@ -279,6 +313,11 @@ def _step(
             trainable=name not in scenario.frozen,
             old=scenario.in_layout(name, params[name]),
             grad=None if name in scenario.frozen else scenario.in_layout(name, grads[name]),
+            grad_noise=(
+                scenario.in_layout(name, noise[name])
+                if name in noise and name not in scenario.frozen
+                else None
+            ),
             new=scenario.in_layout(name, new_params[name]),
             state={
                 key: scenario.in_layout(name, value)
@@ -321,6 +360,7 @@ def _layer_step(
     params: dict[str, Array],
     values: list[Array],
     flow: Array,
+    flow_noise: Array | None = None,
 ) -> LayerStep:
     layer = scenario.layers[i]
     z = values[i]
@@ -337,6 +377,7 @@ def _layer_step(
         input=z,
         output=values[i + 1],
         grad_output=flow,
+        grad_output_noise=flow_noise,
         params=layer.param_names,
         at_kink=at_kink,
         near_kink=near_kink,
@@ -348,19 +389,18 @@ def _rounding_bound(
 ) -> Array:
     """How far from its true value rounding can have moved the input of layer i.
 
-    For a linear layer's output, the floating-point sum of n products is off by at most about
-    (n + 1) u sum|x_j w_jk| (plus |b|), and x, w carry rounding of their own: we allow
-    KINK_SAFETY times that. For anything else, a few ulps of the value itself."""
+    For a linear layer's output, the rounding bound of its sum of in_features products and the
+    bias (numerics.noise_bound); for anything else, a few ulps of the value itself."""
     before = scenario.layers[i - 1] if i > 0 else None
     if isinstance(before, L.Linear):
         w = params[before.weight]
         scale = np.abs(values[i - 1]) @ np.abs(w)
         if before.bias is not None:
             scale = scale + np.abs(params[before.bias])
-        terms = before.in_features + 2
+        terms = before.in_features + 1
     else:
-        scale, terms = np.abs(values[i]), 2
-    bound: Array = KINK_SAFETY * terms * FLOAT_EPS * scale
+        scale, terms = np.abs(values[i]), 1
+    bound: Array = noise_bound(scale, terms)
     return bound
 
 

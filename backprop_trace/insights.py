@@ -1,8 +1,9 @@
 """Notes on a step, derived from its numbers: why a parameter moved or did not.
 
 Each note is computed from the trace (dead units, zero inputs, kinks, the direction of descent,
-the largest change, frozen parameters, outputs that moved away). Nothing here is canned text about
-a particular scenario. ``fmt`` formats a number the way the tables do.
+the largest change, frozen parameters, outputs that moved away, why the loss rose) and says only
+what the numbers show. Nothing here is canned text about a particular scenario. ``fmt`` formats a
+number the way the tables do.
 """
 
 from __future__ import annotations
@@ -14,17 +15,41 @@ from typing import Any
 import numpy as np
 
 from .layers import Linear, ReLU
-from .numerics import Array, to_float
+from .numerics import Array, change_is_noise, to_float
 from .trace import LayerStep, ParamStep, StepTrace, Trace
+from .wording import noun, plural, verb
 
 Fmt = Callable[[Any], str]
+
+UNIT_ROUNDOFF = float(np.finfo(np.float64).eps) / 2
+
+NOTE_KINDS = (
+    "dead_units",
+    "at_kink",
+    "near_kink",
+    "zero_loss",
+    "double_softmax",
+    "zero_input",
+    "frozen",
+    "direction",
+    "adam_first_step",
+    "largest_change",
+    "moved_away",
+    "overshot",
+    "rose_at_kink",
+    "uphill",
+)
 
 
 @dataclass(frozen=True)
 class Note:
     phase: str  # forward | loss | backward | update | verify
-    kind: str
+    kind: str  # one of NOTE_KINDS
     text: str
+
+    def __post_init__(self) -> None:
+        if self.kind not in NOTE_KINDS:
+            raise ValueError(f"unknown note kind {self.kind!r}: add it to NOTE_KINDS")
 
 
 def entry(p: ParamStep, index: tuple[int, ...]) -> str:
@@ -49,21 +74,13 @@ def listing(items: Sequence[str], limit: int = 6) -> str:
 
 
 def _units(indices: Sequence[int]) -> str:
-    return ("unit " if len(indices) == 1 else "units ") + listing([str(i) for i in indices])
+    return noun(len(indices), "unit") + " " + listing([str(i) for i in indices])
 
 
 def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
-    notes += _kinks_anddead_units(trace, step, fmt)
-    if step.loss_before == 0:
-        notes.append(
-            Note(
-                "loss",
-                "zero_loss",
-                "The loss is 0: every prediction equals its target, so every gradient is 0 "
-                "and plain gradient descent changes nothing on this step.",
-            )
-        )
+    notes += _kinks_and_dead_units(trace, step, fmt)
+    notes += _zero_loss(trace, step)
     if trace.scenario.loss.kind == "cross_entropy" and trace.scenario.layers[-1].kind == "softmax":
         notes.append(
             Note(
@@ -78,6 +95,28 @@ def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes += _update(trace, step, fmt)
     notes += _verify(trace, step, fmt)
     return notes
+
+
+def _zero_loss(trace: Trace, step: StepTrace) -> list[Note]:
+    if step.loss_before != 0:
+        return []
+    trained = [p for p in step.params if p.grad is not None]
+    if not all((p.grad == 0).all() for p in trained if p.grad is not None):
+        return []  # a loss that rounds to 0 can still have gradients
+    before = step.probabilities if step.probabilities is not None else step.outputs_before
+    if not (before == step.targets).all():
+        return []
+    text = "The loss is 0: every prediction equals its target, so every gradient is 0"
+    moved = [p.name for p in trained if (p.new != p.old).any()]
+    if not moved:
+        text += " and no parameter changes on this step."
+    else:
+        text += (
+            f"; {listing(moved)} still {verb(len(moved), 'moves')}: "
+            f"{_carriers_phrase(trace, step)} {verb(len(moved), 'moves')} "
+            f"{'it' if len(moved) == 1 else 'them'}."
+        )
+    return [Note("loss", "zero_loss", text)]
 
 
 def _params_of(step: StepTrace, layer: LayerStep) -> list[ParamStep]:
@@ -103,6 +142,24 @@ def dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
     return [int(j) for j in np.flatnonzero(blocked.all(axis=0))]
 
 
+def _silenced(trace: Trace, step: StepTrace, i: int, after: int) -> list[int]:
+    """The dead units of ReLU layer i whose zero output reaches linear layer ``after`` as a zero
+    input (not so when, say, a sigmoid between them turns 0 into 1/2)."""
+    zero = (step.layers[after].input == 0).all(axis=0)
+    return [j for j in dead_units(trace, step, i) if zero[j]]
+
+
+def _zero_gradient(p: ParamStep, units: Sequence[int], layout: str, *, incoming: bool) -> bool:
+    """Whether every entry of p tied to these units has a gradient of exactly 0."""
+    if p.grad is None:
+        return False
+    if p.grad.ndim == 1:
+        return bool((p.grad[list(units)] == 0).all())
+    unit_axis = 1 if layout == "in_out" else 0
+    axis = unit_axis if incoming else 1 - unit_axis
+    return bool((np.take(p.grad, list(units), axis=axis) == 0).all())
+
+
 def _per_unit(p: ParamStep, layout: str, units: Sequence[int], *, incoming: bool) -> list[str]:
     """The entries of p tied to these units: named one by one when few, else counted."""
     if p.old.ndim == 1:
@@ -119,35 +176,14 @@ def _per_unit(p: ParamStep, layout: str, units: Sequence[int], *, incoming: bool
     return [f"{len(units)} {kind} of {p.name} ({listing(slices, 3)})"]
 
 
-def _kinks_anddead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
+def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     notes: list[Note] = []
     layout = trace.scenario.layout
     batch = len(step.examples) > 1
     for i, layer in enumerate(step.layers):
         dead = dead_units(trace, step, i)
         if dead:
-            before, after = _neighbour_linear(trace, i, -1), _neighbour_linear(trace, i, +1)
-            blocked: list[str] = []
-            if before is not None:
-                for p in _params_of(step, step.layers[before]):
-                    if p.trainable:
-                        blocked += _per_unit(p, layout, dead, incoming=True)
-            text = (
-                f"{layer.name} {_units(dead)} "
-                + ("are" if len(dead) > 1 else "is")
-                + " dead: the pre-activation is "
-                + ("≤ 0 for every example" if batch else "≤ 0")
-                + ", so the output is 0 and no gradient flows back through "
-                + ("them" if len(dead) > 1 else "it")
-            )
-            if blocked:
-                text += f": {listing(blocked)} get zero gradient"
-            if after is not None:
-                w = step.param(step.layers[after].params[0])
-                if w.trainable:
-                    outgoing = listing(_per_unit(w, layout, dead, incoming=False))
-                    text += f"; and their zero output gives {outgoing} zero gradient"
-            notes.append(Note("forward", "dead_units", text + "."))
+            notes.append(Note("forward", "dead_units", _dead_text(trace, step, i, dead, layout)))
         for a, j in layer.at_kink:
             where = f" for example {step.examples[a]}" if batch else ""
             notes.append(
@@ -173,6 +209,37 @@ def _kinks_anddead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     return notes
 
 
+def _dead_text(trace: Trace, step: StepTrace, i: int, dead: list[int], layout: str) -> str:
+    layer = step.layers[i]
+    one = len(dead) == 1
+    before, after = _neighbour_linear(trace, i, -1), _neighbour_linear(trace, i, +1)
+    blocked: list[str] = []
+    if before is not None:
+        for p in _params_of(step, step.layers[before]):
+            if p.trainable and _zero_gradient(p, dead, layout, incoming=True):
+                blocked += _per_unit(p, layout, dead, incoming=True)
+    text = (
+        f"{layer.name} {_units(dead)} {verb(len(dead), 'is')} dead: the pre-activation is "
+        + ("≤ 0 for every example" if len(step.examples) > 1 else "≤ 0")
+        + ", so the output is 0 and no gradient flows back through "
+        + ("it" if one else "them")
+    )
+    if blocked:
+        text += f": {listing(blocked)} get zero gradient"
+    if after is not None:
+        w = step.param(step.layers[after].params[0])
+        silent = _silenced(trace, step, i, after)
+        if w.trainable and silent:
+            outgoing = listing(_per_unit(w, layout, silent, incoming=False))
+            whose = (
+                ("its zero output" if one else "their zero output")
+                if silent == dead
+                else f"the zero output of {_units(silent)}"
+            )
+            text += f"; and {whose} gives {outgoing} zero gradient"
+    return text + "."
+
+
 def _kink_convention(layer: object) -> str:
     if isinstance(layer, ReLU):
         if layer.grad_at_zero == 0:
@@ -194,30 +261,48 @@ def _zero_inputs(trace: Trace, step: StepTrace) -> list[Note]:
         w = step.param(layer.params[0])
         if not w.trainable:
             continue
-        explained = set(dead_units(trace, step, i - 1)) if i > 0 else set()
+        start = _neighbour_linear(trace, i, -1)
+        explained = {  # dead units upstream, whose note names these weights already
+            j for k in range((start or -1) + 1, i) for j in _silenced(trace, step, k, i)
+        }
         zero = [
             int(f) for f in np.flatnonzero((layer.input == 0).all(axis=0)) if f not in explained
         ]
         if not zero:
             continue
-        plural = len(zero) > 1
-        source = (
-            ("Inputs" if plural else "Input")
-            if i == 0
-            else (f"{layer.name}'s " + ("inputs" if plural else "input"))
-        )
+        word = noun(len(zero), "input")
+        source = word.capitalize() if i == 0 else f"{layer.name}'s {word}"
         rows = listing([weight_slice(w.name, trace.scenario.layout, inp=f) for f in zero])
         notes.append(
             Note(
                 "backward",
                 "zero_input",
-                f"{source} {listing([str(f) for f in zero])} "
-                + ("are" if plural else "is")
-                + f" 0, so {rows} get zero gradient: a weight's gradient is its input times the "
+                f"{source} {listing([str(f) for f in zero])} {verb(len(zero), 'is')} 0, so "
+                f"{rows} get zero gradient: a weight's gradient is its input times the "
                 "learning flow.",
             )
         )
     return notes
+
+
+def carriers(trace: Trace, step: StepTrace) -> list[str]:
+    """What, besides this step's gradient, moves the parameters on this step: the only ways a
+    parameter can move against its gradient, or move with a gradient of 0. Without them every
+    optimizer here steps along -gradient, each entry scaled by a positive factor."""
+    optimizer = trace.scenario.optimizer
+    out: list[str] = []
+    if step.step > 1:  # on step 1 a buffer or running average is this step's gradient itself
+        if getattr(optimizer, "momentum", 0):
+            out.append("momentum (the buffer carries earlier steps' gradients)")
+        if optimizer.kind in ("adam", "adamw"):
+            out.append("Adam's running average m (it carries earlier steps' gradients)")
+    if getattr(optimizer, "weight_decay", 0):
+        out.append("weight decay")
+    return out
+
+
+def _carriers_phrase(trace: Trace, step: StepTrace) -> str:
+    return " or ".join(carriers(trace, step)) or "the optimizer"
 
 
 def _update(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
@@ -225,45 +310,25 @@ def _update(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     frozen = [p.name for p in step.params if not p.trainable]
     if frozen:
         text = (
-            f"{listing(frozen)} "
-            + ("are" if len(frozen) > 1 else "is")
-            + " frozen (requires_grad=False): no gradient, no change."
+            f"{listing(frozen)} {verb(len(frozen), 'is')} frozen (requires_grad=False): "
+            "no gradient, no change."
         )
         order = [p.name for p in step.params]
         first_frozen = min(order.index(name) for name in frozen)
         if any(p.trainable for p in step.params[:first_frozen]):
             text += " The learning flow still passes through to the trainable layers before them."
         notes.append(Note("update", "frozen", text))
-    rose = fell = against = 0
+    notes += _direction(trace, step)
+    notes += _adam_first_step(trace, step, fmt)
     best: tuple[Any, str, Any, Any] | None = None
     for p in step.params:
-        if p.grad is None:
-            continue
         change = p.new - p.old
-        moved = change != 0
-        rose += int((moved & (p.grad < 0) & (change > 0)).sum())
-        fell += int((moved & (p.grad > 0) & (change < 0)).sum())
-        against += int(
-            (moved & (((p.grad > 0) & (change > 0)) | ((p.grad <= 0) & (change < 0)))).sum()
-        )
-        if moved.any():
-            index = np.unravel_index(int(np.argmax(np.abs(_floats(change)))), change.shape)
-            size = abs(change[index])
-            if best is None or size > best[0]:
-                best = (size, entry(p, tuple(int(i) for i in index)), p.old[index], p.new[index])
-    if rose or fell:
-        text = (
-            f"Gradient descent moves each weight against its gradient: {rose} "
-            f"{'entry' if rose == 1 else 'entries'} with a negative gradient rose and {fell} "
-            f"with a positive gradient fell."
-        )
-        if against:
-            text += (
-                f" {against} moved the other way or without a gradient: the optimizer's state "
-                "or weight decay moved them."
-            )
-        notes.append(Note("update", "direction", text))
-    notes += _adam_first_step(trace, step, fmt)
+        if p.grad is None or not (change != 0).any():
+            continue
+        index = np.unravel_index(int(np.argmax(np.abs(_floats(change)))), change.shape)
+        size = abs(change[index])
+        if best is None or size > best[0]:
+            best = (size, entry(p, tuple(int(i) for i in index)), p.old[index], p.new[index])
     if best is not None:
         _, name, old, new = best
         notes.append(
@@ -276,6 +341,51 @@ def _update(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     return notes
 
 
+@dataclass(frozen=True)
+class Directions:
+    """How many entries moved which way relative to their gradient."""
+
+    rose: int  # negative gradient, moved up: against the gradient, as descent does
+    fell: int  # positive gradient, moved down
+    along: int  # moved the same way as their gradient
+    without: int  # moved with a gradient of exactly 0
+
+
+def directions(step: StepTrace) -> Directions:
+    rose = fell = along = without = 0
+    for p in step.params:
+        if p.grad is None:
+            continue
+        change = p.new - p.old
+        rose += int(((p.grad < 0) & (change > 0)).sum())
+        fell += int(((p.grad > 0) & (change < 0)).sum())
+        along += int((((p.grad > 0) & (change > 0)) | ((p.grad < 0) & (change < 0))).sum())
+        without += int(((p.grad == 0) & (change != 0)).sum())
+    return Directions(rose, fell, along, without)
+
+
+def _direction(trace: Trace, step: StepTrace) -> list[Note]:
+    d = directions(step)
+    if not (d.rose or d.fell or d.along or d.without):
+        return []
+    text = (
+        "Gradient descent moves each parameter against its gradient: "
+        f"{plural(d.rose, 'entry')} with a negative gradient rose and {d.fell:,} with a positive "
+        "gradient fell."
+    )
+    odd = [
+        f"{d.along:,} moved the same way as {'its' if d.along == 1 else 'their'} gradient"
+        if d.along
+        else "",
+        f"{d.without:,} moved with a gradient of 0" if d.without else "",
+    ]
+    odd = [part for part in odd if part]
+    if odd:
+        one = d.along + d.without == 1
+        text += f" {listing(odd)}: {_carriers_phrase(trace, step)} moved {'it' if one else 'them'}."
+    return [Note("update", "direction", text)]
+
+
 def _adam_first_step(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     """On step 1, Adam's bias-corrected moments are g and g^2: every step is about lr."""
     optimizer = trace.scenario.optimizer
@@ -286,21 +396,41 @@ def _adam_first_step(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     for p in step.params:
         if p.grad is None:
             continue
-        live = _floats(p.grad) != 0
+        g = _floats(p.terms["m̂"]) if "m̂" in p.terms else _floats(p.grad)
+        live = g != 0
         sizes += list(np.abs(_floats(p.new - p.old))[live] / lr)
-        grads += list(np.abs(_floats(p.grad))[live])
+        grads += list(np.abs(g)[live])
     if not sizes or max(abs(s - 1) for s in sizes) > 0.01:
         return []
+    coupled = bool(getattr(optimizer, "weight_decay", 0)) and optimizer.kind == "adam"
+    what = "g (the gradient plus wd × p)" if coupled else "g (the gradient)"
     return [
         Note(
             "update",
             "adam_first_step",
-            f"Adam's first step: its bias-corrected moments are m̂ = g and v̂ = g², so each "
-            f"parameter with a non-zero gradient moves by lr · |g| / (|g| + eps) ≈ lr = "
-            f"{fmt(lr)}, whatever the size of its gradient (here from {fmt(min(grads))} to "
+            f"Adam's first step: its bias-corrected moments are m̂ = {what} and v̂ = g², so each "
+            f"parameter with a non-zero g moves by lr · |g| / (|g| + eps) ≈ lr = "
+            f"{fmt(lr)}, whatever the size of g (here |g| from {fmt(min(grads))} to "
             f"{fmt(max(grads))}).",
         )
     ]
+
+
+def first_order_change(step: StepTrace) -> Any:
+    """Σ gradient × change over the trained parameters: how much the update changes the loss
+    to first order. Negative: the update points downhill."""
+    total: Any = 0
+    for p in step.params:
+        if p.grad is not None:
+            total = total + (p.grad * (p.new - p.old)).sum()
+    return total
+
+
+def _first_order_noise(step: StepTrace) -> float:
+    """In float64, how large a first-order change is rounding noise: k·n·u·Σ|gradient × change|."""
+    terms = [np.abs(_floats(p.grad * (p.new - p.old))) for p in step.params if p.grad is not None]
+    n = sum(t.size for t in terms)
+    return 4 * n * UNIT_ROUNDOFF * float(sum(t.sum() for t in terms))
 
 
 def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
@@ -316,24 +446,63 @@ def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
         moved.append(
             f"{label} ({fmt(before[a][j])} → {fmt(after[a][j])}, target {fmt(step.targets[a][j])})"
         )
+    moved_loss = not change_is_noise(step.loss_before, step.loss_after)  # beyond float rounding
     if moved:
-        notes.append(
-            Note(
-                "verify",
-                "moved_away",
-                f"Moved away from the target: {listing(moved, 4)}. One step balances all outputs "
-                "at once, so an output can get worse while the loss falls.",
-            )
-        )
-    if step.loss_after > step.loss_before:
-        notes.append(
-            Note(
-                "verify",
-                "loss_rose",
-                "The loss rose: the step overshot. A smaller learning rate takes smaller steps.",
-            )
-        )
+        text = f"Moved away from the target: {listing(moved, 4)}."
+        if before.size > 1 and step.loss_after < step.loss_before and moved_loss:
+            text += " One step balances all outputs at once, so an output can get worse while "
+            text += "the loss falls."
+        notes.append(Note("verify", "moved_away", text))
+    if step.loss_after > step.loss_before and moved_loss:
+        notes.append(_loss_rose(trace, step, fmt))
     return notes
+
+
+def _loss_rose(trace: Trace, step: StepTrace, fmt: Fmt) -> Note:
+    """Why the loss rose, decided by the first-order change Σ gradient × change: negative, the
+    update pointed downhill and went too far; otherwise it did not point downhill at all."""
+    rise = step.loss_after - step.loss_before
+    change = first_order_change(step)
+    noise = 0.0 if trace.numerics == "exact" else _first_order_noise(step)
+    if (
+        change < 0
+        and abs(change) > noise
+        and any(lay.at_kink or lay.near_kink for lay in step.layers)
+    ):
+        return Note(
+            "verify",
+            "rose_at_kink",
+            f"The loss rose by {fmt(rise)} though the gradient says the update points downhill: "
+            f"to first order (Σ gradient × change) it lowers the loss by {fmt(-change)}. But a "
+            "unit sits on a kink (see the forward pass), where the gradient is the slope of one "
+            "side only: along this update the loss may rise from the very start.",
+        )
+    if change < 0 and abs(change) > noise:
+        return Note(
+            "verify",
+            "overshot",
+            f"The loss rose by {fmt(rise)} though the update points downhill: to first order "
+            f"(Σ gradient × change) it lowers the loss by {fmt(-change)}. The step was too long "
+            "for the curvature of the loss: it overshot. A smaller learning rate takes smaller "
+            "steps.",
+        )
+    if abs(change) <= noise or change == 0:
+        first = (
+            "leaves the loss unchanged (Σ gradient × change is 0 to the precision of the "
+            f"arithmetic): {_carriers_phrase(trace, step)} turned the step away from the "
+            "direction of descent"
+        )
+    else:
+        first = (
+            f"raises the loss by {fmt(change)} (Σ gradient × change): "
+            f"{_carriers_phrase(trace, step)} carried the parameters against the gradient"
+        )
+    return Note(
+        "verify",
+        "uphill",
+        f"The loss rose by {fmt(rise)}: the update does not point downhill. To first order it "
+        f"{first}.",
+    )
 
 
 def _floats(x: Array) -> Array:

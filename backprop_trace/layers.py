@@ -13,7 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
-from .numerics import Array, Numerics
+from .numerics import FLOAT64, Array, Numerics, noise_bound
 
 Params = dict[str, Array]
 
@@ -106,6 +106,15 @@ class Layer(ABC):
     ) -> tuple[Array, Params]:
         """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
 
+    def backward_noise(
+        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """float64: how far from its true value the rounding of sums can have put each result of
+        ``backward``, given that bound for dLoss/dy (numerics.noise_bound): (bound of dLoss/dx,
+        {parameter: bound of its gradient}). Here, for a layer that acts unit by unit: its
+        derivative is linear in dLoss/dy, so the bound is |f'| times that of dLoss/dy."""
+        return np.abs(self.backward(FLOAT64, x, y, noise_y, params)[0]), {}
+
 
 @dataclass(frozen=True)
 class Linear(Layer):
@@ -136,6 +145,20 @@ class Linear(Layer):
         if self.bias is not None:
             grads[self.bias] = grad_y.sum(axis=0)
         return (grad_y @ params[self.weight].T if need_x else grad_y), grads
+
+    def backward_noise(
+        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """Each result is a sum: dL/dx over the units (|g| @ |W|^T), dL/dW and dL/db over the
+        batch (|x|^T @ |g|, sum of |g|); each bound is its own rounding plus what it carries in."""
+        w = np.abs(params[self.weight])
+        magnitudes, n = np.abs(grad_y), int(x.shape[0])
+        bounds: Params = {
+            self.weight: np.abs(x).T @ noise_y + noise_bound(np.abs(x).T @ magnitudes, n)
+        }
+        if self.bias is not None:
+            bounds[self.bias] = noise_y.sum(axis=0) + noise_bound(magnitudes.sum(axis=0), n)
+        return noise_y @ w.T + noise_bound(magnitudes @ w.T, self.out_features), bounds
 
 
 @dataclass(frozen=True)
@@ -221,6 +244,16 @@ class Softmax(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return softmax_back(y, grad_y), {}
+
+    def backward_noise(
+        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """y * (g - sum(g * y)): the sum over the units is a sum of its own"""
+        units = int(y.shape[-1])
+        carried = y * (noise_y + (noise_y * y).sum(axis=-1, keepdims=True))
+        own = y * noise_bound(np.abs(grad_y * y).sum(axis=-1, keepdims=True), units)
+        bound: Array = carried + own
+        return bound, {}
 
 
 LAYER_TYPES: dict[str, type[Layer]] = {

@@ -100,6 +100,39 @@ def _to_fraction(value: Fraction | float | int) -> Fraction:
     return Fraction(int(value))
 
 
+UNIT_ROUNDOFF = float(np.finfo(np.float64).eps) / 2  # u = 2^-53: one rounding's relative error
+NOISE_SAFETY = 4.0  # the bound allowed this many times over, for the rounding the terms carry in
+
+
+def noise_bound(abs_sum: Any, n: int) -> Any:
+    """The most rounding can make of a float64 sum of ``n`` terms whose magnitudes add up to
+    ``abs_sum``: a sum of n terms is off by at most (n + 1)·u·Σ|x| (one rounding per addition,
+    plus the products that made the terms), allowed NOISE_SAFETY times over. Works elementwise
+    on arrays of Σ|x|. Relative to the summands, never an absolute cut-off."""
+    return NOISE_SAFETY * (n + 1) * UNIT_ROUNDOFF * abs_sum
+
+
+def is_rounding_noise(total: Any, abs_sum: Any, n: int) -> Any:
+    """Whether a float64 sum ``total`` of n terms (magnitudes adding up to ``abs_sum``) is 0 to the
+    precision of the computation: |Σx| within the rounding bound of its summands. A total of
+    exactly 0 is not noise (it is 0)."""
+    return within_noise(total, noise_bound(abs_sum, n))
+
+
+def change_is_noise(before: Any, after: Any) -> bool:
+    """Whether ``after - before`` of two float64 values (a loss before and after a step) is 0 to
+    the precision of the computation: within the rounding bound of its two terms. Exact values
+    never are: their difference is exact."""
+    if isinstance(before, Fraction) and isinstance(after, Fraction):
+        return False
+    return bool(is_rounding_noise(after - before, abs(before) + abs(after), 2))
+
+
+def within_noise(total: Any, bound: Any) -> Any:
+    """Whether a nonzero ``total`` is no larger than its rounding bound (see noise_bound)."""
+    return (total != 0) & (np.abs(total) <= bound)
+
+
 FLOAT64 = Numerics()
 EXACT = Exact()
 

@@ -36,13 +36,14 @@ class Optimizer(ABC):
     lr: Fraction
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = False
+    left_out_first: ClassVar[tuple[str, ...]] = ()  # terms a narrow update table drops first
 
     def hyperparameters(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
 
     def terms(self, nx: Numerics, p: Array, grad: Array, state: Any) -> dict[str, Array]:
         """What the update was made of, for the update table: label -> values after the step,
-        most telling first."""
+        in the order the rule computes them."""
         return {}
 
     @abstractmethod
@@ -135,6 +136,7 @@ class Adam(Optimizer):
     amsgrad: bool = False
     kind: ClassVar[str] = "adam"
     decoupled: ClassVar[bool] = False
+    left_out_first: ClassVar[tuple[str, ...]] = ("m", "v")  # the step is made of m̂ and v̂
 
     def update(
         self, nx: Numerics, p: Array, grad: Array, state: AdamState | None
@@ -171,10 +173,10 @@ class Adam(Optimizer):
             out = {"lr × wd × p": nx.scalar(self.lr) * out["wd × p"]}
         t = state.step
         v = state.max_exp_avg_sq if state.max_exp_avg_sq is not None else state.exp_avg_sq
-        out["m̂"] = state.exp_avg / (1 - nx.scalar(self.beta1) ** t)
-        out["v̂"] = v / (1 - nx.scalar(self.beta2) ** t)
         out["m"] = state.exp_avg
         out["v"] = state.exp_avg_sq
+        out["m̂"] = state.exp_avg / (1 - nx.scalar(self.beta1) ** t)
+        out["v̂"] = v / (1 - nx.scalar(self.beta2) ** t)
         return out
 
     def rule(self) -> str:

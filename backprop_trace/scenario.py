@@ -18,6 +18,7 @@ from pydantic import ValidationError
 
 from . import datafiles, losses, optim
 from . import layers as L
+from .bundled import close_names, resolve
 from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
 from .scenario_data import DataChecks
@@ -26,11 +27,11 @@ from .schema import (
     LinearSpec,
     ScenarioSpec,
     did_you_mean,
-    plural,
     short_number,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
+from .wording import plural
 
 MAX_FILE_BYTES = 64 * 1024 * 1024
 MAX_PARAMETERS = 50_000_000
@@ -92,9 +93,11 @@ class Scenario:
 
 
 def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> Scenario:
-    """Read and validate a scenario file; raise ScenarioError with every problem found."""
-    name = display_name or str(path)
-    file = FilePath(path)
+    """Read and validate a scenario file; raise ScenarioError with every problem found. As on
+    the command line, a bundled scenario's name (``"diagonal_flip"``) names its file, unless a
+    file of that name exists."""
+    file = resolve(str(path))
+    name = display_name or (str(path) if file == FilePath(path) else str(file))
 
     def fail(message: str, hint: str) -> ScenarioError:
         return ScenarioError([Problem(name, 0, 0, (), message, hint)])
@@ -110,7 +113,9 @@ def load_scenario(path: str | FilePath, *, display_name: str | None = None) -> S
             )
         raw = file.read_bytes()
     except FileNotFoundError:
-        raise fail("no such file", "check the path, or run 'backprop-trace list'") from None
+        close = close_names(str(path)) if file.parent == FilePath(".") else []
+        hint = f"did you mean {' or '.join(close)}? " if close else "check the path, or "
+        raise fail("no such file", hint + "'backprop-trace list' names the bundled ones") from None
     except OSError as exc:
         raise fail(f"cannot be read: {exc.strerror}", "check the path and permissions") from None
     for bom, encoding in (
@@ -182,7 +187,44 @@ def build_scenario(
         problems = problems_from(exc.errors(), data, locations, filename)
         problems += _meaning_despite(problems, data, locations, filename, base)
         raise ScenarioError(problems) from None
-    return _Builder(spec, locations, filename, base).build()
+    try:
+        return _Builder(spec, locations, filename, base).build()
+    except ScenarioError as error:
+        raise ScenarioError(
+            _layout_swapped(error.problems, spec, locations, filename, base)
+        ) from None
+
+
+def _layout_swapped(
+    problems: tuple[Problem, ...],
+    spec: ScenarioSpec,
+    locations: Locations,
+    filename: str,
+    base: FilePath,
+) -> list[Problem]:
+    """Weights written in the other layout (PyTorch's out × in rows under layout: in_out, or the
+    reverse) make a shape problem of every bias, layer and data width. When the other layout
+    makes every one of those problems go away and adds none, say that, once."""
+    other = "out_in" if spec.layout == "in_out" else "in_out"
+    try:
+        _Builder(spec.model_copy(update={"layout": other}), locations, filename, base).build()
+        remaining: set[Problem] = set()
+    except ScenarioError as error:
+        remaining = set(error.problems)
+    if not remaining < set(problems):
+        return list(problems)
+    written = "out × in (PyTorch's order)" if other == "out_in" else "in × out"
+    line, column = locations.of(("layout",))
+    swapped = Problem(
+        filename,
+        line,
+        column,
+        ("layout",),
+        f"every weight matrix is written {written}, the transpose of what layout "
+        f"{spec.layout} expects",
+        f"did you mean layout: {other}? (or transpose every weight)",
+    )
+    return [*remaining, swapped]
 
 
 # Which top-level sections the checks of a section read: a problem found in a section is only

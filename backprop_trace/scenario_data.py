@@ -13,7 +13,8 @@ from . import datafiles
 from . import layers as L
 from .errors import Path, Problem
 from .numerics import Array
-from .schema import FileRef, ScenarioSpec, plural, short_number
+from .schema import FileRef, ScenarioSpec, short_number
+from .wording import plural
 
 
 class DataChecks:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchem
 from pydantic_core import PydanticCustomError
 
 from .source import Num
+from .wording import plural
 
 Sub = tuple[str | int, ...]
 
@@ -54,14 +55,11 @@ def short_number(value: Fraction) -> str:
     return str(value) if value.denominator == 1 else f"{float(value):g}"
 
 
-def plural(count: int, noun: str) -> str:
-    """plural(1, "number") -> '1 number';  plural(3, "number") -> '3 numbers'."""
-    return f"{count} {noun}" if count == 1 else f"{count} {noun}s"
-
-
 def did_you_mean(word: str, options: Sequence[str]) -> str:
-    close = difflib.get_close_matches(str(word), list(options), n=1, cutoff=0.5)
-    return f"did you mean '{close[0]}'? " if close else ""
+    """The closest option to a typo, whatever its case ('MSE' -> 'mse'), as the start of a hint."""
+    folded = {option.lower(): option for option in options}
+    close = difflib.get_close_matches(str(word).lower(), list(folded), n=1, cutoff=0.5)
+    return f"did you mean '{folded[close[0]]}'? " if close else ""
 
 
 # -- leaf validators ------------------------------------------------------------------------------

@@ -17,6 +17,11 @@ from .schema import (
 )
 from .source import Locations
 
+# A pip user has the commands, not the repository: hints name commands, never its folders.
+FORMAT_HINT = (
+    "see the scenario format: 'backprop-trace schema' lists every key; the README explains each"
+)
+
 
 def problems_from(
     errors: list[Any], data: Any, locations: Locations, filename: str
@@ -86,7 +91,7 @@ def _model_at(path: Path, data: Any) -> type[Spec] | None:
 def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Problem:
     kind, ctx = err["type"], err.get("ctx") or {}
     path = _strip_tags(tuple(err["loc"]), data)
-    message, hint = err["msg"], "see the scenario format in the README"
+    message, hint = err["msg"], FORMAT_HINT
     on_key = False
     if kind == "bt":
         message, hint = ctx["message"], ctx["hint"]
@@ -101,7 +106,7 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
         on_key = True
     elif kind == "missing":
         message = f"missing required key '{path[-1]}'"
-        hint = _MISSING_HINTS.get(str(path[-1]), "add it: see the scenario format in the README")
+        hint = _MISSING_HINTS.get(str(path[-1]), "add it: " + FORMAT_HINT)
     elif kind == "union_tag_invalid":
         what = "optimizer" if path and path[0] == "optimizer" else "layer"
         options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS

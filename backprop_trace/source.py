@@ -60,6 +60,11 @@ class Locations:
         return (1, 1)
 
 
+EMPTY_FILE_HINT = (
+    "write a starter with 'backprop-trace new FILE', or copy a bundled scenario with "
+    "'backprop-trace new FILE --from NAME' ('backprop-trace list' names them)"
+)
+
 _NULL = re.compile(r"^(~|null|Null|NULL|)$")
 _TRUE = re.compile(r"^(true|True|TRUE)$")
 _FALSE = re.compile(r"^(false|False|FALSE)$")
@@ -219,7 +224,5 @@ def read_yaml(text: str, filename: str) -> tuple[Any, Locations]:
             [Problem(filename, 1, 1, (), f"YAML syntax: {exc}", "check the file is YAML")]
         ) from None
     if documents == 0:
-        raise ScenarioError(
-            [Problem(filename, 1, 1, (), "the file is empty", "start from scenarios/*.yaml")]
-        )
+        raise ScenarioError([Problem(filename, 1, 1, (), "the file is empty", EMPTY_FILE_HINT)])
     return data, builder.locations

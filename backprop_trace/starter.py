@@ -3,9 +3,13 @@ from a seed and written out as short decimals (so a rational network is traced e
 
 from __future__ import annotations
 
-import numpy as np
-import numpy.typing as npt
+from typing import TYPE_CHECKING
 
+if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI starts
+    import numpy as np
+    import numpy.typing as npt
+
+from .wording import plural
 from .yaml_text import quoted
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
@@ -20,6 +24,8 @@ def _row(values: npt.NDArray[np.float64]) -> str:
 def starter_text(
     name: str, sizes: list[int], activation: str, loss: str, optimizer: str, lr: float, seed: int
 ) -> str:
+    import numpy as np
+
     rng = np.random.default_rng(seed)
     lines = [
         f"name: {quoted(name)}",
@@ -38,7 +44,9 @@ def starter_text(
         bound = 1 / np.sqrt(fan_in)  # nn.Linear's default range, rounded to 2 decimals below
         weight = rng.uniform(-bound, bound, size=(fan_in, fan_out))
         bias = rng.uniform(-bound, bound, size=fan_out)
-        lines.append(f"  - type: linear  # W{k + 1}: {fan_in} inputs × {fan_out} units")
+        lines.append(
+            f"  - type: linear  # W{k + 1}: {plural(fan_in, 'input')} × {plural(fan_out, 'unit')}"
+        )
         lines.append("    weight:")
         lines += [f"      - {_row(row)}" for row in weight]
         lines.append(f"    bias: {_row(bias)}")

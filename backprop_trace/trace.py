@@ -27,6 +27,9 @@ class ParamStep:
     new: Array
     state: dict[str, Array] = field(default_factory=dict)  # torch.optim's names
     terms: dict[str, Array] = field(default_factory=dict)  # for the update table, by label
+    # float64: the rounding bound of each gradient entry (a sum over the batch, of learning flows
+    # that are sums themselves), so that a gradient within it shows as 0; None in exact numerics
+    grad_noise: Array | None = None
 
     @property
     def shape(self) -> tuple[int, ...]:
@@ -45,6 +48,9 @@ class LayerStep:
     params: tuple[str, ...] = ()
     at_kink: tuple[tuple[int, int], ...] = ()  # inputs exactly at a relu-like kink (0)
     near_kink: tuple[tuple[int, int], ...] = ()  # float64: within rounding distance of 0
+    # float64: the rounding bound of each entry of the learning flow (sums over the units of the
+    # layers after it), so that a flow within it shows as 0; None in exact numerics
+    grad_output_noise: Array | None = None
 
 
 @dataclass(frozen=True)
@@ -93,3 +99,4 @@ class Trace:
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity
+    interrupted: bool = False  # Ctrl-C stopped the run: the steps before it, and only those

@@ -21,7 +21,7 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
         return
     skip = pytest.mark.skip(reason=f"{NEEDS_TORCH}: {GET_TORCH}")
     for item in items:
-        if "torch" in item.keywords:
+        if item.get_closest_marker("torch") is not None:
             item.add_marker(skip)
 
 

@@ -48,3 +48,33 @@ def test_bad_scenario_exits_2_without_traceback(path: Path) -> None:
     assert result.exit_code == 2, result.output
     assert "Traceback" not in result.output
     assert f"{path}:" in result.output
+
+
+@pytest.mark.parametrize("name", ["pytorch_row_order", "in_out_rows_under_out_in"])
+def test_weights_in_the_other_layout_are_one_problem(name: str) -> None:
+    """Every weight transposed: one problem naming the layout, not one per bias and width."""
+    path = Path(__file__).parent / "bad" / f"{name}.yaml"
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(path)
+    assert [p.path for p in caught.value.problems] == [("layout",)]
+
+
+def test_hints_point_at_commands_not_at_the_repository() -> None:
+    """A pip user has no scenarios/ folder and no README file: a hint names a command."""
+    for path in BAD:
+        with pytest.raises(ScenarioError) as caught:
+            load_scenario(path, display_name=path.name)
+        for problem in caught.value.problems:
+            assert "scenarios/" not in problem.hint, (path.name, problem.hint)
+            if "README" in problem.hint:
+                assert "backprop-trace " in problem.hint, (path.name, problem.hint)
+
+
+@pytest.mark.parametrize("kind", ["some_check_without_its_own_words", "missing"])
+def test_the_fallback_hints_name_a_command(kind: str) -> None:
+    from backprop_trace.schema_errors import problems_from
+    from backprop_trace.source import Locations
+
+    error = {"type": kind, "loc": ("a_key",), "msg": "not right"}
+    (problem,) = problems_from([error], {"a_key": 1}, Locations(), "s.yaml")
+    assert "backprop-trace schema" in problem.hint

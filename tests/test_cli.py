@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
+import re
 import subprocess
 import sys
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
+import typer
 from typer.testing import CliRunner
 
 from backprop_trace import cli
@@ -122,3 +127,72 @@ def test_python_dash_m_and_version() -> None:
         check=True,
     )
     assert out.stdout.startswith("backprop-trace ")
+
+
+@pytest.mark.parametrize(
+    "args", [["--format", "pdf"], ["--format", "JSON"], ["--numerics", "quad"]]
+)
+def test_a_bad_choice_is_a_clean_message_listing_the_choices(args: list[str]) -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip", *args])
+    assert result.exit_code == 2
+    assert "Value error" not in result.output
+    choices = cli.OutputFormat if args[0] == "--format" else cli.NumericsChoice
+    assert f"is not one of {', '.join(c.value for c in choices)}" in result.output
+    if args[1] == "JSON":
+        assert "did you mean 'json'?" in result.output
+
+
+def _commands(command: Any, path: tuple[str, ...] = ()) -> Iterator[tuple[str, ...]]:
+    subcommands = getattr(command, "commands", {})
+    if not subcommands:
+        yield path
+    for name, sub in subcommands.items():
+        yield from _commands(sub, (*path, name))
+
+
+COMMANDS = list(_commands(typer.main.get_command(app)))
+
+
+@pytest.mark.parametrize("path", COMMANDS, ids=" ".join)
+def test_help_describes_every_option_with_clean_metavars(path: tuple[str, ...]) -> None:
+    command: Any = typer.main.get_command(app)
+    for name in path:
+        command = command.commands[name]
+    for param in command.params:
+        assert getattr(param, "help", None), (path, param.name)
+    result = runner.invoke(app, [*path, "--help"], env={"COLUMNS": "100"})
+    assert result.exit_code == 0
+    assert not re.search(r"<\w[^>]*>|\{[A-Z.]+\}", result.output), result.output
+
+
+def test_ctrl_c_in_a_long_run_prints_the_summary_of_the_steps_done(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    @contextlib.contextmanager
+    def progress(total: int) -> Iterator[Callable[[int, float, object], None]]:
+        def report(step: int, loss: float, _: object) -> None:
+            if step == 40:
+                raise KeyboardInterrupt
+
+        yield report
+
+    monkeypatch.setattr("backprop_trace.render.progress.progress", progress)
+    result = runner.invoke(app, ["run", "tanh_regression", "--steps", "1000", "--quiet"])
+    assert result.exit_code == 130
+    assert "Run summary" in result.stdout
+    assert "after step 40;" in result.stdout.replace("\n", " ")
+    assert "interrupted after 40 of 1000 steps" in result.stderr
+
+
+def test_validate_counts_files_in_good_english(tmp_path: Path) -> None:
+    bad = tmp_path / "bad.yaml"
+    bad.write_text("name: nothing else\n")
+    one = runner.invoke(app, ["validate", str(bad)])
+    assert one.exit_code == 2 and "1 of 1 file has problems." in one.output
+    two = runner.invoke(app, ["validate", str(bad), "diagonal_flip", str(bad)])
+    assert "2 of 3 files have problems." in two.output
+
+
+def test_show_picking_nothing_counts_the_steps_in_good_english() -> None:
+    result = runner.invoke(app, ["run", "diagonal_flip", "--show", "5"])
+    assert "picks none of the 1 step" in result.output and "1 steps" not in result.output

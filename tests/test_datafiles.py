@@ -87,3 +87,9 @@ def test_nan_in_a_data_file_is_refused(folder: Path) -> None:
     np.savez(folder / "nan.npz", inputs=np.array([[np.nan, 1, 2]]), targets=np.array([[1.0]]))
     with pytest.raises(ScenarioError, match="NaN or infinite"):
         load_scenario(scenario(folder, "{file: nan.npz}"))
+
+
+def test_a_short_csv_row_counts_its_fields_in_good_english(folder: Path) -> None:
+    (folder / "short.csv").write_text("a,b,c,label\n1,2,3,0\n4\n")
+    with pytest.raises(ScenarioError, match="row 3 has 1 field but the header has 4"):
+        load_scenario(scenario(folder, "{file: short.csv, target_columns: [label]}"))

@@ -9,6 +9,7 @@ import xml.etree.ElementTree as ET
 from pathlib import Path
 
 import pytest
+from markdown_it import MarkdownIt
 from typer.testing import CliRunner
 
 from backprop_trace import load_scenario, run
@@ -92,3 +93,22 @@ def test_output_file_is_written_and_guards_the_input(tmp_path: Path) -> None:
     result = runner.invoke(app, ["run", "diagonal_flip", "-o", str(tmp_path / "no" / "x.txt")])
     assert result.exit_code == 2 and "not written" in result.output
     assert sorted(p.name for p in tmp_path.iterdir()) == ["s.yaml", "trace.md"]
+
+
+@pytest.mark.parametrize("path", SCENARIOS, ids=lambda p: p.stem)
+def test_every_markdown_table_ends_before_the_text_under_it(path: Path) -> None:
+    """A line right under a pipe table is read as one more row: a caption like '*each cell:
+    pre-activation → output*' must be a paragraph of its own, after a blank line."""
+    text = render_markdown(run(load_scenario(path)), RenderOptions())
+    lines = text.splitlines()
+    tokens = MarkdownIt("commonmark").enable("table").parse(text)
+    tables = [t for t in tokens if t.type == "table_open"]
+    assert tables
+    for table in tables:
+        assert table.map is not None
+        end = table.map[1]  # the line after the table's last row
+        assert end == len(lines) or lines[end] == "", f"no blank line after the table: {lines[end]}"
+    cells = [
+        t.content for i, t in enumerate(tokens) if tokens[i - 1].type in ("td_open", "th_open")
+    ]
+    assert not any("each cell" in cell for cell in cells), "a caption became a table row"

@@ -24,5 +24,5 @@ def test_help_pages_render_plainly(command: list[str]) -> None:
     result = CliRunner().invoke(app, [*command, "--help"], env={"COLUMNS": "100"})
     assert result.exit_code == 0, result.output
     assert "Usage:" in result.stdout
-    # typer before 0.16.1 printed "\[default: 64]" (a markup escape shown as text)
+    # typer before 0.22 printed "\[required]" (a markup escape shown as text)
     assert "\\[" not in result.stdout

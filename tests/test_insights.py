@@ -2,14 +2,25 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Callable
+from fractions import Fraction
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
+from hypothesis import HealthCheck, given, settings
+from strategies import training_runs
 
 from backprop_trace import load_scenario, run, scenario_from_dict
 from backprop_trace.bundled import scenarios_dir
-from backprop_trace.insights import Note, step_notes
+from backprop_trace.engine import forward
+from backprop_trace.insights import NOTE_KINDS, Note, step_notes
+from backprop_trace.layers import Linear, ReLU
+from backprop_trace.numerics import EXACT, FLOAT64
 from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.trace import StepTrace, Trace
 
 fmt = NumberStyle()
 
@@ -30,7 +41,7 @@ def test_diagonal_flip_notes() -> None:
     assert "8 entries with a negative gradient rose and 4" in notes["direction"].text
     assert "b2[3], 0.0000 → 0.0625 (+0.0625)" in notes["largest_change"].text
     assert "output 2 (-0.0500 → -0.0647, target 0.0000)" in notes["moved_away"].text
-    assert "near_kink" not in notes and "loss_rose" not in notes and "frozen" not in notes
+    assert "near_kink" not in notes and "overshot" not in notes and "frozen" not in notes
 
 
 def test_float64_flags_the_kink_decided_by_rounding() -> None:
@@ -110,14 +121,396 @@ def test_loss_rose_with_a_learning_rate_too_large() -> None:
         "data": {"input": [1], "target": [0]},
     }
     trace = run(scenario_from_dict(data))
-    notes = {n.kind for n in step_notes(trace, trace.steps[0], fmt)}
-    assert "loss_rose" in notes
+    notes = {n.kind: n.text for n in step_notes(trace, trace.steps[0], fmt)}
+    assert "overshot" in notes["overshot"] and "uphill" not in notes
+    # one output: nothing to balance it against
+    assert "balances" not in notes["moved_away"]
 
 
+MOMENTUM = {  # a 1-1-1 linear net that momentum carries past its target
+    "name": "momentum",
+    "layers": [
+        {"type": "linear", "weight": [[0]], "bias": [0]},
+        {"type": "linear", "weight": [[0]], "bias": [0]},
+    ],
+    "loss": "mse",
+    "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+    "data": {"input": [1], "target": [3]},
+    "numerics": "float64",
+}
+
+
+def test_a_loss_that_momentum_raised_is_not_blamed_on_the_step_size() -> None:
+    trace = run(scenario_from_dict(MOMENTUM), steps=6)
+    step = trace.steps[-1]
+    assert step.loss_after > step.loss_before
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "overshot" not in notes
+    assert "momentum" in notes["uphill"] and "against the gradient" in notes["uphill"]
+    assert notes["moved_away"].startswith("Moved away from the target: output 0")
+    assert "loss falls" not in notes["moved_away"]
+    assert "1 moved the same way as its gradient" in notes["direction"]
+
+
+# -- every note is true of the numbers it describes ------------------------------------------------
+#
+# One checker per note kind reads the note's claims back from its text and checks each against the
+# trace, computing what it needs independently of insights.py.
+
+LISTED = r"(\d+(?:(?:, | and )\d+)*(?: and \d+ more)?)"  # a listing() of numbers
+SLICE = re.compile(r"([A-Za-z_][\w.]*)\[(\*|\d+)\](?:\[(\*|\d+)\])?")
+
+
+def numbers_listed(text: str) -> list[int]:
+    """'0, 1 and 2' -> [0, 1, 2] (a listing cut with 'and N more' gives the ones named)."""
+    return [int(n) for n in re.findall(r"\d+", re.sub(r"and \d+ more", "", text))]
+
+
+def slice_grad(step: StepTrace, text: str) -> np.ndarray:
+    name, first, second = SLICE.fullmatch(text).groups()  # type: ignore[union-attr]
+    grad = step.param(name).grad
+    assert grad is not None, f"{text}: a frozen parameter has no gradient"
+    index = tuple(slice(None) if i == "*" else int(i) for i in (first, second) if i is not None)
+    return np.asarray(grad[index])
+
+
+def layer_index(trace: Trace, name: str) -> int:
+    return next(i for i, layer in enumerate(trace.scenario.layers) if layer.name == name)
+
+
+def example_row(step: StepTrace, example: str | None) -> int:
+    return 0 if example is None else step.examples.index(int(example))
+
+
+def optimizer_of(trace: Trace) -> Any:
+    return trace.scenario.optimizer
+
+
+def first_order(step: StepTrace) -> Any:
+    return sum((p.grad * (p.new - p.old)).sum() for p in step.params if p.grad is not None)
+
+
+def check_carriers(trace: Trace, step: StepTrace, text: str) -> None:
+    """What the note says moved the parameters besides the gradient is in force on this step."""
+    opt = optimizer_of(trace)
+    named = 0
+    if "momentum (" in text:
+        named += 1
+        assert getattr(opt, "momentum", 0) and step.step > 1
+    if "Adam's running average" in text:
+        named += 1
+        assert opt.kind in ("adam", "adamw") and step.step > 1
+    if "weight decay" in text:
+        named += 1
+        assert getattr(opt, "weight_decay", 0)
+    assert named, f"nothing named that could move a parameter against its gradient: {text}"
+
+
+def check_dead_units(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(rf"(\S+) units? {LISTED} (is|are) dead", text)
+    assert m, text
+    i = layer_index(trace, m[1])
+    layer = trace.scenario.layers[i]
+    units = numbers_listed(m[2])
+    assert (m[3] == "is") == (len(units) == 1)
+    z = step.layers[i].input
+    for j in units:
+        assert isinstance(layer, ReLU)
+        assert ((z[:, j] < 0) | ((z[:, j] == 0) & (layer.grad_at_zero == 0))).all()
+        assert (step.layers[i].output[:, j] == 0).all()
+    for named in SLICE.finditer(text):
+        assert (slice_grad(step, named[0]) == 0).all(), f"{named[0]} has a gradient: {text}"
+    if len(units) == 1:
+        assert "their" not in text and "them" not in text
+
+
+def check_at_kink(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(r"(\S+) unit (\d+)'s pre-activation is exactly 0(?: for example (\d+))?,", text)
+    assert m, text
+    i, j, a = layer_index(trace, m[1]), int(m[2]), example_row(step, m[3])
+    assert step.layers[i].input[a][j] == 0
+    said = re.search(r"taken as (?:grad_at_zero = )?([\d/.]+)|the slope, ([\d/.]+),", text)
+    assert said, text
+    derivative = Fraction((said[1] or said[2]).rstrip("."))
+    layer = trace.scenario.layers[i]
+    assert derivative == getattr(layer, "grad_at_zero", getattr(layer, "slope", None))
+    flow_out = step.layers[i].grad_output[a][j]
+    if i > 0 and flow_out != 0:  # the flow into the unit over the flow out of it
+        ratio = step.layers[i - 1].grad_output[a][j] / flow_out
+        assert abs(float(ratio) - float(derivative)) <= 1e-9
+    assert ("no gradient passes" in text) == (derivative == 0)
+
+
+def check_near_kink(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(r"(\S+) unit (\d+)'s pre-activation is (\S+?)(?: for example (\d+))?,", text)
+    assert m, text
+    i, j, a = layer_index(trace, m[1]), int(m[2]), example_row(step, m[4])
+    z = float(step.layers[i].input[a][j])
+    assert trace.numerics == "float64" and z != 0 and f"{z:.2g}" == m[3]
+    before = trace.scenario.layers[i - 1] if i > 0 else None
+    scale = 1.0  # how large the sum that made z was: rounding is relative to it
+    if isinstance(before, Linear):
+        x = np.abs(np.asarray(step.layers[i - 1].input[a], dtype=float))
+        scale += float(x.sum()) * float(np.abs(step.param(before.weight).old).max())
+        if before.bias is not None:
+            scale += float(np.abs(step.param(before.bias).old).max())
+    assert abs(z) <= 1e-9 * scale, (z, scale)
+
+
+def check_zero_loss(trace: Trace, step: StepTrace, text: str) -> None:
+    assert step.loss_before == 0
+    assert all((p.grad == 0).all() for p in step.params if p.grad is not None)
+    before = step.probabilities if step.probabilities is not None else step.outputs_before
+    assert (before == step.targets).all()
+    moved = [p.name for p in step.params if (p.new != p.old).any()]
+    assert ("no parameter changes" in text) == (not moved)
+    if moved:
+        check_carriers(trace, step, text)
+
+
+def check_double_softmax(trace: Trace, step: StepTrace, text: str) -> None:
+    assert trace.scenario.loss.kind == "cross_entropy"
+    assert trace.scenario.layers[-1].kind == "softmax"
+
+
+def check_zero_input(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(rf"(?:Inputs?|(\S+)'s inputs?) {LISTED} (is|are) 0, so", text)
+    assert m, text
+    i = 0 if m[1] is None else layer_index(trace, m[1])
+    assert isinstance(trace.scenario.layers[i], Linear)
+    columns = numbers_listed(m[2])
+    assert (m[3] == "is") == (len(columns) == 1)
+    for f in columns:
+        assert (step.layers[i].input[:, f] == 0).all()
+    for named in SLICE.finditer(text):
+        assert (slice_grad(step, named[0]) == 0).all(), f"{named[0]} has a gradient: {text}"
+
+
+def check_frozen(trace: Trace, step: StepTrace, text: str) -> None:
+    names = re.match(r"(.+?) (?:is|are) frozen", text)
+    assert names, text
+    listed = re.split(r", | and ", names[1])
+    for name in listed:
+        p = step.param(name)
+        assert p.grad is None and not p.trainable and (p.new == p.old).all()
+    order = [p.name for p in step.params]
+    first = min(order.index(name) for name in listed)
+    before = any(p.trainable for p in step.params[:first])
+    assert ("trainable layers before them" in text) == before
+
+
+def check_direction(trace: Trace, step: StepTrace, text: str) -> None:
+    rose = fell = along = without = 0
+    for p in step.params:
+        if p.grad is None:
+            continue
+        for g, d in zip(np.ravel(p.grad), np.ravel(p.new - p.old), strict=True):
+            if d == 0:
+                continue
+            if g == 0:
+                without += 1
+            elif (g < 0) == (d > 0):
+                rose, fell = rose + (g < 0), fell + (g > 0)
+            else:
+                along += 1
+
+    def count(pattern: str) -> int:
+        found = re.search(pattern.replace("N", r"(\d[\d,]*)"), text)
+        return int(found[1].replace(",", "")) if found else 0
+
+    assert re.search(r"entr(?:y|ies) with a negative gradient rose and", text), text
+    assert count(r"N entr(?:y|ies) with a negative gradient rose") == rose, (text, rose)
+    assert count(r"rose and N with a positive gradient fell") == fell, (text, fell)
+    assert count(r"N moved the same way as") == along, (text, along)
+    assert count(r"N moved with a gradient of 0") == without, (text, without)
+    if along or without:
+        check_carriers(trace, step, text)
+
+
+def check_adam_first_step(trace: Trace, step: StepTrace, text: str) -> None:
+    opt = optimizer_of(trace)
+    assert opt.kind in ("adam", "adamw") and step.step == 1
+    lr = float(opt.lr)
+    sizes = []
+    for p in step.params:
+        if p.grad is None:
+            continue
+        g = np.asarray(p.grad, dtype=float)
+        if opt.kind == "adam" and opt.weight_decay:
+            g = g + float(opt.weight_decay) * np.asarray(p.old, dtype=float)
+        m = (1 - float(opt.beta1)) * g  # m and v after one step from zero
+        v = (1 - float(opt.beta2)) * g * g
+        np.testing.assert_allclose(p.terms["m̂"], m / (1 - float(opt.beta1)), rtol=1e-9)
+        np.testing.assert_allclose(p.terms["v̂"], v / (1 - float(opt.beta2)), rtol=1e-9)
+        live = g != 0
+        change = np.abs(np.asarray(p.new - p.old, dtype=float))[live]
+        assert np.allclose(change, lr, rtol=0.015), (p.name, change, lr)
+        sizes += list(np.abs(g[live]))
+    assert f"from {fmt(min(sizes))} to {fmt(max(sizes))}" in text, text
+
+
+def check_largest_change(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.fullmatch(r"Largest change: (\S+), (\S+) → (\S+) \((\S+)\)\.", text)
+    assert m, text
+    name, *index = SLICE.fullmatch(m[1]).groups()  # type: ignore[union-attr]
+    p = step.param(name)
+    ix = tuple(int(i) for i in index if i is not None)
+    size = abs(float(p.new[ix] - p.old[ix]))
+    everything = [
+        float(abs(d)) for q in step.params if q.grad is not None for d in np.ravel(q.new - q.old)
+    ]
+    assert size > 0 and size >= max(everything) * (1 - 1e-12)
+    assert (m[2], m[3]) == (fmt(p.old[ix]), fmt(p.new[ix]))
+
+
+def check_moved_away(trace: Trace, step: StepTrace, text: str) -> None:
+    before, after = step.outputs_before, step.outputs_after
+    if step.probabilities is not None:
+        before, after = step.probabilities, step.probabilities_after
+    t = step.targets
+    away = {
+        (a, j)
+        for a, j in np.ndindex(t.shape)
+        if abs(after[a][j] - t[a][j]) > abs(before[a][j] - t[a][j])
+    }
+    named = re.findall(r"output (\d+)(?: of example (\d+))? \(", text)
+    for j, example in named:
+        assert (example_row(step, example or None), int(j)) in away, (j, example, text)
+    more = re.search(r"and (\d+) more", text)
+    assert len(named) + (int(more[1]) if more else 0) == len(away)
+    if "while the loss falls" in text:
+        assert step.loss_after < step.loss_before and t.size > 1
+
+
+def loss_along_the_update(trace: Trace, step: StepTrace, fraction: Fraction) -> Any:
+    """The loss of the step's batch with each parameter moved by this fraction of its change."""
+    scenario = trace.scenario
+    nx = EXACT if trace.numerics == "exact" else FLOAT64
+    share = fraction if trace.numerics == "exact" else float(fraction)
+    params = {
+        p.name: scenario.in_layout(p.name, p.old + (p.new - p.old) * share) for p in step.params
+    }
+    outputs = forward(scenario.layers, nx, params, step.inputs)[-1]
+    return scenario.loss.value(nx, outputs, step.targets)
+
+
+def check_overshot(trace: Trace, step: StepTrace, text: str) -> None:
+    rise = step.loss_after - step.loss_before
+    change = first_order(step)
+    assert rise > 0 and change < 0, (rise, change)
+    assert not any(layer.at_kink or layer.near_kink for layer in step.layers)
+    assert f"rose by {fmt(rise)}" in text and f"lowers the loss by {fmt(-change)}" in text
+    if trace.numerics == "exact":  # a shorter step along the same update lowers the loss
+        shorter = (loss_along_the_update(trace, step, Fraction(1, 2**k)) for k in range(1, 40))
+        assert any(loss < step.loss_before for loss in shorter)
+
+
+def check_rose_at_kink(trace: Trace, step: StepTrace, text: str) -> None:
+    rise = step.loss_after - step.loss_before
+    change = first_order(step)
+    assert rise > 0 and change < 0, (rise, change)
+    assert any(layer.at_kink or layer.near_kink for layer in step.layers)
+    assert f"rose by {fmt(rise)}" in text and f"lowers the loss by {fmt(-change)}" in text
+
+
+def check_uphill(trace: Trace, step: StepTrace, text: str) -> None:
+    rise = step.loss_after - step.loss_before
+    change = first_order(step)
+    scale = sum(
+        float(np.abs(np.asarray(p.grad * (p.new - p.old), dtype=float)).sum())
+        for p in step.params
+        if p.grad is not None
+    )
+    assert rise > 0 and float(change) >= -1e-12 * max(scale, 1e-300), (rise, change)
+    if "raises the loss by" in text:
+        assert change > 0 and f"raises the loss by {fmt(change)}" in text
+    check_carriers(trace, step, text)
+
+
+CHECKERS: dict[str, Callable[[Trace, StepTrace, str], None]] = {
+    "dead_units": check_dead_units,
+    "at_kink": check_at_kink,
+    "near_kink": check_near_kink,
+    "zero_loss": check_zero_loss,
+    "double_softmax": check_double_softmax,
+    "zero_input": check_zero_input,
+    "frozen": check_frozen,
+    "direction": check_direction,
+    "adam_first_step": check_adam_first_step,
+    "largest_change": check_largest_change,
+    "moved_away": check_moved_away,
+    "overshot": check_overshot,
+    "rose_at_kink": check_rose_at_kink,
+    "uphill": check_uphill,
+}
+
+
+def test_every_note_kind_has_a_checker() -> None:
+    assert set(CHECKERS) == set(NOTE_KINDS)
+
+
+def test_a_note_of_an_unknown_kind_cannot_be_made() -> None:
+    with pytest.raises(ValueError, match="NOTE_KINDS"):
+        Note("verify", "surprise", "Nobody checks this.")
+
+
+@pytest.mark.parametrize("numerics", ["auto", "float64"])
 @pytest.mark.parametrize("path", sorted(scenarios_dir().glob("*.yaml")), ids=lambda p: p.stem)
-def test_every_note_names_a_phase(path: Path) -> None:
-    trace = run(load_scenario(path))
+def test_every_note_of_a_bundled_scenario_is_true(path: Path, numerics: str) -> None:
+    scenario = load_scenario(path)
+    trace = run(scenario, numerics=None if numerics == "auto" else "float64")
     for step in trace.steps:
         for note in step_notes(trace, step, fmt):
             assert note.phase in {"forward", "loss", "backward", "update", "verify"}
             assert note.text.endswith(".")
+            CHECKERS[note.kind](trace, step, note.text)
+
+
+@settings(max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(training_runs())
+def test_every_note_is_true_of_its_step(scenario: dict[str, Any]) -> None:
+    trace = run(scenario_from_dict(scenario))
+    for step in trace.steps:
+        for note in step_notes(trace, step, fmt):
+            assert note.kind in CHECKERS, f"no checker for {note.kind}: add one to CHECKERS"
+            CHECKERS[note.kind](trace, step, note.text)
+
+
+def test_one_dead_unit_is_it_and_its_output() -> None:
+    data = {
+        "name": "one dead unit",
+        "layers": [
+            {"type": "linear", "weight": [[-1, 1]], "bias": [0, 0]},
+            {"type": "relu"},
+            {"type": "linear", "weight": [[1], [1]]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/10"},
+        "data": {"input": [1], "target": [0]},
+    }
+    trace = run(scenario_from_dict(data))
+    notes = {n.kind: n.text for n in step_notes(trace, trace.steps[0], fmt)}
+    dead = notes["dead_units"]
+    assert "relu1 unit 0 is dead" in dead and "flows back through it:" in dead
+    assert "and its zero output gives W2[0][*] zero gradient" in dead
+
+
+def test_a_dead_unit_whose_zero_a_sigmoid_turns_into_a_half_claims_no_zero_gradient() -> None:
+    data = {
+        "name": "dead, then sigmoid",
+        "layers": [
+            {"type": "linear", "weight": [[-1, 1]], "bias": [0, 0]},
+            {"type": "relu"},
+            {"type": "sigmoid"},
+            {"type": "linear", "weight": [[1], [1]]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/10"},
+        "data": {"input": [1], "target": [0]},
+        "numerics": "float64",
+    }
+    trace = run(scenario_from_dict(data))
+    step = trace.steps[0]
+    assert (step.param("W2").grad[0] != 0).all()  # sigmoid(0) = 1/2 reaches W2
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "relu1 unit 0 is dead" in notes["dead_units"] and "W2" not in notes["dead_units"]

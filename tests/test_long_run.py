@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from backprop_trace import load_scenario, run
 from backprop_trace.cli import app
-from backprop_trace.numerics import to_float
+from backprop_trace.numerics import Mode, to_float
 
 LONG = Path(__file__).parent / "torch_cases" / "long" / "xor_sigmoid.yaml"
 
@@ -92,7 +92,7 @@ def test_quiet_prints_only_the_summary() -> None:
     result = CliRunner().invoke(app, ["run", "adam_first_steps", "--quiet"], env={"COLUMNS": "80"})
     assert result.exit_code == 0
     assert "Run summary" in result.stdout and "Forward pass" not in result.stdout
-    assert "Loss before each step, 1 to 3" in result.stdout
+    assert "Loss after each step, from 0 (the start) to 3" in result.stdout
     assert "Moved most over the run" in result.stdout
 
 
@@ -192,3 +192,29 @@ def test_show_is_checked_even_with_quiet_and_says_when_it_picks_nothing() -> Non
     )
     result = CliRunner().invoke(app, ["run", "tanh_regression", "--steps", "6", "--show", "9"])
     assert result.exit_code == 0 and "picks none of the 6 steps" in result.stderr
+
+
+@pytest.mark.parametrize("numerics", ["exact", "float64"])
+def test_an_interrupted_run_is_the_steps_done_before_it(numerics: Mode) -> None:
+    """Ctrl-C (here raised by the progress callback after step 7) ends the run with a trace of
+    the 7 steps done: the same as a run of 7 steps, marked interrupted."""
+    scenario = load_scenario("diagonal_flip")
+
+    def report(step: int, loss: float, _: object) -> None:
+        if step == 7:
+            raise KeyboardInterrupt
+
+    stopped = run(
+        scenario, steps=50, numerics=numerics, keep=lambda k: k in (1, 50), on_step=report
+    )
+    seven = run(scenario, steps=7, numerics=numerics)
+    assert stopped.interrupted and not seven.interrupted
+    assert stopped.total_steps == 50
+    assert stopped.losses_before == seven.losses_before
+    # the summary ends on the loss after the last step done, though that step was not kept
+    assert float(stopped.losses_after[-1]) == pytest.approx(float(seven.losses_after[-1]))
+    assert [s.step for s in stopped.steps] == [1]
+    for name, value in seven.final_params.items():
+        np.testing.assert_allclose(
+            to_float(stopped.final_params[name]), to_float(value), rtol=1e-12
+        )

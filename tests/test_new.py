@@ -9,6 +9,7 @@ import pytest
 from typer.testing import CliRunner
 
 from backprop_trace import load_scenario, run
+from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
 from backprop_trace.starter import ACTIVATIONS, LOSSES, OPTIMIZERS
 
@@ -68,3 +69,67 @@ def test_new_is_reproducible_and_never_overwrites(tmp_path: Path) -> None:
 def test_bad_choices_exit_2(bad: list[str], tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), *bad])
     assert result.exit_code == 2 and not (tmp_path / "x.yaml").exists()
+
+
+@pytest.mark.parametrize("name", ["diagonal_flip", "mnist_sized"])
+def test_new_from_copies_a_bundled_scenario_byte_for_byte_with_its_data(
+    name: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    original = scenarios_dir() / f"{name}.yaml"
+    read = load_scenario(original).data_files.values()
+    copy = tmp_path / "mine" / "copy.yaml"
+    result = runner.invoke(app, ["new", str(copy), "--from", name])
+    assert result.exit_code == 0, result.output
+    assert copy.read_bytes() == original.read_bytes()
+    for data in read:  # e.g. mnist_sized.npz, beside the copy as beside the original
+        assert (copy.parent / data.name).read_bytes() == data.read_bytes()
+    monkeypatch.chdir(tmp_path)  # runs and validates from its new place
+    assert runner.invoke(app, ["validate", str(copy)]).exit_code == 0
+    copied = run(load_scenario(copy))
+    assert copied.losses_before == run(load_scenario(original)).losses_before
+
+
+def test_new_from_never_overwrites_without_force(tmp_path: Path) -> None:
+    copy = tmp_path / "m.yaml"
+    data = tmp_path / "mnist_sized.npz"
+    data.write_bytes(b"mine")
+    result = runner.invoke(app, ["new", str(copy), "--from", "mnist_sized"])
+    assert result.exit_code == 2 and "--force" in result.output
+    assert data.read_bytes() == b"mine" and not copy.exists()
+    assert runner.invoke(app, ["new", str(copy), "--from", "mnist_sized", "--force"]).exit_code == 0
+    assert data.read_bytes() == (scenarios_dir() / "mnist_sized.npz").read_bytes()
+
+
+@pytest.mark.parametrize(
+    "args, message",
+    [
+        (["--from", "diagonal_flp"], "did you mean diagonal_flip?"),
+        (["--from", "diagonal_flip", "--loss", "sse"], "leave out --loss"),
+    ],
+)
+def test_new_from_refuses_what_it_cannot_copy(
+    args: list[str], message: str, tmp_path: Path
+) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), *args])
+    assert result.exit_code == 2 and message in result.output
+    assert not (tmp_path / "x.yaml").exists()
+
+
+def test_new_help_describes_every_option_and_lists_the_choices() -> None:
+    result = runner.invoke(app, ["new", "--help"], env={"COLUMNS": "200"})
+    assert result.exit_code == 0
+    for choices in (ACTIVATIONS, LOSSES, OPTIMIZERS):
+        assert "|".join(choices) in result.output
+
+
+def test_a_wrong_case_choice_says_did_you_mean(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), "--loss", "MSE"])
+    assert result.exit_code == 2
+    assert "did you mean 'mse'?" in result.output
+
+
+def test_a_one_unit_layer_is_described_in_the_singular(tmp_path: Path) -> None:
+    path = tmp_path / "tiny.yaml"
+    assert runner.invoke(app, ["new", str(path), "--sizes", "1,1,3"]).exit_code == 0
+    text = path.read_text()
+    assert "# W1: 1 input × 1 unit" in text and "# W2: 1 input × 3 units" in text

@@ -81,7 +81,7 @@ def _markdown_table(table: Table) -> str:
     rows = [
         "| " + " | ".join(_cell(col[r]) for col in cells) + " |" for r in range(table.row_count)
     ]
-    caption = f"\n*{_cell(table.caption)}*" if table.caption else ""
+    caption = f"\n\n*{_cell(table.caption)}*" if table.caption else ""  # not one more row
     return title + "\n".join([header, rule, *rows]) + caption + "\n"
 
 

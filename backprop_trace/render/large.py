@@ -30,7 +30,7 @@ class LargeTensors(ViewBase):
             table.add_row(
                 label,
                 self.num(f.min()),
-                self.num(f.mean()),
+                self.mean(values),
                 self.num(f.max()),
                 self.num(float(np.sqrt((f * f).sum()))),
                 f"{int((f == 0).sum()):,}",

@@ -1,4 +1,5 @@
-"""How numbers are shown: a fixed number of decimals, or exact fractions on request."""
+"""How numbers are shown: a fixed number of decimals (small values to four significant digits),
+exact fractions shortened in running text or whole on request, and rounding noise as ≈ 0."""
 
 from __future__ import annotations
 
@@ -8,6 +9,13 @@ from fractions import Fraction
 from typing import Any
 
 from backprop_trace.numerics import scalar_to_float
+
+DEFAULT_PRECISION = 4  # decimals, unless --precision says
+SIGNIFICANT = 4  # digits of a small value shown in scientific notation by default
+FEWEST_DIGITS = 2  # by default, a value showing fewer significant digits goes scientific
+READABLE_DIGITS = 24  # a longer numerator or denominator is shortened in running text
+KEPT_DIGITS = 6  # digits kept at each end of a shortened one
+ROUNDING_ZERO = "≈ 0"  # a float64 sum within the rounding bound of its terms: 0 to its precision
 
 
 def rounded(value: Fraction, places: int) -> str:
@@ -20,19 +28,57 @@ def rounded(value: Fraction, places: int) -> str:
 
 
 def scientific(value: Fraction, places: int) -> str:
-    """An exact value of at least 1 in magnitude as m.mmmme+N, rounded as by hand."""
-    exponent = len(str(abs(value.numerator) // value.denominator)) - 1
-    mantissa = rounded(abs(value) / 10**exponent, places)
+    """A nonzero exact value as m.mmmme±NN (``places`` decimals in the mantissa), rounded as by
+    hand: 1234567/1000 -> 1.2346e+03, 1/2280 -> 4.3860e-04."""
+    magnitude = abs(value)
+    exponent = decimal_exponent(magnitude)
+    mantissa = rounded(magnitude / Fraction(10) ** exponent, places)
     if mantissa.startswith("10"):  # 9.99995 rounded up to 10.0000
         exponent += 1
-        mantissa = rounded(abs(value) / 10**exponent, places)
-    return ("-" if value < 0 else "") + f"{mantissa}e+{exponent:02d}"
+        mantissa = rounded(magnitude / Fraction(10) ** exponent, places)
+    return ("-" if value < 0 else "") + f"{mantissa}e{exponent:+03d}"
+
+
+def decimal_exponent(magnitude: Fraction) -> int:
+    """e with 10^e <= magnitude < 10^(e+1), exactly (magnitude > 0)."""
+    exponent = len(str(magnitude.numerator)) - len(str(magnitude.denominator))
+    while Fraction(10) ** exponent > magnitude:
+        exponent -= 1
+    while Fraction(10) ** (exponent + 1) <= magnitude:
+        exponent += 1
+    return exponent
+
+
+def exact_fraction(value: Fraction) -> str:
+    """An exact value as p/q, whole while short: a numerator or denominator of more than
+    READABLE_DIGITS digits shows its first and last digits and its length, as in
+    134884…327077 (115 digits) / 327680…000000 (119 digits)."""
+    parts = [str(abs(value.numerator)), str(value.denominator)]
+    if max(len(part) for part in parts) <= READABLE_DIGITS:
+        return str(value)
+    shown = [
+        part
+        if len(part) <= READABLE_DIGITS
+        else f"{part[:KEPT_DIGITS]}…{part[-KEPT_DIGITS:]} ({len(part):,} digits)"
+        for part in parts
+    ]
+    sign = "-" if value < 0 else ""
+    return sign + (shown[0] if value.denominator == 1 else " / ".join(shown))
+
+
+def is_shortened(value: Fraction) -> bool:
+    return exact_fraction(value) != str(value)
 
 
 @dataclass(frozen=True)
 class NumberStyle:
+    """Numbers to ``precision`` decimals. When the precision was not asked for (``explicit``
+    False), a nonzero value that would show fewer than two significant digits (below 0.001 at 4
+    decimals: 0.000438… would read 0.0004) is shown to four significant digits, 4.386e-04."""
+
     precision: int = 4
     fractions: bool = False  # exact numerics: show p/q instead of decimals
+    explicit: bool = False  # --precision N was given: N decimals, as written
 
     def __call__(self, value: Any) -> str:
         if self.fractions and isinstance(value, Fraction):
@@ -42,12 +88,20 @@ class NumberStyle:
         x = scalar_to_float(value)
         if not math.isfinite(x):
             return "nan" if math.isnan(x) else ("inf" if x > 0 else "-inf")
+        exact = value if isinstance(value, Fraction) else Fraction(x)
+        if x != 0 and not self.explicit and abs(exact) < self.smallest_with_enough_digits:
+            return scientific(exact, SIGNIFICANT - 1)
         if x != 0 and abs(x) < 0.5 * 10.0**-self.precision:
             return f"{x:.2g}"  # would show as 0.0000: show that it is not 0
         if abs(x) >= 1e10:
             return f"{x:.{self.precision}e}"  # a diverging run: keep the columns narrow
         # the exact value (a float's too) rounded half away from zero, as by hand
-        return rounded(value if isinstance(value, Fraction) else Fraction(x), self.precision)
+        return rounded(exact, self.precision)
+
+    @property
+    def smallest_with_enough_digits(self) -> Fraction:
+        """Below this, ``precision`` decimals show fewer than FEWEST_DIGITS significant digits."""
+        return Fraction(10) ** (FEWEST_DIGITS - 1 - self.precision)
 
     def signed(self, value: Any) -> str:
         text = self(value)

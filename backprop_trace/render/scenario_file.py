@@ -17,6 +17,7 @@ from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
+from backprop_trace.wording import plural
 from backprop_trace.yaml_text import inline_numbers, quoted
 
 _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")  # a parameter name fit for a file name
@@ -82,7 +83,8 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
     s = trace.scenario
     files = files or {}
     origin = visible(s.source)  # a comment ends at a newline: none of the file name's counts
-    lines = [f"# Saved by backprop-trace after {len(trace.losses_after)} step(s) of {origin}."]
+    steps = plural(len(trace.losses_after), "step")
+    lines = [f"# Saved by backprop-trace after {steps} of {origin}."]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
         lines.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."

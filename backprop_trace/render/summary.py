@@ -12,6 +12,20 @@ from rich.console import Group, RenderableType
 from backprop_trace.numerics import to_float
 from backprop_trace.render.tables import _t, _table
 from backprop_trace.render.view import Phase, ViewBase
+from backprop_trace.wording import plural
+
+CELL_WIDTH = 4  # the most characters one loss of a short run is drawn with
+
+
+def step_ticks(steps: int, columns: int, cell: int) -> str:
+    """The labels under the chart of the loss after 0…steps steps, drawn in ``columns`` columns
+    of ``cell`` characters: every step's number under its column where they all fit apart,
+    else the first (0) at the left and the last at the right end (or a space after the 0, where
+    the chart is narrower than the two)."""
+    if columns == steps + 1 and cell > len(str(steps)):
+        return "".join(str(k).ljust(cell) for k in range(steps + 1)).rstrip()
+    last = str(steps)
+    return "0" + last.rjust(max(columns * cell - 1, len(last) + 1))
 
 
 class RunSummary(ViewBase):
@@ -20,7 +34,8 @@ class RunSummary(ViewBase):
         before, after = trace.losses_before, trace.losses_after
         if not after:
             return Phase(0, "summary", "Run summary", [_t("No step ran.")])
-        body: list[RenderableType] = [self.loss_curve(before)]
+        curve = list(before) + ([after[-1]] if after[-1] is not None else [])
+        body: list[RenderableType] = [self.loss_curve(curve)]
         candidates = [(loss, f"before step {k + 1}") for k, loss in enumerate(before)] + [
             (loss, f"after step {k + 1}") for k, loss in enumerate(after) if loss is not None
         ]
@@ -39,9 +54,10 @@ class RunSummary(ViewBase):
         return Phase(0, "summary", "Run summary", body)
 
     def loss_curve(self, losses: Sequence[Any], height: int = 8) -> RenderableType:
-        """The loss before each step, as columns of block characters (one per step, or per
-        group of steps when there are more steps than columns: the group's mean). Log scale when
-        the positive losses span more than two orders of magnitude; a loss of 0 draws nothing."""
+        """The loss after 0, 1, …, n steps (before each step, then after the last), as columns of
+        block characters: a few columns each while they fit, one per point, or one per group of
+        points when there are more points than columns (the group's mean). Log scale when the
+        positive losses span more than two orders of magnitude; a loss of 0 draws nothing."""
         values = to_float(np.asarray(losses, dtype=object))
         finite = np.isfinite(values)
         if not finite.any():
@@ -53,14 +69,17 @@ class RunSummary(ViewBase):
         bottom_at = int(np.flatnonzero(values == drawn.min())[0])
         top, bottom = self.num(losses[top_at]), self.num(losses[bottom_at])  # exact where exact
         pad = max(len(top), len(bottom))
-        columns = max(1, min(len(values), self.width - pad - 4))
+        room = max(2, self.width - pad - 4)
+        points = len(values)
+        columns = min(points, room)
+        cell = max(1, min(CELL_WIDTH, room // points))
         groups = np.array_split(values, columns)
-        points = np.array(
+        means = np.array(
             [g[np.isfinite(g)].mean() if np.isfinite(g).any() else np.nan for g in groups]
         )
         low, high = float(drawn.min()), float(drawn.max())
         with np.errstate(all="ignore"):
-            scaled = np.log10(points) if log else points
+            scaled = np.log10(means) if log else means
             lo, hi = (np.log10(low), np.log10(high)) if log else (low, high)
             span = (hi - lo) or 1.0
             levels = np.round((scaled - lo) / span * (height * 8 - 1)) + 1
@@ -68,17 +87,19 @@ class RunSummary(ViewBase):
         blocks = " ▁▂▃▄▅▆▇█"
         rows = []
         for r in range(height - 1, -1, -1):
-            line = "".join(blocks[int(min(8, max(0, lv - r * 8)))] for lv in levels)
+            line = "".join(blocks[int(min(8, max(0, lv - r * 8)))] * cell for lv in levels)
             label = top if r == height - 1 else bottom if r == 0 else ""
             rows.append(f"{label:>{pad}} ┤{line}")
-        steps = len(values)
-        axis = " " * (pad + 1) + "└" + "─" * columns
-        ticks = " " * (pad + 2) + ("1" if steps == 1 else "1" + f"{steps}".rjust(columns - 1))
-        title = f"Loss before each step, 1 to {steps}" + (" (log scale)" if log else "")
+        steps = points - 1
+        axis = " " * (pad + 1) + "└" + "─" * (columns * cell)
+        ticks = " " * (pad + 2) + step_ticks(steps, columns, cell)
+        title = f"Loss after each step, from 0 (the start) to {steps}"
+        if log:
+            title += " (log scale)"
         if log and (values[finite] <= 0).any():
             title += "; a loss of 0 draws nothing"
-        if columns < steps:
-            title += f"; {steps} steps in {columns} columns, each the mean of its steps"
+        if columns < points:
+            title += f"; {points} losses in {plural(columns, 'column')}, each the mean of its group"
         return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))
 
     def moved_most(self, count: int = 5) -> list[RenderableType]:

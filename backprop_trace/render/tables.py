@@ -77,13 +77,6 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
     ]
 
 
-def _count(n: int, noun: str) -> str:
-    """_count(1, "changed entry") -> '1 changed entry'; _count(3, ...) -> '3 changed entries'."""
-    if n == 1:
-        return f"{n:,} {noun}"
-    return f"{n:,} {noun[:-1]}ies" if noun.endswith("y") else f"{n:,} {noun}s"
-
-
 def _aside(text: str) -> RenderableType:
     """A dim remark under a table, indented, wrapping under itself."""
     return Padding(_t(text, "dim"), (0, 0, 0, 2), expand=False)

@@ -16,13 +16,17 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import dead_units, listing, step_notes
-from backprop_trace.numerics import Array, to_float
+from backprop_trace.insights import carriers, dead_units, listing, step_notes
+from backprop_trace.numerics import Array, change_is_noise, to_float
 from backprop_trace.render.large import LargeTensors
+from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
 from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import MAX_ROWS, _aside, _fit, _percent, _t, _table
 from backprop_trace.render.view import Phase, RenderOptions
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.wording import noun, of_total, plural
+
+WHOLE_HINT = "; --fractions shows every number whole"
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -40,10 +44,12 @@ def print_trace(
     *,
     go_on: Callable[[str], bool] | None = None,
     only_summary: bool = False,
+    stderr: bool = False,
 ) -> None:
-    """Print to the terminal (colour there, plain text when piped or with NO_COLOR). Between
-    phases, ``go_on(next title)`` is asked whether to continue."""
-    console = _Terminal(highlight=False)
+    """Print to the terminal (standard output, or ``stderr``): colour and bold there; bold but
+    no colour with NO_COLOR; plain text when piped or with TERM=dumb. Between phases,
+    ``go_on(next title)`` is asked whether to continue."""
+    console = _Terminal(highlight=False, stderr=stderr)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
@@ -126,6 +132,11 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
         yield view.summary()
 
 
+def _largest(count: int, singular: str) -> str:
+    """'largest update', or '3 largest updates'."""
+    return f"largest {singular}" if count == 1 else f"{count} largest {noun(count, singular)}"
+
+
 class _View(RunSummary, LargeTensors):
     def forward(self, step: StepTrace) -> list[RenderableType]:
         body: list[RenderableType] = [self.inputs(step)]
@@ -161,14 +172,16 @@ class _View(RunSummary, LargeTensors):
             stats = [("pre-activation" if lin is not None else "input", pre)]
             if act_layer is not None:
                 stats.append((f"{act_layer.kind}(·)", out))
-            body: list[RenderableType] = [self.stats(f"{title}: {units} units, summarised", stats)]
+            body: list[RenderableType] = [
+                self.stats(f"{title}: {plural(units, 'unit')}, summarised", stats)
+            ]
             if act is not None and act_layer is not None and act_layer.kind == "relu":
                 dead = len(dead_units(self.trace, step, act))
                 kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
                 body.append(
                     _t(
-                        f"{dead} of {units} units dead for every example; "
-                        f"{kinks} values on (or within rounding of) the kink."
+                        f"{of_total(dead, units, 'unit', 'is')} dead for every example; "
+                        f"{plural(kinks, 'value')} on (or within rounding of) the kink."
                     )
                 )
             return body
@@ -218,8 +231,11 @@ class _View(RunSummary, LargeTensors):
                 return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
             if z < 0:
                 return "dead", "red"
-        if act.kind == "leaky_relu" and z <= 0:
-            return "negative side", "magenta"
+        if act.kind == "leaky_relu":
+            if z == 0:  # PyTorch takes the slope here, as the note under the table says
+                return "at kink: slope", "yellow"
+            if z < 0:
+                return "negative side", "magenta"
         return "", ""
 
     # -- 2. loss ------------------------------------------------------------------------------
@@ -252,7 +268,8 @@ class _View(RunSummary, LargeTensors):
         )
         formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
-            formula += f"  (exactly {step.loss_before})"
+            formula += f"  (exactly {exact_fraction(step.loss_before)}"
+            formula += f"{WHOLE_HINT})" if is_shortened(step.loss_before) else ")"
         return [table, *self.cut_note(len(outputs), y.size, "output"), _t(formula)]
 
     # -- 3. backward --------------------------------------------------------------------------
@@ -298,12 +315,13 @@ class _View(RunSummary, LargeTensors):
         verdict = "pass" if check.passed else "FAIL"
         line = (
             f"Gradient check: {verdict}. Largest relative error {check.max_error:.1e} "
-            f"(threshold {check.threshold:.0e}) over {len(check.compared)} entries"
+            f"(threshold {check.threshold:.0e}) over {plural(len(check.compared), 'entry')}"
         )
         if kinks:
             line += f"; {kinks} at a kink, where the derivative is one-sided"
         if len(check.entries) < check.total:
-            line += f"; {len(check.entries)} of {check.total:,} entries checked (evenly spaced)"
+            checked = of_total(len(check.entries), check.total, "entry", "was")
+            line += f"; {checked} checked (evenly spaced)"
         out: list[RenderableType] = [
             table,
             _t(line + ".", "bold green" if check.passed else "bold red"),
@@ -329,7 +347,7 @@ class _View(RunSummary, LargeTensors):
         rows = min(units, MAX_ROWS)
         if (first or second).grad_output.size > self.table_limit:  # type: ignore[union-attr]
             flows = [(f"dL/d {lay.name}", lay.grad_output) for lay in (second, first) if lay]
-            return [self.stats(f"{title}: {units} units, summarised", flows)]
+            return [self.stats(f"{title}: {plural(units, 'unit')}, summarised", flows)]
         if len(step.examples) == 1:
             heads = ["Unit"]
             if second is not None:
@@ -338,14 +356,9 @@ class _View(RunSummary, LargeTensors):
                 heads.append(f"dL/d {first.name}")
             table = _table(title, *heads)
             for j in range(rows):
-                cells = [
-                    self.num(layer.grad_output[0][j])
-                    for layer in (second, first)
-                    if layer is not None
-                ]
+                cells = [self.flow(layer, (0, j)) for layer in (second, first) if layer is not None]
                 table.add_row(str(j), *cells)
             return [table, *self.cut_note(rows, units, "unit")]
-        flow = (first or second).grad_output  # type: ignore[union-attr]
         examples = self.fit_columns(len(step.examples), 2)
         target = first or second
         assert target is not None
@@ -355,7 +368,7 @@ class _View(RunSummary, LargeTensors):
             *[self.example_label(step, a) for a in range(examples)],
         )
         for j in range(rows):
-            table.add_row(str(j), *[self.num(flow[a][j]) for a in range(examples)])
+            table.add_row(str(j), *[self.flow(target, (a, j)) for a in range(examples)])
         return [
             table,
             *self.cut_note(rows, units, "unit"),
@@ -373,7 +386,7 @@ class _View(RunSummary, LargeTensors):
             shape = "×".join(str(d) for d in p.shape)
             return [
                 self.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
-                _t(f"Largest |gradient|: {where} = {self.num(p.grad[ix])}"),
+                _t(f"Largest |gradient|: {where} = {self.gradient(p, ix)}"),
             ]
         grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
         rows_total, cols_total = grad.shape
@@ -386,7 +399,10 @@ class _View(RunSummary, LargeTensors):
         )
         table = _table(title, "", *[f"{label[1]} {j}" for j in range(cols)])
         for i in range(rows):
-            cells = [_t(self.num(v), "dim" if v == 0 else "") for v in grad[i][:cols]]
+            cells = []
+            for j in range(cols):
+                text = self.gradient(p, (i, j) if p.grad.ndim == 2 else j)
+                cells.append(_t(text, "dim" if grad[i][j] == 0 or text == ROUNDING_ZERO else ""))
             table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
         return [
             table,
@@ -419,6 +435,7 @@ class _View(RunSummary, LargeTensors):
             )
         changed_rows: list[tuple[str, Any, Any]] = []
         changed = unchanged_zero = unchanged_other = frozen = 0
+        still = self.why_unchanged(step)
         summarised: list[str] = []
         for p in step.params:
             if not p.trainable:
@@ -436,7 +453,7 @@ class _View(RunSummary, LargeTensors):
             if zero.any():
                 parts.append(f"{int(zero.sum()):,} unchanged: zero gradient")
             if small.any():
-                parts.append(f"{int(small.sum()):,} unchanged: step too small")
+                parts.append(f"{int(small.sum()):,} unchanged: {still}")
             heading = f"{p.name}: " + "; ".join(parts)
             if not moved.any():
                 body.append(_t(heading))
@@ -455,7 +472,7 @@ class _View(RunSummary, LargeTensors):
             else:
                 indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
-                heading if not big else f"{p.name}: the {len(indices)} largest updates",
+                heading if not big else f"{p.name}: the {_largest(len(indices), 'update')}",
                 "Weight" if p.old.ndim == 2 else "Bias",
                 "Old",
                 "Gradient",
@@ -469,7 +486,7 @@ class _View(RunSummary, LargeTensors):
                 table.add_row(
                     name,
                     self.num(old),
-                    self.num(p.grad[ix]),
+                    self.gradient(p, ix),
                     *[self.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
                     _t(self.num(old - new), "red" if old > new else "green"),
                     _t(self.num(new), "bold"),
@@ -486,13 +503,15 @@ class _View(RunSummary, LargeTensors):
             ]
         body += self.before_after(changed_rows, summarised)
         total = sum(p.old.size for p in step.params)
-        summary = f"{changed:,} of {total:,} parameters changed; {total - changed:,} unchanged"
+        summary = (
+            f"{of_total(changed, total, 'parameter', 'changed')}; {total - changed:,} unchanged"
+        )
         reasons = [
             f"{n:,} {why}"
             for n, why in (
                 (unchanged_zero, "zero gradient"),
                 (frozen, "frozen"),
-                (unchanged_other, "step too small for float64"),
+                (unchanged_other, still),
             )
             if n
         ]
@@ -501,15 +520,29 @@ class _View(RunSummary, LargeTensors):
         body.append(_t(summary + ".", "bold"))
         return body
 
+    def why_unchanged(self, step: StepTrace) -> str:
+        """Why an entry with a non-zero gradient did not move. Plain steps are a positive multiple
+        of the gradient, never 0: in float64 they were too small to change the value. Momentum,
+        running averages and weight decay can cancel the gradient exactly."""
+        if self.trace.numerics == "exact":
+            return "the step is exactly 0"
+        if carriers(self.trace, step):
+            return "step 0 or too small for float64"
+        return "step too small for float64"
+
     def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
-        """Optimizer terms to leave out of the update tables so that they fit the width."""
+        """Optimizer terms to leave out of the update tables so that they fit the width: the
+        optimizer's left_out_first, then from the right."""
         labels = list(next((p.terms for p in step.params if p.terms), {}))
         name_width = 3 + max(
             len(p.name) + sum(len(str(max(d - 1, 0))) + 2 for d in p.old.shape) for p in step.params
         )
         column = self.num.precision + 6
-        room = (self.width - name_width) // column - 4  # old, gradient, step, new
-        return labels[max(room, 0) :]
+        room = max((self.width - name_width) // column - 4, 0)  # old, gradient, step, new
+        first = [label for label in self.scenario.optimizer.left_out_first if label in labels]
+        order = first + [label for label in reversed(labels) if label not in first]
+        dropped = set(order[: max(len(labels) - room, 0)])
+        return [label for label in labels if label in dropped]
 
     def before_after(
         self, rows: list[tuple[str, Any, Any]], summarised: Sequence[str] = ()
@@ -561,19 +594,19 @@ class _View(RunSummary, LargeTensors):
             table.add_row(*cells, verdict)
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
-        percent = _percent(change, step.loss_before)
-        loss.add_row(
-            "Loss",
-            self.num(step.loss_before),
-            self.num(step.loss_after),
-            _t(
-                self.num.signed(change) + percent,
+        if change_is_noise(step.loss_before, step.loss_after):
+            shown = _t(ROUNDING_ZERO)  # float64 rounding alone could have made the difference
+        else:
+            shown = _t(
+                self.num.signed(change) + _percent(change, step.loss_before),
                 "green" if change < 0 else "red" if change > 0 else "",
-            ),
-        )
+            )
+        loss.add_row("Loss", self.num(step.loss_before), self.num(step.loss_after), shown)
         out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
-            out.append(_t(f"Loss exactly: {step.loss_before} → {step.loss_after}"))
+            losses = (step.loss_before, step.loss_after)
+            line = "Loss exactly: " + " → ".join(exact_fraction(loss) for loss in losses)
+            out.append(_t(line + (WHOLE_HINT if any(map(is_shortened, losses)) else "")))
         return out
 
     # -- after the steps ----------------------------------------------------------------------

@@ -5,20 +5,30 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from fractions import Fraction
+from typing import Any
 
+import numpy as np
 from rich.console import RenderableType
 from rich.padding import Padding
 from rich.table import Table
 
 from backprop_trace.insights import Note
-from backprop_trace.render.numbers import NumberStyle
-from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _count, _t
-from backprop_trace.trace import StepTrace, Trace
+from backprop_trace.numerics import Array, is_rounding_noise, to_float, within_noise
+from backprop_trace.render.numbers import (
+    DEFAULT_PRECISION,
+    ROUNDING_ZERO,
+    SIGNIFICANT,
+    NumberStyle,
+)
+from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _t
+from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
+from backprop_trace.wording import plural
 
 
 @dataclass(frozen=True)
 class RenderOptions:
-    precision: int = 4
+    precision: int | None = None  # None: 4 decimals, and small values to 4 significant digits
     fractions: bool = False
     table_limit: int = 64  # a tensor with more entries than this is summarised
 
@@ -39,7 +49,11 @@ class ViewBase:
         self.scenario = trace.scenario
         self.width = width
         exact_fractions = options.fractions and trace.numerics == "exact"
-        self.num = NumberStyle(options.precision, exact_fractions)
+        self.num = NumberStyle(
+            DEFAULT_PRECISION if options.precision is None else options.precision,
+            exact_fractions,
+            explicit=options.precision is not None,
+        )
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
         self.grad_at_zero = {  # relu layers by name: their derivative at exactly 0
@@ -47,6 +61,34 @@ class ViewBase:
         }
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def gradient(self, p: ParamStep, ix: Any) -> str:
+        """One gradient entry (a sum over the batch), or ≈ 0 within its rounding bound."""
+        assert p.grad is not None
+        return self.sum_entry(p.grad, p.grad_noise, ix)
+
+    def flow(self, layer: LayerStep, ix: Any) -> str:
+        """One entry of a layer's learning flow, or ≈ 0 within its rounding bound."""
+        return self.sum_entry(layer.grad_output, layer.grad_output_noise, ix)
+
+    def sum_entry(self, values: Array, bounds: Array | None, ix: Any) -> str:
+        """An entry of a float64 sum, or ≈ 0 where the rounding of sums alone could have made
+        it (the trace carries the bounds: numerics.noise_bound); exact values as they are."""
+        value = values[ix]
+        if bounds is not None and within_noise(value, bounds[ix]):
+            return ROUNDING_ZERO
+        return self.num(value)
+
+    def mean(self, values: Array) -> str:
+        """The mean of a tensor: exact in exact numerics; in float64, ≈ 0 where the sum is within
+        the rounding bound of its terms (a mean of gradients that cancel, say)."""
+        if values.dtype == object:
+            return self.num(sum(values.flat, Fraction(0)) / values.size)
+        f = to_float(values)
+        total = f.sum()
+        if is_rounding_noise(total, np.abs(f).sum(), f.size):
+            return ROUNDING_ZERO
+        return self.num(total / f.size)
 
     def fit_columns(self, wanted: int, fixed: int = 1) -> int:
         """How many number columns fit beside ``fixed`` label columns."""
@@ -63,7 +105,7 @@ class ViewBase:
         )
         return [
             _aside(
-                f"({_count(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
+                f"({plural(total - shown, what).replace(' ', ' more ', 1)} not shown, {limit}; "
                 "--format json has every number)"
             )
         ]
@@ -71,9 +113,12 @@ class ViewBase:
     def notes(self, notes: Sequence[Note]) -> list[RenderableType]:
         out: list[RenderableType] = []
         for note in notes:
-            style = {"near_kink": "yellow", "at_kink": "yellow", "loss_rose": "red"}.get(
-                note.kind, ""
-            )
+            style = {
+                "near_kink": "yellow",
+                "at_kink": "yellow",
+                "overshot": "red",
+                "uphill": "red",
+            }.get(note.kind, "")
             out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
         return out
 
@@ -126,10 +171,14 @@ class ViewBase:
         arithmetic = trace.numerics_reason
         if arithmetic.startswith("exact:"):
             arithmetic = "exact fractions:" + arithmetic[len("exact:") :]
+        decimals = f"rounded to {self.num.precision} decimals"
+        if not self.num.explicit:
+            smallest = self.plain(self.num.smallest_with_enough_digits)
+            decimals += f", below {smallest} to {SIGNIFICANT} significant digits"
         shown = (
             "shown as exact fractions"
             if self.num.fractions
-            else f"rounded to {self.num.precision} decimals"
+            else decimals
             + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
         )
         grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
@@ -144,14 +193,14 @@ class ViewBase:
 
     def network_line(self) -> str:
         width_in = int(self.scenario.inputs.shape[1])
-        parts = [f"{width_in} input" + ("s" if width_in != 1 else "")]
+        parts = [plural(width_in, "input")]
         for layer in self.scenario.layers:
             if layer.kind == "linear":
                 parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
             else:
                 parts.append(layer.name)
         width = int(self.scenario.targets.shape[1])
-        parts.append(f"{width} output" + ("s" if width != 1 else ""))
+        parts.append(plural(width, "output"))
         return " → ".join(parts)
 
     def parameter_line(self) -> str:
@@ -170,10 +219,10 @@ class ViewBase:
     def data_line(self) -> str:
         s = self.scenario
         n = s.examples
-        text = f"{n} example" + ("s" if n != 1 else "")
+        text = plural(n, "example")
         if n > 1:
             text += f", batches of {s.batch_size}"
-        text += f"; {self.trace.total_steps} step" + ("s" if self.trace.total_steps != 1 else "")
+        text += f"; {plural(self.trace.total_steps, 'step')}"
         return text
 
     # -- 1. forward ---------------------------------------------------------------------------
