@@ -399,6 +399,8 @@ def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None
             "file may hold; save a float64 run (--numerics float64), whose large tensors go to "
             ".npy files beside it",
         )
+    if files and target.exists() and not target.is_file():
+        _refuse(destination, "saved", "a large network is saved with .npy files beside its file")
     for name, path in files.items():
         for used in (source, *trace.scenario.data_files.values()):
             if same_file(path, used):

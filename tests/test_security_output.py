@@ -645,6 +645,11 @@ def test_save_moves_large_tensors_beside_the_scenario_and_reads_them_back(
     assert again.numerics == "float64"
     result = runner.invoke(app, ["run", str(saved), "-q"])
     assert result.exit_code == 0, result.output
+    fifo = tmp_path / "fifo"
+    os.mkfifo(fifo)  # no file to put the .npy files beside
+    result = runner.invoke(app, ["run", str(path), "-q", "--save", str(fifo)])
+    assert result.exit_code == 2 and "with .npy files beside its file" in result.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.suffix == ".npy") == ["saved.W2.npy"]
 
 
 def test_the_production_limits_leave_room_for_what_is_written() -> None:
