@@ -2,7 +2,8 @@
 
 Exit status: 0 done, 2 bad input (a located message per problem), 3 the run diverged (NaN or
 infinity), 4 --check found a wrong gradient, 70 a bug (traceback only with --debug), 130
-interrupted.
+interrupted, 141 the reader of standard output went away (as a shell's commands do on SIGPIPE),
+143 terminated (files.py removes a half-written temporary).
 """
 
 from __future__ import annotations
@@ -10,6 +11,9 @@ from __future__ import annotations
 import contextlib
 import enum
 import io
+import itertools
+import math
+import os
 import re
 import select
 import sys
@@ -19,13 +23,14 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn, TypeVar
 
 import typer
-from typer.core import TyperArgument, TyperCommand
+from typer.core import TyperArgument, TyperCommand, TyperGroup
 
 from . import __version__
 from .bundled import bundled, resolve, scenarios_dir
 from .errors import Problem, ScenarioError
 from .selection import StepSelection, default_selection
 from .starter import ACTIVATIONS, LOSSES, OPTIMIZERS
+from .visible import visible
 from .wording import of_total, plural
 
 if TYPE_CHECKING:
@@ -37,10 +42,26 @@ EXIT_DIVERGED = 3
 EXIT_CHECK_FAILED = 4
 EXIT_BUG = 70
 EXIT_INTERRUPTED = 130
+EXIT_PIPE_CLOSED = 128 + 13  # SIGPIPE's number: what a shell reports for `cmd | head -1`
 STDIN_WAIT_SECONDS = 10.0  # --step with a non-terminal stdin: how long to wait for a line
 LONGEST_ANSWER = 1024  # characters of an answer read at a --step prompt (the rest waits)
 
+
+class _Commands(TyperGroup):
+    """The commands, ending quietly with status 141 when standard output's reader goes away
+    (click alone would exit 1, and Python would complain at exit about the unflushed rest)."""
+
+    def invoke(self, ctx: Any) -> Any:  # a click Context (typer's own click, or click's)
+        try:
+            return super().invoke(ctx)
+        except BrokenPipeError:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())  # what is still buffered goes nowhere
+            raise typer.Exit(EXIT_PIPE_CLOSED) from None
+
+
 app = typer.Typer(
+    cls=_Commands,
     name="backprop-trace",
     help="See exactly what one step of neural-network training does to every number.",
     add_completion=False,
@@ -178,6 +199,12 @@ def _shown_as(file: str, path: Path) -> str:
     return file if path.name != file else str(path)
 
 
+def _tell(message: str) -> None:
+    """A message on standard error, any control character in it shown escaped (visible.py):
+    file names and scenario names reach messages as the user wrote them."""
+    typer.echo(visible(message), err=True)
+
+
 def _bad_input(error: ScenarioError) -> NoReturn:
     for problem in error.problems:
         typer.echo(str(problem), err=True)
@@ -282,6 +309,9 @@ def run(
             "--step pauses the tables in the terminal; not with --format or --output"
         )
     selection = _selection(show, quiet)
+    for destination, verb in ((output, "written"), (save, "saved")):
+        if destination is not None:
+            _destination(destination, verb)
     with _interruptible():
         trace = _trace(file, steps, numerics, selection, check, allow_outside_data)
         from .render.terminal import RenderOptions
@@ -303,10 +333,9 @@ def run(
         raise typer.Exit(EXIT_CHECK_FAILED)
     if trace.diverged is not None:
         d = trace.diverged
-        typer.echo(
+        _tell(
             f"diverged at step {d.step} ({d.phase}): {d.where} became {d.value}; "
-            "the run stopped there. A smaller learning rate usually helps.",
-            err=True,
+            "the run stopped there. A smaller learning rate usually helps."
         )
         raise typer.Exit(EXIT_DIVERGED)
 
@@ -361,33 +390,68 @@ def _write_file(
 ) -> None:
     """Write atomically, never over ``protect`` (the scenario being run); failures are a message
     and exit status 2."""
-    from .files import same_file, write_atomically
+    from .files import DestinationError, same_file, write_atomically
 
-    target = Path(destination)
+    target = _destination(destination, verb)
     if protect is not None and same_file(target, protect):
-        typer.echo(f"{destination}: not {verb}: that is the scenario being run", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT)
+        _refuse(destination, verb, "that is the scenario being run")
     try:
         write_atomically(target, content)
+    except DestinationError as error:
+        _refuse(destination, verb, str(error))
     except OSError as error:
-        typer.echo(f"{destination}: not {verb}: {error.strerror or error}", err=True)
-        raise typer.Exit(EXIT_BAD_INPUT) from None
+        _refuse(destination, verb, error.strerror or str(error))
     done = "saved the trained scenario to" if verb == "saved" else "wrote"
-    typer.echo(f"{done} {destination}", err=True)
+    _tell(f"{done} {destination}")
+
+
+def _destination(destination: str, verb: str) -> Path:
+    """A file the tool can write, checked before any work; else a message and exit status 2."""
+    from .files import DestinationError, check_destination
+
+    try:
+        return check_destination(destination)
+    except DestinationError as error:
+        _refuse(destination, verb, str(error))
+
+
+def _refuse(destination: str, verb: str, reason: str) -> NoReturn:
+    _tell(f"{destination or repr(destination)}: not {verb}: {reason}")
+    raise typer.Exit(EXIT_BAD_INPUT)
 
 
 def _save(trace: Trace, source: Path, destination: str, overwrite: bool) -> None:
     from .files import same_file
-    from .render.scenario_file import scenario_text
+    from .render.scenario_file import npy_bytes, scenario_text, side_files
 
     if same_file(Path(destination), source) and not overwrite:
-        typer.echo(
+        _tell(
             f"{destination}: not saved: that is the scenario being run; "
-            "save elsewhere, or add --overwrite",
-            err=True,
+            "save elsewhere, or add --overwrite"
         )
         raise typer.Exit(EXIT_BAD_INPUT)
-    _write_file(destination, scenario_text(trace, Path(destination)), verb="saved")
+    from .scenario import MAX_FILE_BYTES
+
+    target = Path(destination)
+    files = side_files(trace, target)
+    text = scenario_text(trace, target, files)
+    size = len(text.encode("utf-8"))
+    if size > MAX_FILE_BYTES:  # exact fractions too long to read back: not written at all
+        _refuse(
+            destination,
+            "saved",
+            f"the scenario would be {size:,} bytes, more than the {MAX_FILE_BYTES:,} a scenario "
+            "file may hold; save a float64 run (--numerics float64), whose large tensors go to "
+            ".npy files beside it",
+        )
+    if files and target.exists() and not target.is_file():
+        _refuse(destination, "saved", "a large network is saved with .npy files beside its file")
+    for name, path in files.items():
+        for used in (source, *trace.scenario.data_files.values()):
+            if same_file(path, used):
+                _refuse(str(path), "written", "the scenario being run reads it; save elsewhere")
+        _write_file(str(path), npy_bytes(trace.final_params[name]))
+    _write_file(destination, text, verb="saved")
 
 
 def _selection(show: str | None, quiet: bool) -> StepSelection | None:
@@ -396,7 +460,7 @@ def _selection(show: str | None, quiet: bool) -> StepSelection | None:
     try:
         chosen = parse_selection(show) if show is not None else None
     except SelectionError as error:
-        raise typer.BadParameter(str(error), param_hint="--show") from None
+        raise typer.BadParameter(visible(str(error)), param_hint="--show") from None
     return parse_selection("none") if quiet else chosen
 
 
@@ -436,9 +500,7 @@ def _trace(
             and show.text != "none"
             and not any(selection(k, total) for k in range(1, total + 1))
         ):
-            typer.echo(
-                f"note: --show {show.text} picks none of the {plural(total, 'step')}", err=True
-            )
+            _tell(f"note: --show {show.text} picks none of the {plural(total, 'step')}")
         from .render.progress import progress
 
         with progress(total) as report:
@@ -459,7 +521,7 @@ def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> Non
     from .render.terminal import print_trace
 
     def go_on(next_title: str) -> bool:
-        answer = _ask(f"Enter: {next_title} · q: quit ")
+        answer = _ask(visible(f"Enter: {next_title} · q: quit "))
         if answer is None:
             typer.echo("stopped: end of input", err=True)
             return False
@@ -524,6 +586,8 @@ def export_torch(
     from .export_torch import torch_script
     from .scenario import load_scenario
 
+    if output is not None:
+        _destination(output, "written")
     path = resolve(file)
     try:
         scenario = load_scenario(
@@ -586,6 +650,7 @@ def new(
     """Write a commented starter scenario, weights drawn from --seed and written out; or, with
     --from, a copy of a bundled scenario to edit."""
     from .starter import starter_text
+    from .yaml_text import readable_numbers
 
     if copy_of is not None:
         given = ("sizes", "activation", "loss", "optimizer", "lr", "seed")
@@ -617,17 +682,28 @@ def new(
         ) from None
     if len(layer_sizes) < 2 or not all(1 <= s <= 1000 for s in layer_sizes):
         raise typer.BadParameter("at least two sizes, each 1 to 1000", param_hint="--sizes")
-    _refuse_to_replace([Path(file)], force)
-    name = Path(file).stem.replace("_", " ").capitalize()
+    numbers = sum((a + 1) * b for a, b in itertools.pairwise(layer_sizes))
+    if numbers > readable_numbers():
+        raise typer.BadParameter(
+            f"{numbers:,} weights and biases; a starter writes each one out, at most "
+            f"{readable_numbers():,} (so the file reads back). For a larger network, write "
+            "its layers as {type: linear, in: 1000, out: 1000, init: torch}",
+            param_hint="--sizes",
+        )
+    if not math.isfinite(lr):
+        raise typer.BadParameter(f"{lr}: a learning rate is a finite number", param_hint="--lr")
+    target = _destination(file, "written")
+    _refuse_to_replace([target], force)
+    name = target.stem.replace("_", " ").capitalize()
     _write_file(file, starter_text(name, layer_sizes, activation, loss, optimizer, lr, seed))
-    typer.echo(f"try:  backprop-trace run {file}", err=True)
+    _tell(f"try:  backprop-trace run {file}")
 
 
 def _refuse_to_replace(targets: list[Path], force: bool) -> None:
     there = [str(t) for t in targets if t.exists()]
     if there and not force:
         for name in there:
-            typer.echo(f"{name}: exists; not replaced (add --force to replace it)", err=True)
+            _tell(f"{name}: exists; not replaced (add --force to replace it)")
         raise typer.Exit(EXIT_BAD_INPUT)
 
 
@@ -637,33 +713,32 @@ def _copy_scenario(name: str, file: str, force: bool) -> None:
     from .files import same_file
     from .scenario import load_scenario
 
+    target = _destination(file, "written")
     source = resolve(name)
     try:
         scenario = load_scenario(source, display_name=_shown_as(name, source))
     except ScenarioError as error:
         _bad_input(error)
-    target = Path(file)
     copies = [(source, target)]
     for data in dict.fromkeys(scenario.data_files.values()):
         try:
             relative = data.resolve().relative_to(source.resolve().parent)
         except ValueError:
-            typer.echo(
+            _tell(
                 f"{file}: not written: {source} reads {data}, outside its folder; "
-                "copy the scenario and its data by hand",
-                err=True,
+                "copy the scenario and its data by hand"
             )
             raise typer.Exit(EXIT_BAD_INPUT) from None
         copies.append((data, target.parent / relative))
     for origin, destination in copies:
         if same_file(destination, origin):
-            typer.echo(f"{destination}: not written: that is the file being copied", err=True)
+            _tell(f"{destination}: not written: that is the file being copied")
             raise typer.Exit(EXIT_BAD_INPUT)
     _refuse_to_replace([destination for _, destination in copies], force)
     for origin, destination in copies:
         destination.parent.mkdir(parents=True, exist_ok=True)
         _write_file(str(destination), origin.read_bytes())
-    typer.echo(f"try:  backprop-trace run {file}", err=True)
+    _tell(f"try:  backprop-trace run {file}")
 
 
 @app.command()
@@ -699,7 +774,7 @@ def validate(
             for problem in error.problems:
                 typer.echo(str(problem), err=True)
             continue
-        typer.echo(f"{file}: ok")
+        typer.echo(visible(f"{file}: ok"))
     if bad:
         typer.echo(f"{of_total(bad, len(files), 'file', 'has')} problems.", err=True)
         raise typer.Exit(EXIT_BAD_INPUT)

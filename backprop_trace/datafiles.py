@@ -18,7 +18,7 @@ import zlib
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, BinaryIO
+from typing import IO, Any, BinaryIO
 
 import numpy as np
 
@@ -75,6 +75,17 @@ def _check_declared(shape: tuple[int, ...], dtype: np.dtype[np.generic], what: s
 
 def _read_npy(stream: IO[bytes], what: str) -> Array:
     """One array in .npy format, its header checked before its values are read."""
+    shape, fortran, dtype = _read_header(stream, what)
+    size = math.prod(shape) * dtype.itemsize
+    raw = stream.read(size)
+    if len(raw) < size:
+        raise DataFileError(f"{what} is cut short: {len(raw):,} of {size:,} bytes of values")
+    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
+    return _numeric(array, what)
+
+
+def _read_header(stream: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
+    """A .npy header: the shape, order and dtype it declares, checked; no value read."""
     try:
         version = np.lib.format.read_magic(stream)
         if version == (1, 0):
@@ -90,12 +101,7 @@ def _read_npy(stream: IO[bytes], what: str) -> Array:
         said = excerpt(str(exc), 80)  # numpy's words may quote the header: a short excerpt
         raise DataFileError(f"{what} is not a readable .npy file: {said}") from None
     _check_declared(shape, dtype, what)
-    size = math.prod(shape) * dtype.itemsize
-    raw = stream.read(size)
-    if len(raw) < size:
-        raise DataFileError(f"{what} is cut short: {len(raw):,} of {size:,} bytes of values")
-    array = np.frombuffer(raw, dtype=dtype).reshape(shape, order="F" if fortran else "C")
-    return _numeric(array, what)
+    return shape, fortran, dtype
 
 
 def _numeric(array: Array, what: str) -> Array:
@@ -125,6 +131,7 @@ def _opened(path: Path, kind: str) -> Iterator[BinaryIO]:
         NotImplementedError,
         zlib.error,
         lzma.LZMAError,
+        UnicodeDecodeError,  # a damaged zip header: its member's name is not text
     ) as exc:
         # the decompressor's verdict on the bytes (a bad CRC, a broken stream), or a read error
         said = excerpt(str(exc), 80)  # the text may quote the file: a short, escaped excerpt
@@ -134,6 +141,12 @@ def _opened(path: Path, kind: str) -> Iterator[BinaryIO]:
 def load_npy(path: Path) -> Array:
     with _opened(path, ".npy") as file:
         return _read_npy(file, path.name)
+
+
+def npy_shape(path: Path) -> tuple[int, ...]:
+    """The shape a .npy file declares, checked as load_npy checks it; no value is read."""
+    with _opened(path, ".npy") as file:
+        return _read_header(file, path.name)[0]
 
 
 _COMPRESSIONS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED, zipfile.ZIP_BZIP2, zipfile.ZIP_LZMA)

@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+from .visible import visible
+
 Path = tuple[str | int, ...]
 
 
@@ -40,14 +42,16 @@ class Problem:
     hint: str = ""
 
     def __str__(self) -> str:
+        """The message as shown: file:line:column: key.path: message, and the hint below;
+        whatever the scenario wrote appears with its control characters escaped."""
+        file, message = visible(self.file), visible(self.message)
         if self.line:
-            text = (
-                f"{self.file}:{self.line}:{self.column}: {format_path(self.path)}: {self.message}"
-            )
+            where = visible(format_path(self.path))
+            text = f"{file}:{self.line}:{self.column}: {where}: {message}"
         else:  # the file as a whole: missing, unreadable, not text
-            text = f"{self.file}: {self.message}"
+            text = f"{file}: {message}"
         if self.hint:
-            text += f"\n  hint: {self.hint}"
+            text += f"\n  hint: {visible(self.hint)}"
         return text
 
 

@@ -16,14 +16,15 @@ from typing import Any
 import numpy as np
 from pydantic import ValidationError
 
+from . import datafiles, losses, optim
 from . import layers as L
-from . import losses, optim
 from .bundled import close_names, resolve
 from .errors import Path, Problem, ScenarioError
 from .numerics import Array, Mode
 from .reading import UnreadableFile, read_bounded
 from .scenario_data import DataChecks, DataFolder
 from .schema import (
+    FileRef,
     LinearSpec,
     ScenarioSpec,
     did_you_mean,
@@ -419,7 +420,7 @@ class _Builder(DataChecks):
                     continue
                 layer, values, how = built
                 if how and not float_reason:
-                    float_reason = f"{_fmt(path)} is initialised randomly ({how})"
+                    float_reason = f"{_fmt(path)} is {how}"
                 for pname, arr in values.items():
                     if pname in initial:
                         self.problem(
@@ -460,7 +461,13 @@ class _Builder(DataChecks):
         for i, layer in enumerate(self.spec.layers):
             if not isinstance(layer, LinearSpec):
                 continue
-            if layer.weight is not None:
+            if isinstance(layer.weight, FileRef):
+                try:  # the shape its header declares; what is wrong with it is said on loading
+                    shape = datafiles.npy_shape(self.data_folder.path(layer.weight.path))
+                except datafiles.DataFileError:
+                    continue
+                fan_in, fan_out = (shape[0], shape[1]) if len(shape) == 2 else (shape[0], 1)
+            elif layer.weight is not None:
                 fan_in, fan_out = len(layer.weight), len(layer.weight[0])
             elif layer.in_ is not None and layer.out is not None:
                 if not (1 <= layer.in_ <= MAX_UNITS and 1 <= layer.out <= MAX_UNITS):
@@ -489,8 +496,8 @@ class _Builder(DataChecks):
     def _linear(
         self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
     ) -> tuple[L.Linear, dict[str, Array], str] | None:
-        """The layer, its initial parameters (in_out layout), and how it was initialised if
-        randomly ('' when written out or zeros)."""
+        """The layer, its initial parameters (in_out layout), and how they came in float64
+        (initialised randomly, read from a .npy file; '' when written out or zeros)."""
         weight_name = f"{spec.name}.weight" if spec.name else f"W{k}"
         bias_name = f"{spec.name}.bias" if spec.name else f"b{k}"
         how = ""
@@ -502,7 +509,14 @@ class _Builder(DataChecks):
                     "remove init to use the weights written here",
                     key=True,
                 )
-            weight: Array = np.array(spec.weight, dtype=object)
+            if isinstance(spec.weight, FileRef):
+                read = self._tensor_file(spec.weight, (*path, "weight"), 2)
+                if read is None:
+                    return None
+                weight: Array = read
+                how = f"read from {spec.weight.path}"
+            else:
+                weight = np.array(spec.weight, dtype=object)
             if self.spec.layout == "out_in":
                 weight = weight.T
             fan_in, fan_out = int(weight.shape[0]), int(weight.shape[1])
@@ -522,10 +536,21 @@ class _Builder(DataChecks):
             fan_in, fan_out = sizes
             init = spec.init or "torch"
             weight, default_bias = _initialise(init, fan_in, fan_out, rng, spec.std)
-            how = "" if init == "zeros" else init
+            how = "" if init == "zeros" else f"initialised randomly ({init})"
             wants_bias = spec.bias is not False  # like nn.Linear: a bias unless bias: false
         values: dict[str, Array] = {weight_name: weight}
-        if isinstance(spec.bias, tuple):
+        if isinstance(spec.bias, FileRef):
+            bias = self._tensor_file(spec.bias, (*path, "bias"), 1)
+            if bias is not None and len(bias) != fan_out:
+                self.problem(
+                    (*path, "bias"),
+                    f"{spec.bias.path} holds {plural(len(bias), 'number')} "
+                    f"but the layer has {plural(fan_out, 'unit')}",
+                    "give one bias per unit",
+                )
+            if bias is not None:
+                values[bias_name] = bias
+        elif isinstance(spec.bias, tuple):
             if len(spec.bias) != fan_out:
                 self.problem(
                     (*path, "bias"),
@@ -544,6 +569,22 @@ class _Builder(DataChecks):
             out_features=fan_out,
         )
         return layer, values, how
+
+    def _tensor_file(self, ref: FileRef, path: Path, ndim: int) -> Array | None:
+        """A weight (2-D) or bias (1-D) from a .npy file beside the scenario, in float64."""
+        try:
+            array = datafiles.load_npy(self.data_folder.path(ref.path))
+        except datafiles.DataFileError as error:
+            self.problem(path, error.message, error.hint or "check the file")
+            return None
+        if array.ndim != ndim:
+            self.problem(
+                path,
+                f"{ref.path} holds a {array.ndim}-D array; a {path[-1]} is {ndim}-D",
+                "save the array with the layer's shape",
+            )
+            return None
+        return array.astype(np.float64)
 
     def _init_sizes(self, spec: LinearSpec, path: Path) -> tuple[int, int] | None:
         if spec.in_ is None or spec.out is None:

@@ -300,9 +300,11 @@ Pair = Annotated[
     _schema(type="array", items=_NUM_SCHEMA, minItems=2, maxItems=2),
 ]
 Bias = Annotated[
-    tuple[Fraction, ...] | bool | None,
-    PlainValidator(lambda v: v if isinstance(v, bool) else parse_vector(v)),
-    WithJsonSchema({"anyOf": [{"type": "boolean"}, {"type": "array", "items": _NUM_SCHEMA}]}),
+    tuple[Fraction, ...] | bool | FileRef | None,
+    PlainValidator(lambda v: v if isinstance(v, bool) else _file_or(parse_vector)(v)),
+    WithJsonSchema(
+        {"anyOf": [{"type": "boolean"}, {"type": "array", "items": _NUM_SCHEMA}, _FILE_SCHEMA]}
+    ),
 ]
 
 LAYOUTS = ("in_out", "out_in")
@@ -327,11 +329,12 @@ class Spec(BaseModel):
 
 
 class LinearSpec(Spec):
-    """A fully connected layer: explicit weight (and bias), or in/out sizes with an init."""
+    """A fully connected layer: explicit weight (and bias), written out or in .npy files beside
+    the scenario (as --save writes large ones), or in/out sizes with an init."""
 
     type: Literal["linear"]
     name: Text | None = None
-    weight: Matrix | None = None
+    weight: MatrixOrFile | None = None
     bias: Bias = None
     in_: PositiveCount | None = Field(None, alias="in")
     out: PositiveCount | None = None

@@ -3,7 +3,6 @@ from a seed and written out as short decimals (so a rational network is traced e
 
 from __future__ import annotations
 
-import json
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI starts
@@ -11,6 +10,7 @@ if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI sta
     import numpy.typing as npt
 
 from .wording import plural
+from .yaml_text import quoted
 
 ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
@@ -28,7 +28,7 @@ def starter_text(
 
     rng = np.random.default_rng(seed)
     lines = [
-        f"name: {json.dumps(name)}",
+        f"name: {quoted(name)}",
         "description: >-",
         f"  A {'-'.join(map(str, sizes))} network with {activation} units, {loss} loss and "
         f"{optimizer}, made by backprop-trace new (seed {seed}).",

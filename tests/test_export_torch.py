@@ -98,7 +98,7 @@ def test_the_script_reads_as_a_lesson_and_compiles_without_torch() -> None:
     learning = torch_script(load_scenario(scenarios_dir() / "learning_flow.yaml"))
     assert "ReLUAt(1.0)" in learning  # grad_at_zero 1 needs its own autograd function
     frozen = torch_script(load_scenario(scenarios_dir() / "frozen_layer.yaml"))
-    assert 'params["W1"].requires_grad_(False)' in frozen
+    assert "params['W1'].requires_grad_(False)" in frozen
 
 
 def test_export_from_the_command_line(tmp_path: Path) -> None:

@@ -19,15 +19,18 @@ from rich.text import Text
 
 from backprop_trace.render.terminal import RenderOptions, phases, render_text
 from backprop_trace.trace import Trace
+from backprop_trace.visible import visible
 
 WIDTH = 100
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]|~])")  # emphasis, code, links, tables, strikes
 
 
 def escape_markdown(text: str) -> str:
-    """Literal text in Markdown: HTML escaped, Markdown's punctuation backslashed."""
-    text = text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-    return _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    """Literal text in Markdown: control characters (a newline too) shown escaped, HTML
+    escaped, Markdown's punctuation backslashed."""
+    text = visible(text).replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+    text = _MARKDOWN_SPECIAL.sub(r"\\\1", text)
+    return "\\" + text if text.startswith("#") else text  # not a heading
 
 
 def render_markdown(trace: Trace, options: RenderOptions) -> str:
@@ -103,7 +106,9 @@ def render_html(trace: Trace, options: RenderOptions) -> str:
 
 
 def render_svg(trace: Trace, options: RenderOptions) -> str:
-    return _recorded(trace, options).export_svg(title=f"backprop-trace: {trace.scenario.name}")
+    return _recorded(trace, options).export_svg(
+        title=f"backprop-trace: {visible(trace.scenario.name)}"
+    )
 
 
 def render_plain(trace: Trace, options: RenderOptions) -> str:

@@ -4,16 +4,23 @@ round-trip form), so running the saved file continues from exactly these weights
 
 from __future__ import annotations
 
-import json
+import io
 import os
+import re
 from fractions import Fraction
 from pathlib import Path
 from typing import Any
 
+import numpy as np
+
 from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
 from backprop_trace.trace import Trace
+from backprop_trace.visible import visible
 from backprop_trace.wording import plural
+from backprop_trace.yaml_text import inline_numbers, quoted
+
+_PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")  # a parameter name fit for a file name
 
 
 def number(value: Any) -> str:
@@ -41,35 +48,65 @@ def matrix(values: Array, indent: str) -> str:
     return "".join(f"\n{indent}- {row(r)}" for r in values)
 
 
-def text(value: str) -> str:
-    return json.dumps(value, ensure_ascii=False)  # a JSON string is a YAML double-quoted scalar
-
-
-def scenario_text(trace: Trace, destination: Path) -> str:
+def side_files(trace: Trace, destination: Path) -> dict[str, Path]:
+    """The parameters written to .npy files beside the saved scenario instead of into it, and
+    their files. The largest float64 tensors move out until the numbers left in the scenario
+    are within yaml_text.inline_numbers(): what the tool writes, it reads back, and quickly.
+    Exact fractions stay in the file, exactly."""
     s = trace.scenario
-    lines = [
-        f"# Saved by backprop-trace after {plural(len(trace.losses_after), 'step')} of {s.source}.",
-    ]
+    budget = inline_numbers()
+    inline = sum(int(v.size) for v in trace.final_params.values())
+    if not s.data_files:
+        inline += int(s.inputs.size) + int(s.targets.size)
+    stem = os.fsencode(destination.stem)[:150].decode("utf-8", "ignore")
+    out: dict[str, Path] = {}
+    for k, name in sorted(enumerate(s.param_order), key=lambda kn: -trace.final_params[kn[1]].size):
+        values = trace.final_params[name]
+        if inline <= budget:
+            break
+        if values.dtype == object:
+            continue
+        label = name if _PLAIN_NAME.fullmatch(name) else f"param{k + 1}"
+        out[name] = destination.with_name(f"{stem}.{label}.npy")
+        inline -= int(values.size)
+    return out
+
+
+def npy_bytes(values: Array) -> bytes:
+    out = io.BytesIO()
+    np.save(out, np.asarray(values, dtype=np.float64), allow_pickle=False)
+    return out.getvalue()
+
+
+def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None = None) -> str:
+    """The saved scenario; the parameters in ``files`` are named by their .npy file."""
+    s = trace.scenario
+    files = files or {}
+    origin = visible(s.source)  # a comment ends at a newline: none of the file name's counts
+    steps = plural(len(trace.losses_after), "step")
+    lines = [f"# Saved by backprop-trace after {steps} of {origin}."]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
         lines.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
         )
     if s.batches > 1:
         lines.append("# Batches start again from the first; steps: is the scenario's own count.")
-    lines += [f"name: {text(s.name)}"]
+    lines += [f"name: {quoted(s.name)}"]
     if s.description:
-        lines.append(f"description: {text(s.description)}")
+        lines.append(f"description: {quoted(s.description)}")
     lines += [f"layout: {s.layout}", "layers:"]
     counts: dict[str, int] = {}
     for layer in s.layers:
         counts[layer.kind] = counts.get(layer.kind, 0) + 1
         lines.append(f"  - type: {layer.kind}")
         if layer.name != f"{layer.kind}{counts[layer.kind]}":
-            lines.append(f"    name: {text(layer.name)}")
+            lines.append(f"    name: {quoted(layer.name)}")
         for name in layer.param_names:
             key = "weight" if name == getattr(layer, "weight", None) else "bias"
             values = trace.final_params[name]
-            if values.ndim == 2:
+            if name in files:
+                lines.append(f"    {key}: {quoted(files[name].name)}")
+            elif values.ndim == 2:
                 lines.append(f"    {key}:{matrix(values, '      ')}")
             else:
                 lines.append(f"    {key}: {row(values)}")
@@ -88,7 +125,7 @@ def scenario_text(trace: Trace, destination: Path) -> str:
     lines.append(f"optimizer: {{type: {s.optimizer.kind}, {hyper}}}")
     lines += ["data:", *_data(trace, destination)]
     if s.frozen:
-        lines.append(f"frozen: [{', '.join(sorted(s.frozen))}]")
+        lines.append(f"frozen: [{', '.join(quoted(name) for name in sorted(s.frozen))}]")
     lines += [f"steps: {s.steps}", f"seed: {s.seed}", f"numerics: {trace.numerics}"]
     return "\n".join(lines) + "\n"
 
@@ -99,14 +136,14 @@ def _data(trace: Trace, destination: Path) -> list[str]:
     files = s.data_files
     where = destination.resolve().parent
     if "file" in files:
-        out.append(f"  file: {text(os.path.relpath(files['file'], where))}")
+        out.append(f"  file: {quoted(os.path.relpath(files['file'], where))}")
     else:
         if "inputs" in files:
-            out.append(f"  inputs: {text(os.path.relpath(files['inputs'], where))}")
+            out.append(f"  inputs: {quoted(os.path.relpath(files['inputs'], where))}")
         else:
             out.append(f"  inputs:{matrix(s.inputs, '    ')}")
         if "targets" in files:
-            out.append(f"  targets: {text(os.path.relpath(files['targets'], where))}")
+            out.append(f"  targets: {quoted(os.path.relpath(files['targets'], where))}")
         elif s.class_indices is not None:
             out.append(f"  targets: [{', '.join(str(c) for c in s.class_indices)}]")
         else:
@@ -117,5 +154,9 @@ def _data(trace: Trace, destination: Path) -> list[str]:
 
 
 def save_scenario(trace: Trace, destination: Path) -> None:
-    """Write the trained scenario atomically (see files.write_atomically)."""
-    write_atomically(destination, scenario_text(trace, destination))
+    """Write the trained scenario, and its large tensors beside it, each atomically (see
+    files.write_atomically)."""
+    files = side_files(trace, destination)
+    for name, path in files.items():
+        write_atomically(path, npy_bytes(trace.final_params[name]))
+    write_atomically(destination, scenario_text(trace, destination, files))

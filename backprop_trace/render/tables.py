@@ -15,14 +15,16 @@ from rich.table import Table
 from rich.text import Text
 
 from backprop_trace.numerics import scalar_to_float
+from backprop_trace.visible import visible
 
 MAX_ROWS = 40  # rows of one table before it is cut (the JSON trace has everything)
 NUMBER_WIDTH = 10  # room for one number column, padding included
 
 
 def _t(text: str, style: str = "") -> Text:
-    """User-given and computed text, never read as rich markup."""
-    return Text(text, style=style)
+    """User-given and computed text, never read as rich markup, its control characters shown
+    escaped (see visible.py): every text of the terminal trace comes through here."""
+    return Text(visible(text), style=style)
 
 
 def _percent(change: Any, base: Any) -> str:

@@ -83,7 +83,7 @@ def print_phase(console: Console, phase: Phase) -> None:
 def _print_body(console: Console, phase: Phase) -> None:
     if phase.step is not None:
         console.print()
-        console.rule(Text(phase.title), align="left")
+        console.rule(_t(phase.title), align="left")
     for item in phase.body:
         if isinstance(item, (Table, Group)):
             console.print()
