@@ -86,12 +86,13 @@ def _read_npy(stream: IO[bytes], what: str) -> Array:
 
 def _read_header(stream: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, np.dtype[Any]]:
     """A .npy header: the shape, order and dtype it declares, checked; no value read."""
+    npy: Any = np.lib.format  # its functions are typed in some numpy's stubs, not in others
     try:
-        version = np.lib.format.read_magic(stream)
+        version = npy.read_magic(stream)
         if version == (1, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_1_0(stream)
+            shape, fortran, dtype = npy.read_array_header_1_0(stream)
         elif version == (2, 0):
-            shape, fortran, dtype = np.lib.format.read_array_header_2_0(stream)
+            shape, fortran, dtype = npy.read_array_header_2_0(stream)
         else:
             raise DataFileError(
                 f"{what} is a .npy file of format version {version[0]}.{version[1]}",
