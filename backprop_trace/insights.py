@@ -464,11 +464,7 @@ def _loss_rose(trace: Trace, step: StepTrace, fmt: Fmt) -> Note:
     rise = step.loss_after - step.loss_before
     change = first_order_change(step)
     noise = 0.0 if trace.numerics == "exact" else _first_order_noise(step)
-    if (
-        change < 0
-        and abs(change) > noise
-        and any(lay.at_kink or lay.near_kink for lay in step.layers)
-    ):
+    if change < 0 and abs(change) > noise and _update_moves_a_kink(trace, step):
         return Note(
             "verify",
             "rose_at_kink",
@@ -503,6 +499,36 @@ def _loss_rose(trace: Trace, step: StepTrace, fmt: Fmt) -> Note:
         f"The loss rose by {fmt(rise)}: the update does not point downhill. To first order it "
         f"{first}.",
     )
+
+
+def _update_moves_a_kink(trace: Trace, step: StepTrace) -> bool:
+    """Whether the update may move a pre-activation that sits on (or, in float64, within
+    rounding of) a kink. Where it cannot, the one-sided gradient is the true slope along the
+    update, and Σ gradient × change says which way the loss starts. Shown not to move: a unit
+    right after the first linear layer (whose input is the data, fixed), when x · ΔW[:, j] + Δb[j]
+    is exactly 0, so its pre-activation stays on the kink all along the update. Anything else is
+    taken to move."""
+    layout = trace.scenario.layout
+    for i, layer in enumerate(step.layers):
+        kinks = layer.at_kink + layer.near_kink
+        if not kinks:
+            continue
+        linear = _neighbour_linear(trace, i, -1)
+        if linear is None or linear != i - 1 or _neighbour_linear(trace, linear, -1) is not None:
+            return True
+        params = _params_of(step, step.layers[linear])
+        weight = params[0].new - params[0].old
+        if layout == "out_in":
+            weight = weight.T
+        bias = params[1].new - params[1].old if len(params) > 1 else None
+        x = step.layers[linear].input
+        for a, j in kinks:
+            moved = sum(x[a][k] * weight[k][j] for k in range(weight.shape[0]))
+            if bias is not None:
+                moved = moved + bias[j]
+            if moved != 0:
+                return True
+    return False
 
 
 def _floats(x: Array) -> Array:

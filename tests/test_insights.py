@@ -152,6 +152,45 @@ def test_a_loss_that_momentum_raised_is_not_blamed_on_the_step_size() -> None:
     assert "1 moved the same way as its gradient" in notes["direction"]
 
 
+def _kinked(first_weight_column: list[int]) -> dict[str, Any]:
+    """A 2-3-1 ReLU net: unit 0 sits exactly on the kink for example 1 ([0, 1]) and is dead
+    for the others; lr 0.5 overshoots."""
+    column = first_weight_column
+    return {
+        "name": "kink",
+        "layers": [
+            {"type": "linear", "weight": [[column[0], 1, "1/2"], [column[1], 1, -1]]},
+            {"type": "relu"},
+            {"type": "linear", "weight": [[1], [1], [1]], "bias": [0]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/2"},
+        "data": {"inputs": [[1, 0], [0, 1], [1, 1]], "targets": [1, 2, 3]},
+    }
+
+
+def test_a_kink_the_update_does_not_move_is_no_excuse_for_a_rise() -> None:
+    """Unit 0's weights get no gradient, so its pre-activation stays exactly 0 along the whole
+    update: the one-sided gradient is the true slope and the rise is an overshoot (the loss
+    falls along a short step of the same update)."""
+    trace = run(scenario_from_dict(_kinked([-1, 0])))
+    step = trace.steps[0]
+    assert step.layers[1].at_kink == ((1, 0),) and step.loss_after > step.loss_before
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "rose_at_kink" not in notes and "it overshot" in notes["overshot"]
+
+
+def test_a_kink_the_update_moves_is_named_for_a_rise_the_gradient_does_not_foresee() -> None:
+    """The unit on the kink at example 1 is alive for examples 0 and 2, so its weights move and
+    so does its pre-activation at example 1: the one-sided gradient may mislead."""
+    trace = run(scenario_from_dict(_kinked([2, 0])))
+    step = trace.steps[0]
+    assert step.layers[1].at_kink == ((1, 0),) and step.loss_after > step.loss_before
+    assert step.param("W1").new[1][0] != step.param("W1").old[1][0]  # z at example 1 moves
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "overshot" not in notes and "a unit sits on a kink" in notes["rose_at_kink"]
+
+
 # -- every note is true of the numbers it describes ------------------------------------------------
 #
 # One checker per note kind reads the note's claims back from its text and checks each against the
