@@ -22,6 +22,7 @@ from .numerics import (
     Mode,
     Numerics,
     backend,
+    errors_within_rounding,
     noise_bound,
     scalar_to_float,
     to_float,
@@ -276,6 +277,8 @@ def _step(
     g = loss.grad(nx, y, t)
     # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
     bounds = np.zeros(g.shape) if want and not nx.exact else None
+    if bounds is not None and loss.of_errors:  # an error that is rounding: so is its flow
+        bounds = np.where(errors_within_rounding(y, t) & (y != t), np.abs(g), bounds)
     flow_noise: list[Array | None] = [None] * len(layers)
     noise: dict[str, Array] = {}
     for i in range(len(layers) - 1, -1, -1):

@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 
 from .layers import Linear, ReLU
-from .numerics import Array, change_is_noise, to_float
+from .numerics import Array, change_is_noise, errors_within_rounding, to_float
 from .trace import LayerStep, ParamStep, StepTrace, Trace
 from .wording import noun, plural, verb
 
@@ -439,6 +439,8 @@ def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
     if step.probabilities is not None and step.probabilities_after is not None:
         before, after = step.probabilities, step.probabilities_after
     away = np.abs(after - step.targets) > np.abs(before - step.targets)
+    if step.probabilities is None:  # errors that are rounding both before and after: no move
+        away &= ~errors_within_rounding(step.outputs_after, step.targets)
     batch = len(step.examples) > 1
     moved = []
     for a, j in np.argwhere(away):
@@ -446,7 +448,9 @@ def _verify(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
         moved.append(
             f"{label} ({fmt(before[a][j])} → {fmt(after[a][j])}, target {fmt(step.targets[a][j])})"
         )
-    moved_loss = not change_is_noise(step.loss_before, step.loss_after)  # beyond float rounding
+    moved_loss = not change_is_noise(step.loss_before, step.loss_after) and not (
+        loss_within_rounding(trace, step.loss_after, step.outputs_after, step.targets)
+    )  # a change beyond float64 rounding, to a loss that is not rounding itself
     if moved:
         text = f"Moved away from the target: {listing(moved, 4)}."
         if before.size > 1 and step.loss_after < step.loss_before and moved_loss:
@@ -498,6 +502,16 @@ def _loss_rose(trace: Trace, step: StepTrace, fmt: Fmt) -> Note:
         "uphill",
         f"The loss rose by {fmt(rise)}: the update does not point downhill. To first order it "
         f"{first}.",
+    )
+
+
+def loss_within_rounding(trace: Trace, loss: Any, outputs: Array, targets: Array) -> bool:
+    """Whether a nonzero loss made of squared errors is 0 to the precision of the computation:
+    every error is within the rounding of y - t (a float64 run that has converged: 1e-31)."""
+    return (
+        loss != 0
+        and trace.scenario.loss.of_errors
+        and bool(errors_within_rounding(outputs, targets).all())
     )
 
 

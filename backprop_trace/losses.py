@@ -24,6 +24,7 @@ class Loss(ABC):
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = True
     formula: ClassVar[str] = ""
+    of_errors: ClassVar[bool] = False  # made of (y - t)² alone: 0 exactly where every error is
 
     @abstractmethod
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
@@ -48,6 +49,7 @@ class MSE(Loss):
     """L = mean((y - t)^2) over all elements;  dL/dy = 2 (y - t) / n  (torch MSELoss)"""
 
     kind: ClassVar[str] = "mse"
+    of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "mean((y - t)²)"
 
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
@@ -65,6 +67,7 @@ class SSE(Loss):
     """L = sum((y - t)^2);  dL/dy = 2 (y - t)"""
 
     kind: ClassVar[str] = "sse"
+    of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "sum((y - t)²)"
 
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
@@ -82,6 +85,7 @@ class HalfSSE(Loss):
     """L = 1/2 sum((y - t)^2);  dL/dy = y - t"""
 
     kind: ClassVar[str] = "half_sse"
+    of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "½ · sum((y - t)²)"
 
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:

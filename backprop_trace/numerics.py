@@ -128,6 +128,16 @@ def change_is_noise(before: Any, after: Any) -> bool:
     return bool(is_rounding_noise(after - before, abs(before) + abs(after), 2))
 
 
+def errors_within_rounding(outputs: Array, targets: Array) -> Array:
+    """Elementwise: whether each error y - t is 0, or (float64) within the rounding bound of its
+    two terms, so 0 to the precision of the computation. Exact errors only where exactly 0."""
+    error = outputs - targets
+    if outputs.dtype == object:
+        return np.asarray(error == 0)
+    bound = noise_bound(np.abs(outputs) + np.abs(targets), 2)
+    return np.asarray((error == 0) | within_noise(error, bound))
+
+
 def within_noise(total: Any, bound: Any) -> Any:
     """Whether a nonzero ``total`` is no larger than its rounding bound (see noise_bound)."""
     return (total != 0) & (np.abs(total) <= bound)

@@ -411,3 +411,28 @@ def test_a_genuine_loss_change_is_shown_however_small() -> None:
     text = _plain(data)
     loss_row = [line for line in text.splitlines() if line.startswith("Loss  ")][-1]  # Verify
     assert "≈" not in loss_row and "-" in loss_row.split()[-2], loss_row
+
+
+def test_an_error_within_rounding_of_y_minus_t_is_zero_and_so_is_all_it_makes() -> None:
+    """y = 1·0.1 + 0.2 is 0.30000000000000004 in float64, the target 0.3: the error 5.6e-17 is
+    within the rounding of y − t, so it, the loss, the learning flow and the gradients show as
+    ≈ 0, and no note says an output moved away or the loss rose."""
+    data = {
+        "name": "on target",
+        "numerics": "float64",
+        "layers": [{"type": "linear", "weight": [[0.1]], "bias": [0.2]}],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+        "data": {"input": [1.0], "target": [0.3]},
+    }
+    step = run(scenario_from_dict(data)).steps[0]
+    assert step.outputs_before[0][0] - 0.3 != 0 and step.loss_before != 0  # rounding, not 0
+    text = _plain(data)
+    assert "L = mean((y - t)²) ≈ 0" in text
+    rows = [line.split() for line in text.splitlines()]
+    assert ["0", "0.3000", "0.3000", "≈", "0", "≈", "0"] in rows  # output, y, t, error, share
+    assert ["Loss", "≈", "0", "0.0000", "≈", "0"] in rows  # verify: rounding to exactly 0
+    for grid in ("dL/dW1", "dL/db1"):
+        lines = text.splitlines()
+        assert lines[lines.index(grid) + 3].split()[-2:] == ["≈", "0"], grid
+    assert "Moved away" not in text and "The loss rose" not in text

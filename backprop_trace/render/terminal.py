@@ -16,8 +16,14 @@ from rich.console import Console, Group, RenderableType
 from rich.table import Table
 from rich.text import Text
 
-from backprop_trace.insights import carriers, dead_units, listing, step_notes
-from backprop_trace.numerics import Array, change_is_noise, to_float
+from backprop_trace.insights import (
+    carriers,
+    dead_units,
+    listing,
+    loss_within_rounding,
+    step_notes,
+)
+from backprop_trace.numerics import Array, change_is_noise, errors_within_rounding, to_float
 from backprop_trace.render.console import terminal_console
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO, exact_fraction, is_shortened
@@ -244,6 +250,8 @@ class _View(RunSummary, LargeTensors):
         heads.append("Contribution")
         table = _table("", *heads)
         y, t = step.outputs_before, step.targets
+        # errors (and so their squares) that are 0 to the precision of y - t show as ≈ 0
+        rounding = errors_within_rounding(y, t) & (y != t) if not ce else np.zeros(y.shape, bool)
         outputs = self.outputs(step)
         for a, j, cells in outputs:
             if ce:
@@ -254,18 +262,27 @@ class _View(RunSummary, LargeTensors):
                     self.num(t[a][j]),
                 ]
             else:
-                cells += [self.num(y[a][j]), self.num(t[a][j]), self.num(y[a][j] - t[a][j])]
-            cells.append(self.num(step.loss_terms[a][j]))
+                error = ROUNDING_ZERO if rounding[a][j] else self.num(y[a][j] - t[a][j])
+                cells += [self.num(y[a][j]), self.num(t[a][j]), error]
+            term = step.loss_terms[a][j]
+            cells.append(ROUNDING_ZERO if rounding[a][j] and s.loss.of_errors else self.num(term))
             table.add_row(*cells)
         table.add_section()
-        table.add_row(
-            *(["Loss"] + [""] * (len(heads) - 2) + [self.num(step.loss_before)]), style="bold"
+        loss = self.loss_value(step.loss_before, y, t)
+        table.add_row(*(["Loss"] + [""] * (len(heads) - 2) + [loss]), style="bold")
+        formula = f"L = {s.loss.formula} " + (
+            "≈ 0: every error is 0 to float64's precision" if loss == ROUNDING_ZERO else f"= {loss}"
         )
-        formula = f"L = {s.loss.formula} = {self.num(step.loss_before)}"
         if isinstance(step.loss_before, Fraction) and not self.num.fractions:
             formula += f"  (exactly {exact_fraction(step.loss_before)}"
             formula += f"{WHOLE_HINT})" if is_shortened(step.loss_before) else ")"
         return [table, *self.cut_note(len(outputs), y.size, "output"), _t(formula)]
+
+    def loss_value(self, loss: Any, outputs: Array, targets: Array) -> str:
+        """A loss, or ≈ 0 where it is made of errors that are all 0 to float64's precision."""
+        if loss_within_rounding(self.trace, loss, outputs, targets):
+            return ROUNDING_ZERO
+        return self.num(loss)
 
     # -- 3. backward --------------------------------------------------------------------------
 
@@ -577,9 +594,16 @@ class _View(RunSummary, LargeTensors):
         table = _table("Forward pass with the new weights", *heads, "Target", "Better?")
         t = step.targets
         outputs = self.outputs(step)
+        settled = (  # on the target to the precision of y - t, before and after
+            errors_within_rounding(before, t) & errors_within_rounding(after, t)
+            if not ce
+            else np.zeros(t.shape, bool)
+        )
         for a, j, cells in outputs:
             gap_before, gap_after = abs(before[a][j] - t[a][j]), abs(after[a][j] - t[a][j])
-            if gap_after < gap_before:
+            if settled[a][j]:
+                verdict = _t("= same", "dim")
+            elif gap_after < gap_before:
                 verdict = _t("✓ closer", "green")
             elif gap_after > gap_before:
                 verdict = _t("✗ further", "red")
@@ -589,14 +613,21 @@ class _View(RunSummary, LargeTensors):
             table.add_row(*cells, verdict)
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
-        if change_is_noise(step.loss_before, step.loss_after):
+        shown_before = self.loss_value(step.loss_before, step.outputs_before, t)
+        shown_after = self.loss_value(step.loss_after, step.outputs_after, t)
+        nil = (ROUNDING_ZERO, self.num(0))  # 0, or 0 to the precision of the computation
+        if change_is_noise(step.loss_before, step.loss_after) or (
+            shown_before in nil
+            and shown_after in nil
+            and ROUNDING_ZERO in (shown_before, shown_after)
+        ):
             shown = _t(ROUNDING_ZERO)  # float64 rounding alone could have made the difference
         else:
             shown = _t(
                 self.num.signed(change) + _percent(change, step.loss_before),
                 "green" if change < 0 else "red" if change > 0 else "",
             )
-        loss.add_row("Loss", self.num(step.loss_before), self.num(step.loss_after), shown)
+        loss.add_row("Loss", shown_before, shown_after, shown)
         out: list[RenderableType] = [table, *self.cut_note(len(outputs), t.size, "output"), loss]
         if isinstance(step.loss_after, Fraction) and not self.num.fractions:
             losses = (step.loss_before, step.loss_after)
