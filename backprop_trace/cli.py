@@ -318,7 +318,8 @@ def run(
 
         options = RenderOptions(precision, fractions, table_limit)
         if trace.interrupted:
-            _stopped_early(trace, options, to_stderr=output_format is not OutputFormat.text)
+            text = output_format is OutputFormat.text and output is None
+            _stopped_early(trace, options, to_stderr=not text, only_summary=quiet or not text)
         if fractions and trace.numerics != "exact":
             typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
         if output is not None or output_format is not OutputFormat.text:
@@ -340,12 +341,15 @@ def run(
         raise typer.Exit(EXIT_DIVERGED)
 
 
-def _stopped_early(trace: Trace, options: RenderOptions, *, to_stderr: bool) -> NoReturn:
-    """Ctrl-C during the training loop: the summary of the steps done, then exit 130. (The
-    summary goes to standard error when standard output was to carry another format.)"""
+def _stopped_early(
+    trace: Trace, options: RenderOptions, *, to_stderr: bool, only_summary: bool
+) -> NoReturn:
+    """Ctrl-C during the training loop: what was done (the steps kept in full and the summary,
+    or with --quiet the summary alone), then exit 130. Only the summary, on standard error,
+    when standard output or a file was to carry another format."""
     from .render.terminal import print_trace
 
-    print_trace(trace, options, only_summary=True, stderr=to_stderr)
+    print_trace(trace, options, only_summary=only_summary, stderr=to_stderr)
     done = len(trace.losses_before)
     typer.echo(f"\ninterrupted after {done} of {trace.total_steps} steps", err=True)
     raise typer.Exit(EXIT_INTERRUPTED)

@@ -179,9 +179,14 @@ def test_ctrl_c_in_a_long_run_prints_the_summary_of_the_steps_done(
     monkeypatch.setattr("backprop_trace.render.progress.progress", progress)
     result = runner.invoke(app, ["run", "tanh_regression", "--steps", "1000", "--quiet"])
     assert result.exit_code == 130
-    assert "Run summary" in result.stdout
+    assert "Run summary" in result.stdout and "Step 1 " not in result.stdout  # --quiet
     assert "after step 40;" in result.stdout.replace("\n", " ")
     assert "interrupted after 40 of 1000 steps" in result.stderr
+    # without --quiet, the steps kept in full before Ctrl-C are printed too (the header, step 1)
+    result = runner.invoke(app, ["run", "tanh_regression", "--steps", "1000"])
+    assert result.exit_code == 130
+    assert "Tanh regression" in result.stdout and "Step 1 of 1000 · 1. Forward" in result.stdout
+    assert "Run summary" in result.stdout and "Step 1000 " not in result.stdout
 
 
 def test_validate_counts_files_in_good_english(tmp_path: Path) -> None:
