@@ -436,3 +436,13 @@ def test_an_error_within_rounding_of_y_minus_t_is_zero_and_so_is_all_it_makes() 
         lines = text.splitlines()
         assert lines[lines.index(grid) + 3].split()[-2:] == ["≈", "0"], grid
     assert "Moved away" not in text and "The loss rose" not in text
+
+
+def test_a_loss_change_past_tenfold_reads_as_a_factor() -> None:
+    from backprop_trace.render.tables import _percent
+
+    assert _percent(-0.19021, 1.0) == " (-19.02%)"
+    assert _percent(8.0, 1.0) == " (+800.00%)"
+    assert _percent(2.7777841098674516e14, 1.0) == " (×2.778e+14)"  # not +27777841098674516%
+    assert _percent(Fraction(10), Fraction(1)) == " (×11)"
+    assert _percent(1.0, 0) == ""

@@ -28,12 +28,15 @@ def _t(text: str, style: str = "") -> Text:
 
 
 def _percent(change: Any, base: Any) -> str:
-    """' (-19.02%)', or nothing where the ratio is not a finite number."""
+    """' (-19.02%)'; a rise past tenfold as a factor (' (×2.778e+14)'); nothing where the ratio
+    is not a finite number."""
     if not base:
         return ""
     with np.errstate(all="ignore"):
         ratio = scalar_to_float(change / base * 100)
-    return f" ({ratio:+.2f}%)" if np.isfinite(ratio) else ""
+    if not np.isfinite(ratio):
+        return ""
+    return f" ({ratio:+.2f}%)" if ratio < 900 else f" (×{1 + ratio / 100:.4g})"
 
 
 class _Table(Table):
