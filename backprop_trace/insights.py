@@ -201,9 +201,10 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
                     "forward",
                     "near_kink",
                     f"{layer.name} unit {j}'s pre-activation is {float(layer.input[a][j]):.2g}"
-                    f"{where}, within float64 rounding distance of the kink at 0: which side it "
-                    "falls on was decided by rounding. Exact arithmetic (numerics: exact) settles "
-                    "it where every operation is rational.",
+                    f"{where}, within float64 rounding distance of the kink at 0, so 0 to the "
+                    "precision of the computation (the tables show ≈ 0): which side it falls on "
+                    "was decided by rounding. Exact arithmetic (numerics: exact) settles it where "
+                    "every operation is rational.",
                 )
             )
     return notes

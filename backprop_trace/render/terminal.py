@@ -194,7 +194,7 @@ class _View(RunSummary, LargeTensors):
                 heads[1] = "Output"
             table = _table(title, *heads, "")
             for j in range(rows):
-                values = [self.num(pre[0][j])]
+                values = [self.pre_activation(act_layer, 0, j, pre)]
                 if act_layer is not None:
                     values.append(self.num(out[0][j]))
                 mark, style = self.unit_mark(act_layer, 0, j, pre)
@@ -206,7 +206,7 @@ class _View(RunSummary, LargeTensors):
             cells: list[Text] = []
             for a in range(examples):
                 mark, style = self.unit_mark(act_layer, a, j, pre)
-                value = self.num(pre[a][j])
+                value = self.pre_activation(act_layer, a, j, pre)
                 if act_layer is not None:
                     value += f" → {self.num(out[a][j])}"
                 cells.append(_t(value + (f" {mark}" if mark else ""), style))
@@ -219,6 +219,13 @@ class _View(RunSummary, LargeTensors):
             *self.cut_note(rows, units, "unit"),
             *self.cut_note(examples, len(step.examples), "example"),
         ]
+
+    def pre_activation(self, act: LayerStep | None, a: int, j: int, pre: Array) -> str:
+        """A pre-activation, or ≈ 0 where it is within float64 rounding of a kink at 0 (a sum
+        that is 0 to the precision of the computation; the note quotes its float value)."""
+        if act is not None and (a, j) in act.near_kink:
+            return ROUNDING_ZERO
+        return self.num(pre[a][j])
 
     def unit_mark(self, act: LayerStep | None, a: int, j: int, pre: Array) -> tuple[str, str]:
         if act is None:
