@@ -113,7 +113,8 @@ def _zero_loss(trace: Trace, step: StepTrace) -> list[Note]:
     else:
         text += (
             f"; {listing(moved)} still {verb(len(moved), 'moves')}: "
-            f"{_carriers_phrase(trace, step)} {verb(len(moved), 'moves')} "
+            f"{_carriers_phrase(trace, step, _moved_without_gradient(step))} "
+            f"{verb(len(moved), 'moves')} "
             f"{'it' if len(moved) == 1 else 'them'}."
         )
     return [Note("loss", "zero_loss", text)]
@@ -286,24 +287,43 @@ def _zero_inputs(trace: Trace, step: StepTrace) -> list[Note]:
     return notes
 
 
-def carriers(trace: Trace, step: StepTrace) -> list[str]:
+def carriers(trace: Trace, step: StepTrace, gradless: dict[str, Array] | None = None) -> list[str]:
     """What, besides this step's gradient, moves the parameters on this step: the only ways a
     parameter can move against its gradient, or move with a gradient of 0. Without them every
-    optimizer here steps along -gradient, each entry scaled by a positive factor."""
+    optimizer here steps along -gradient, each entry scaled by a positive factor. Given
+    ``gradless`` (per parameter, a mask of entries whose gradient is 0), a buffer is named only
+    where one of those entries holds a nonzero one: with no gradient, nothing else can move it."""
     optimizer = trace.scenario.optimizer
+
+    def carried(state: str) -> bool:
+        if gradless is None:
+            return True
+        return any(
+            (p.state[state][gradless[p.name]] != 0).any()
+            for p in step.params
+            if p.name in gradless and state in p.state
+        )
+
     out: list[str] = []
     if step.step > 1:  # on step 1 a buffer or running average is this step's gradient itself
-        if getattr(optimizer, "momentum", 0):
+        if getattr(optimizer, "momentum", 0) and carried("momentum_buffer"):
             out.append("momentum (the buffer carries earlier steps' gradients)")
-        if optimizer.kind in ("adam", "adamw"):
+        if optimizer.kind in ("adam", "adamw") and carried("exp_avg"):
             out.append("Adam's running average m (it carries earlier steps' gradients)")
     if getattr(optimizer, "weight_decay", 0):
         out.append("weight decay")
     return out
 
 
-def _carriers_phrase(trace: Trace, step: StepTrace) -> str:
-    return " or ".join(carriers(trace, step)) or "the optimizer"
+def _carriers_phrase(
+    trace: Trace, step: StepTrace, gradless: dict[str, Array] | None = None
+) -> str:
+    return " or ".join(carriers(trace, step, gradless)) or "the optimizer"
+
+
+def _moved_without_gradient(step: StepTrace) -> dict[str, Array]:
+    """Per trained parameter, the entries that moved with a gradient of 0."""
+    return {p.name: (p.grad == 0) & (p.new != p.old) for p in step.params if p.grad is not None}
 
 
 def _update(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
@@ -383,7 +403,9 @@ def _direction(trace: Trace, step: StepTrace) -> list[Note]:
     odd = [part for part in odd if part]
     if odd:
         one = d.along + d.without == 1
-        text += f" {listing(odd)}: {_carriers_phrase(trace, step)} moved {'it' if one else 'them'}."
+        gradless = None if d.along else _moved_without_gradient(step)
+        phrase = _carriers_phrase(trace, step, gradless)
+        text += f" {listing(odd)}: {phrase} moved {'it' if one else 'them'}."
     return [Note("update", "direction", text)]
 
 

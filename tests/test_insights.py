@@ -574,3 +574,28 @@ def test_a_dead_unit_whose_zero_a_sigmoid_turns_into_a_half_claims_no_zero_gradi
     assert (step.param("W2").grad[0] != 0).all()  # sigmoid(0) = 1/2 reaches W2
     notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
     assert "relu1 unit 0 is dead" in notes["dead_units"] and "W2" not in notes["dead_units"]
+
+
+def test_entries_moved_without_gradient_name_only_what_moved_them() -> None:
+    """AdamW with weight decay and a dead unit: the dead unit's weights have a gradient of 0 on
+    every step, so their m is 0, and only weight decay moves them: Adam's running average is not
+    named, though it is in force for the other entries."""
+    data = {
+        "name": "decay",
+        "layers": [
+            {"type": "linear", "weight": [[1, -1]], "bias": [0, 0]},
+            {"type": "relu"},
+            {"type": "linear", "weight": [[1], [1]], "bias": [0]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "adamw", "lr": 0.1, "weight_decay": 0.5},
+        "data": {"input": [1], "target": [3]},
+    }
+    trace = run(scenario_from_dict(data), steps=2)
+    step = trace.steps[1]
+    assert step.param("W1").grad is not None and step.param("W1").grad[0][1] == 0
+    assert step.param("W1").state["exp_avg"][0][1] == 0
+    notes = {n.kind: n.text for n in step_notes(trace, step, fmt)}
+    assert "moved with a gradient of 0" in notes["direction"], notes["direction"]
+    assert "weight decay moved them" in notes["direction"]
+    assert "Adam's running average" not in notes["direction"]
