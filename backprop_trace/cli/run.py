@@ -1,0 +1,280 @@
+"""backprop-trace run: trace a scenario's steps and show them, or write them in a format."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import Iterator
+from typing import TYPE_CHECKING, Annotated, NoReturn
+
+import typer
+
+from backprop_trace.bundled import resolve
+from backprop_trace.errors import Problem, ScenarioError
+from backprop_trace.selection import StepSelection, default_selection
+from backprop_trace.visible import visible
+from backprop_trace.wording import plural
+
+from .core import (
+    EXIT_CHECK_FAILED,
+    EXIT_DIVERGED,
+    EXIT_INTERRUPTED,
+    STDIN_WAIT_SECONDS,
+    AllowOutsideData,
+    NumericsChoice,
+    OutputFormat,
+    _bad_input,
+    _choice,
+    _Command,
+    _listed,
+    _shown_as,
+    _tell,
+    _whole,
+    app,
+)
+from .output import (
+    _destination,
+    _save,
+    _write,
+)
+from .prompt import (
+    _SILENT,
+    _ask,
+)
+
+if TYPE_CHECKING:
+    from backprop_trace.render.terminal import RenderOptions
+    from backprop_trace.trace import Trace
+
+
+@app.command(cls=_Command)
+def run(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
+    ],
+    format_name: Annotated[
+        str,
+        typer.Option("--format", "-f", metavar=_listed(OutputFormat), help="What to print."),
+    ] = OutputFormat.text.value,
+    steps: Annotated[
+        int | None,
+        typer.Option(
+            "--steps", parser=_whole(1), metavar="N", help="Number of steps (overrides the file)."
+        ),
+    ] = None,
+    numerics_name: Annotated[
+        str | None,
+        typer.Option(
+            "--numerics",
+            metavar=_listed(NumericsChoice),
+            help="Force exact or float64 arithmetic.",
+        ),
+    ] = None,
+    precision: Annotated[
+        int | None,
+        typer.Option(
+            "--precision",
+            parser=_whole(0, 17),
+            metavar="N",
+            help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
+            "significant digits].",
+        ),
+    ] = None,
+    fractions: Annotated[
+        bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
+    ] = False,
+    step: Annotated[
+        bool,
+        typer.Option("--step", help="Pause after each phase: Enter goes on, q quits."),
+    ] = False,
+    show: Annotated[
+        str | None,
+        typer.Option(
+            "--show",
+            metavar="SPEC",
+            help="Steps shown in full: all, first, last, none, 1,10,100, 1-5, every:100 "
+            "(default: all for up to 3 steps, else first,last).",
+        ),
+    ] = None,
+    quiet: Annotated[
+        bool, typer.Option("--quiet", "-q", help="Print only the run summary.")
+    ] = False,
+    check: Annotated[
+        bool,
+        typer.Option("--check", help="Check every gradient against central differences."),
+    ] = False,
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the output to this file instead."
+        ),
+    ] = None,
+    save: Annotated[
+        str | None,
+        typer.Option(
+            "--save",
+            metavar="FILE",
+            help="Write the scenario with the trained weights to this file.",
+        ),
+    ] = None,
+    overwrite: Annotated[
+        bool, typer.Option("--overwrite", help="Let --save replace the scenario being run.")
+    ] = False,
+    table_limit: Annotated[
+        int,
+        typer.Option(
+            "--table-limit",
+            parser=_whole(1),
+            metavar="N",
+            help="Summarise tensors with more entries than this.",
+        ),
+    ] = 64,
+    allow_outside_data: AllowOutsideData = False,
+) -> None:
+    """Run a scenario's training steps and show every phase."""
+    output_format = _choice("--format", format_name, OutputFormat)
+    numerics = (
+        None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
+    )
+    if step and (output_format is not OutputFormat.text or output is not None):
+        raise typer.BadParameter(
+            "--step pauses the tables in the terminal; not with --format or --output"
+        )
+    selection = _selection(show, quiet)
+    for destination, verb in ((output, "written"), (save, "saved")):
+        if destination is not None:
+            _destination(destination, verb)
+    with _interruptible():
+        trace = _trace(file, steps, numerics, selection, check, allow_outside_data)
+        from backprop_trace.render.terminal import RenderOptions
+
+        options = RenderOptions(precision, fractions, table_limit)
+        if trace.interrupted:
+            text = output_format is OutputFormat.text and output is None
+            _stopped_early(trace, options, to_stderr=not text, only_summary=quiet or not text)
+        if fractions and trace.numerics != "exact":
+            typer.echo("note: --fractions shows exact values; this trace is float64", err=True)
+        if output is not None or output_format is not OutputFormat.text:
+            _write(trace, output_format, options, output, resolve(file))
+        else:
+            _show(trace, options, step, quiet)
+    if save is not None and trace.diverged is None:
+        _save(trace, resolve(file), save, overwrite)
+    failed = [s.step for s in trace.steps if s.check is not None and not s.check.passed]
+    if failed and trace.diverged is None:
+        typer.echo(f"gradient check failed at step {', '.join(map(str, failed))}", err=True)
+        raise typer.Exit(EXIT_CHECK_FAILED)
+    if trace.diverged is not None:
+        d = trace.diverged
+        _tell(
+            f"diverged at step {d.step} ({d.phase}): {d.where} became {d.value}; "
+            "the run stopped there. A smaller learning rate usually helps."
+        )
+        raise typer.Exit(EXIT_DIVERGED)
+
+
+def _stopped_early(
+    trace: Trace, options: RenderOptions, *, to_stderr: bool, only_summary: bool
+) -> NoReturn:
+    """Ctrl-C during the training loop: what was done (the steps kept in full and the summary,
+    or with --quiet the summary alone), then exit 130. Only the summary, on standard error,
+    when standard output or a file was to carry another format."""
+    from backprop_trace.render.terminal import print_trace
+
+    print_trace(trace, options, only_summary=only_summary, stderr=to_stderr)
+    done = len(trace.losses_before)
+    typer.echo(f"\ninterrupted after {done} of {trace.total_steps} steps", err=True)
+    raise typer.Exit(EXIT_INTERRUPTED)
+
+
+@contextlib.contextmanager
+def _interruptible() -> Iterator[None]:
+    """Ctrl-C: one line and exit status 130 (typer alone would exit silently)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        typer.echo("\ninterrupted", err=True)
+        raise typer.Exit(EXIT_INTERRUPTED) from None
+
+
+def _selection(show: str | None, quiet: bool) -> StepSelection | None:
+    from backprop_trace.selection import SelectionError, parse_selection
+
+    try:
+        chosen = parse_selection(show) if show is not None else None
+    except SelectionError as error:
+        raise typer.BadParameter(visible(str(error)), param_hint="--show") from None
+    return parse_selection("none") if quiet else chosen
+
+
+def _trace(
+    file: str,
+    steps: int | None,
+    numerics: NumericsChoice | None,
+    show: StepSelection | None,
+    check: bool = False,
+    allow_outside_data: bool = False,
+) -> Trace:
+    from backprop_trace.engine import run as run_engine
+    from backprop_trace.scenario import load_scenario
+
+    path = resolve(file)
+    try:
+        shown_as = _shown_as(file, path)
+        scenario = load_scenario(path, display_name=shown_as, allow_outside_data=allow_outside_data)
+        if numerics is NumericsChoice.exact and scenario.numerics != "exact":
+            reason = scenario.numerics_reason.split(": ", 1)[-1]
+            raise ScenarioError(
+                [
+                    Problem(
+                        shown_as,
+                        0,
+                        0,
+                        (),
+                        f"--numerics exact is impossible here: {reason}",
+                        "leave --numerics out, or use --numerics float64",
+                    )
+                ]
+            )
+        total = steps or scenario.steps
+        selection = show or default_selection(total)
+        if (
+            show is not None
+            and show.text != "none"
+            and not any(selection(k, total) for k in range(1, total + 1))
+        ):
+            _tell(f"note: --show {show.text} picks none of the {plural(total, 'step')}")
+        from backprop_trace.render.progress import progress
+
+        with progress(total) as report:
+            trace = run_engine(
+                scenario,
+                steps=total,
+                numerics=numerics.value if numerics is not None else None,
+                keep=lambda k: selection(k, total),
+                on_step=report,
+                check=check,
+            )
+    except ScenarioError as error:
+        _bad_input(error)
+    return trace
+
+
+def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> None:
+    from backprop_trace.render.terminal import print_trace
+
+    def go_on(next_title: str) -> bool:
+        answer = _ask(visible(f"Enter: {next_title} · q: quit "))
+        if answer is None:
+            typer.echo("stopped: end of input", err=True)
+            return False
+        if answer is _SILENT:
+            typer.echo(
+                f"stopped: no answer on standard input (not a terminal) within "
+                f"{STDIN_WAIT_SECONDS:g} s",
+                err=True,
+            )
+            return False
+        return answer.strip().lower() not in ("q", "quit")
+
+    print_trace(trace, options, go_on=go_on if pause else None, only_summary=quiet)
