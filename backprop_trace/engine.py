@@ -70,24 +70,23 @@ def run(
     try:
         for k in range(1, total + 1):
             rows = scenario.batch_indices(k)
-            x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
+            batch = _Batch(k, rows, inputs[rows.start : rows.stop], targets[rows.start : rows.stop])
             want = keep is None or keep(k)
             states_before = dict(states)
             # Overflow to inf and the like are facts of the run, reported, not warned about.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
-                new_params, step = _step(
-                    scenario, nx, params, states, x, t, k, rows, want, check, k == total
+                result = _step(
+                    scenario, nx, params, states, batch, keep=want, check=check, verify=k == total
                 )
                 # exact values never overflow, but beyond float64's range a run has diverged too
-                if not _finite(step, new_params):
-                    if step[2] is None:  # run the step again, in full, to say where it happened
+                if not result.finite():
+                    if result.trace is None:  # run the step again, in full, to say where
                         states.clear()
                         states.update(states_before)
-                        new_params, step = _step(
-                            scenario, nx, params, states, x, t, k, rows, True, check
-                        )
-                    assert step[2] is not None
-                    diverged = _locate_divergence(step[2])
+                        result = _step(scenario, nx, params, states, batch, keep=True, check=check)
+                    assert result.trace is not None
+                    diverged = _locate_divergence(result.trace)
+            new_params = result.params
             if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
                 reason = _leave_exact(scenario, k, bits, exact_asked)
                 nx, mode = backend("float64"), "float64"
@@ -96,13 +95,16 @@ def run(
                 states.update({name: _float_state(state) for name, state in states.items()})
                 inputs, targets = nx.array(inputs), nx.array(targets)
             # exact Fractions stay exact for the summary; floats as plain Python floats
-            before.append(step[0] if nx.exact else scalar_to_float(step[0]))
-            after.append(step[1] if nx.exact or step[1] is None else scalar_to_float(step[1]))
-            if step[2] is not None:
-                kept.append(step[2])
+            loss_after = result.loss_after
+            before.append(result.loss_before if nx.exact else scalar_to_float(result.loss_before))
+            after.append(
+                loss_after if nx.exact or loss_after is None else scalar_to_float(loss_after)
+            )
+            if result.trace is not None:
+                kept.append(result.trace)
             params, done = new_params, k
             if on_step is not None:
-                on_step(k, scalar_to_float(before[-1]), step[2])
+                on_step(k, scalar_to_float(before[-1]), result.trace)
             if diverged is not None:
                 break
     except KeyboardInterrupt:
@@ -202,13 +204,6 @@ def _float_state(state: State) -> State:
     return dataclasses.replace(state, **changes)
 
 
-def _finite(step: tuple[Any, Any, StepTrace | None], params: dict[str, Array]) -> bool:
-    losses = [step[0]] if step[1] is None else [step[0], step[1]]
-    if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
-        return False
-    return all(bool(np.isfinite(to_float(p)).all()) for p in params.values())
-
-
 def _locate_divergence(step: StepTrace) -> Divergence:
     """The first NaN or infinity in the order the step computed things."""
 
@@ -251,20 +246,47 @@ def forward(
     return values
 
 
+@dataclasses.dataclass(frozen=True)
+class _Batch:
+    """What one step trains on: its number, the rows of the data, and their inputs and targets."""
+
+    step: int
+    rows: range
+    x: Array
+    t: Array
+
+
+@dataclasses.dataclass(frozen=True)
+class _StepResult:
+    """What one step made: the updated parameters, the loss before and (when the verifying pass
+    ran) after the update, and the step in full when it is kept."""
+
+    params: dict[str, Array]
+    loss_before: Any
+    loss_after: Any = None  # None where the verifying pass was skipped
+    trace: StepTrace | None = None
+
+    def finite(self) -> bool:
+        losses = [self.loss_before] + ([] if self.loss_after is None else [self.loss_after])
+        if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
+            return False
+        return all(bool(np.isfinite(to_float(p)).all()) for p in self.params.values())
+
+
 def _step(
     scenario: Scenario,
     nx: Numerics,
     params: dict[str, Array],
     states: dict[str, State],
-    x: Array,
-    t: Array,
-    k: int,
-    rows: range,
-    want: bool,
+    batch: _Batch,
+    *,
+    keep: bool,
     check: bool = False,
     verify: bool = True,
-) -> tuple[dict[str, Array], tuple[Any, Any, StepTrace | None]]:
-    """One step. A step not kept in full skips the verifying forward pass unless ``verify``."""
+) -> _StepResult:
+    """One step, updating ``states`` in place. A step not kept in full skips the verifying
+    forward pass unless ``verify``."""
+    x, t = batch.x, batch.t
     layers, loss = scenario.layers, scenario.loss
     # forward and loss
     values = forward(layers, nx, params, x)
@@ -276,7 +298,7 @@ def _step(
     grads: dict[str, Array] = {}
     g = loss.grad(nx, y, t)
     # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
-    bounds = np.zeros(g.shape) if want and not nx.exact else None
+    bounds = np.zeros(g.shape) if keep and not nx.exact else None
     if bounds is not None and loss.of_errors:  # an error that is rounding: so is its flow
         bounds = np.where(errors_within_rounding(y, t) & (y != t), np.abs(g), bounds)
     flow_noise: list[Array | None] = [None] * len(layers)
@@ -297,13 +319,13 @@ def _step(
             new_params[name], states[name] = scenario.optimizer.update(
                 nx, params[name], grads[name], states.get(name)
             )
-    if not (want or verify):
-        return new_params, (loss_before, None, None)
+    if not (keep or verify):
+        return _StepResult(new_params, loss_before)
     # verify
     outputs_after = forward(layers, nx, new_params, x)[-1]
     loss_after = loss.value(nx, outputs_after, t)
-    if not want:
-        return new_params, (loss_before, loss_after, None)
+    if not keep:
+        return _StepResult(new_params, loss_before, loss_after)
     layer_steps = tuple(
         _layer_step(scenario, nx, i, params, values, flow[i], flow_noise[i])
         for i in range(len(layers))
@@ -338,8 +360,8 @@ def _step(
         for name in scenario.param_order
     )
     trace = StepTrace(
-        step=k,
-        examples=tuple(rows),
+        step=batch.step,
+        examples=tuple(batch.rows),
         inputs=x,
         targets=t,
         outputs_before=y,
@@ -353,7 +375,7 @@ def _step(
         check=_check(scenario, params, grads, x, t) if check else None,
         probabilities_after=loss.probabilities(nx, outputs_after),
     )
-    return new_params, (loss_before, loss_after, trace)
+    return _StepResult(new_params, loss_before, loss_after, trace)
 
 
 def _layer_step(
