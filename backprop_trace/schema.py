@@ -16,6 +16,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, PlainValidator, WithJsonSchema
 from pydantic_core import PydanticCustomError
 
+from . import optim
 from .errors import excerpt
 from .number_text import (
     LIMIT_HINT,
@@ -380,46 +381,49 @@ LayerSpec = Annotated[
 ]
 
 
+# The defaults are the optimizers' own (optim.py, torch.optim's): written once, there.
+
+
 class SGDSpec(Spec):
     type: Literal["sgd"]
-    lr: Number = Fraction(1, 1000)
-    momentum: Number = Fraction(0)
-    dampening: Number = Fraction(0)
-    nesterov: Flag = False
-    weight_decay: Number = Fraction(0)
+    lr: Number = optim.SGD.lr
+    momentum: Number = optim.SGD.momentum
+    dampening: Number = optim.SGD.dampening
+    nesterov: Flag = optim.SGD.nesterov
+    weight_decay: Number = optim.SGD.weight_decay
 
 
 class AdamSpec(Spec):
     type: Literal["adam"]
-    lr: Number = Fraction(1, 1000)
-    betas: Pair = (Fraction(9, 10), Fraction(999, 1000))
-    eps: Number = Fraction(1, 10**8)
-    weight_decay: Number = Fraction(0)
-    amsgrad: Flag = False
+    lr: Number = optim.Adam.lr
+    betas: Pair = (optim.Adam.beta1, optim.Adam.beta2)
+    eps: Number = optim.Adam.eps
+    weight_decay: Number = optim.Adam.weight_decay
+    amsgrad: Flag = optim.Adam.amsgrad
 
 
 class AdamWSpec(AdamSpec):
     type: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: Number = Fraction(1, 100)
+    weight_decay: Number = optim.AdamW.weight_decay
 
 
 class RMSpropSpec(Spec):
     type: Literal["rmsprop"]
-    lr: Number = Fraction(1, 100)
-    alpha: Number = Fraction(99, 100)
-    eps: Number = Fraction(1, 10**8)
-    weight_decay: Number = Fraction(0)
-    momentum: Number = Fraction(0)
-    centered: Flag = False
+    lr: Number = optim.RMSprop.lr
+    alpha: Number = optim.RMSprop.alpha
+    eps: Number = optim.RMSprop.eps
+    weight_decay: Number = optim.RMSprop.weight_decay
+    momentum: Number = optim.RMSprop.momentum
+    centered: Flag = optim.RMSprop.centered
 
 
 class AdagradSpec(Spec):
     type: Literal["adagrad"]
-    lr: Number = Fraction(1, 100)
-    lr_decay: Number = Fraction(0)
-    weight_decay: Number = Fraction(0)
-    initial_accumulator_value: Number = Fraction(0)
-    eps: Number = Fraction(1, 10**10)
+    lr: Number = optim.Adagrad.lr
+    lr_decay: Number = optim.Adagrad.lr_decay
+    weight_decay: Number = optim.Adagrad.weight_decay
+    initial_accumulator_value: Number = optim.Adagrad.initial_accumulator_value
+    eps: Number = optim.Adagrad.eps
 
 
 OptimizerSpec = Annotated[

@@ -60,3 +60,25 @@ def test_validate_checks_every_file_and_runs_none() -> None:
     assert "2 of 3 files have problems" in result.output
     assert "Forward pass" not in result.output
     assert runner.invoke(app, ["validate", *[str(p) for p in SCENARIOS]]).exit_code == 0
+
+
+def test_optimizer_defaults_are_written_once_and_agree() -> None:
+    """Every hyperparameter a scenario may give has the optimizer's own default (torch.optim's),
+    and every optimizer field can be given: a default written twice cannot drift."""
+    import dataclasses
+    import typing
+
+    from backprop_trace import optim, schema
+
+    specs = typing.get_args(typing.get_args(schema.OptimizerSpec)[0])
+    assert {spec.model_fields["type"].annotation.__args__[0] for spec in specs} == set(
+        optim.OPTIMIZER_TYPES
+    )
+    for spec in specs:
+        kind = spec.model_fields["type"].annotation.__args__[0]
+        cls = optim.OPTIMIZER_TYPES[kind]
+        defaults = {f.name: f.default for f in dataclasses.fields(cls)}
+        given = {name: field.default for name, field in spec.model_fields.items() if name != "type"}
+        if "betas" in given:
+            given["beta1"], given["beta2"] = given.pop("betas")
+        assert given == defaults, kind
