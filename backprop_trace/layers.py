@@ -6,10 +6,11 @@ Arrays are batches: shape [example, unit]. Linear weights are held in the in_out
 
 from __future__ import annotations
 
+import dataclasses
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import ClassVar
+from typing import Any, ClassVar
 
 import numpy as np
 
@@ -84,6 +85,10 @@ def softmax_back(y: Array, grad: Array) -> Array:
 # -- layers ----------------------------------------------------------------------------------------
 
 
+OPTION = "option"  # dataclass field metadata: a setting of the kind that a scenario writes
+SETTING = {OPTION: True}  # field(default=..., metadata=SETTING): written under its own name
+
+
 @dataclass(frozen=True)
 class Layer(ABC):
     """A step of the network. ``name`` is how traces and messages call it."""
@@ -96,6 +101,15 @@ class Layer(ABC):
     @property
     def param_names(self) -> tuple[str, ...]:
         return ()
+
+    def options(self) -> dict[str, Any]:
+        """The kind's own settings, as a scenario writes them (grad_at_zero, slope): its fields
+        marked ``option``. --save writes every one back, so none is dropped on the way."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.metadata.get(OPTION)
+        }
 
     @abstractmethod
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array: ...
@@ -163,7 +177,7 @@ class Linear(Layer):
 
 @dataclass(frozen=True)
 class ReLU(Layer):
-    grad_at_zero: Fraction = Fraction(0)
+    grad_at_zero: Fraction = dataclasses.field(default=Fraction(0), metadata=SETTING)
     kind: ClassVar[str] = "relu"
     has_kink: ClassVar[bool] = True
 
@@ -178,7 +192,7 @@ class ReLU(Layer):
 
 @dataclass(frozen=True)
 class LeakyReLU(Layer):
-    slope: Fraction = Fraction(1, 100)
+    slope: Fraction = dataclasses.field(default=Fraction(1, 100), metadata=SETTING)
     kind: ClassVar[str] = "leaky_relu"
     has_kink: ClassVar[bool] = True
 
@@ -259,3 +273,9 @@ class Softmax(Layer):
 LAYER_TYPES: dict[str, type[Layer]] = {
     cls.kind: cls for cls in (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Softmax)
 }
+LAYER_OPTIONS = frozenset(
+    f.name
+    for cls in LAYER_TYPES.values()
+    for f in dataclasses.fields(cls)
+    if f.metadata.get(OPTION)
+)

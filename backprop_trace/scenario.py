@@ -314,7 +314,7 @@ def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
         return ("optimizer", "type") not in fields and path[:2] not in fields
     if path[0] == "frozen":
         values_only = all(
-            len(f) >= 3 and f[0] == "layers" and f[2] in ("weight", "bias", "grad_at_zero", "slope")
+            len(f) >= 3 and f[0] == "layers" and f[2] in ("weight", "bias", *L.LAYER_OPTIONS)
             for f in fields
             if f and f[0] == "layers"
         )

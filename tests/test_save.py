@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import os
+from dataclasses import fields
+from fractions import Fraction
 from pathlib import Path
 
 import numpy as np
 import pytest
 from typer.testing import CliRunner
 
-from backprop_trace import ScenarioError, load_scenario, run
+from backprop_trace import ScenarioError, load_scenario, run, scenario_from_dict
 from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
+from backprop_trace.layers import LAYER_TYPES, OPTION
 from backprop_trace.render.scenario_file import save_scenario
 
 runner = CliRunner()
@@ -87,3 +90,29 @@ def test_saved_file_says_batches_start_again(tmp_path: Path) -> None:
     text = out.read_text()
     assert "Batches start again from the first" in text and "state (adam) is not saved" in text
     assert run(load_scenario(out)).steps
+
+
+@pytest.mark.parametrize(
+    "kind",
+    [kind for kind, cls in LAYER_TYPES.items() if any(f.metadata.get(OPTION) for f in fields(cls))],
+)
+def test_every_option_of_every_layer_kind_survives_a_save(kind: str, tmp_path: Path) -> None:
+    """Each setting a kind declares is written back by --save with its value, whatever it is:
+    a new option cannot be dropped silently. Values other than the defaults, exact."""
+    declared = [f.name for f in fields(LAYER_TYPES[kind]) if f.metadata.get(OPTION)]
+    options = {name: Fraction(3, 7 + index) for index, name in enumerate(declared)}
+    data = {
+        "name": "options",
+        "layers": [
+            {"type": "linear", "weight": [[1, -1]], "bias": [0, 0]},
+            {"type": kind, **{k: str(v) for k, v in options.items()}},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": "1/10"},
+        "data": {"input": [1], "target": [1, 0]},
+    }
+    trace = run(scenario_from_dict(data))
+    assert trace.scenario.layers[1].options() == options
+    out = tmp_path / "saved.yaml"
+    save_scenario(trace, out)
+    assert load_scenario(out).layers[1].options() == options

@@ -110,9 +110,8 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
                 lines.append(f"    {key}:{matrix(values, '      ')}")
             else:
                 lines.append(f"    {key}: {row(values)}")
-        for option in ("grad_at_zero", "slope"):
-            if hasattr(layer, option):
-                lines.append(f"    {option}: {number(getattr(layer, option))}")
+        for option, value in layer.options().items():
+            lines.append(f"    {option}: {number(value)}")
     lines.append(f"loss: {s.loss.kind}")
     hyper = ", ".join(
         f"{k}: {number(v) if isinstance(v, Fraction) else str(v).lower()}"
