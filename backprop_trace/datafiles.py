@@ -63,7 +63,7 @@ def _check_declared(shape: tuple[int, ...], dtype: np.dtype[np.generic], what: s
             f"{what} holds {dtype} values, beyond float64", "save the array as float64"
         )
     count = math.prod(shape)
-    if not 1 <= len(shape) <= 2 or count == 0:
+    if not 1 <= len(shape) <= 2 or min(shape, default=0) <= 0:  # a header may say -1
         raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D or 2-D array")
     if count > MAX_DATA_VALUES:
         raise DataFileError(

@@ -325,6 +325,9 @@ def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
 # -- meaning: shapes, sizes, ranges, names -------------------------------------------------------
 
 
+MAX_NAMED_PROBLEMS = 20  # unknown names reported one by one; the rest are counted
+
+
 class _Builder(DataChecks):
     def __init__(
         self, spec: ScenarioSpec, locations: Locations, filename: str, data_folder: DataFolder
@@ -689,17 +692,28 @@ class _Builder(DataChecks):
     def _frozen(self, layers: list[L.Layer], order: list[str]) -> frozenset[str]:
         frozen: set[str] = set()
         by_layer = {layer.name: layer.param_names for layer in layers}
+        unknown = 0
+        known = set(order)
         for i, name in enumerate(self.spec.frozen):
-            if name in order:
+            if name in known:
                 frozen.add(name)
             elif by_layer.get(name):
                 frozen.update(by_layer[name])
-            else:
+            elif (unknown := unknown + 1) <= MAX_NAMED_PROBLEMS:  # a hostile list: said once
+                shown = ", ".join(order[:8]) + (
+                    f" and {len(order) - 8:,} more" if len(order) > 8 else ""
+                )
                 self.problem(
                     ("frozen", i),
                     f"no parameter or layer named '{name}'",
-                    did_you_mean(name, order + list(by_layer)) + "parameters: " + ", ".join(order),
+                    did_you_mean(name, order + list(by_layer)) + "parameters: " + shown,
                 )
+        if unknown > MAX_NAMED_PROBLEMS:
+            self.problem(
+                ("frozen",),
+                f"{unknown - MAX_NAMED_PROBLEMS:,} more names in frozen match nothing",
+                "name parameters (W1) or layers (linear1) of this scenario",
+            )
         return frozenset(frozen)
 
     def _numerics(

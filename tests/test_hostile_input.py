@@ -19,6 +19,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from backprop_trace import ScenarioError, datafiles, scenario_from_dict
 from backprop_trace.number_text import (
     MAX_DIGITS,
     MAX_EXPONENT,
@@ -539,3 +540,29 @@ def test_a_csv_of_sixty_million_empty_cells_is_refused_before_it_is_split(
     path = scenario(tmp_path, "data: {file: train.csv, target_columns: [y]}")
     result = cli("validate", str(path))
     assert result.returncode == 2 and "more cells than the 1,000,000 values" in result.stderr
+
+
+def test_an_npy_header_with_a_negative_dimension_is_a_message(tmp_path: Path) -> None:
+    header = b"{'descr': '<f8', 'fortran_order': False, 'shape': (-1, 2), }"
+    header += b" " * (63 - len(header) % 64) + b"\n"
+    raw = b"\x93NUMPY\x01\x00" + len(header).to_bytes(2, "little") + header + b"\0" * 16
+    (tmp_path / "x.npy").write_bytes(raw)
+    with pytest.raises(datafiles.DataFileError, match="shape"):
+        datafiles.load_npy(tmp_path / "x.npy")
+
+
+def test_many_unknown_frozen_names_are_counted_not_each_listed() -> None:
+    layers = [{"type": "linear", "weight": [[1]], "name": f"l{i}"} for i in range(300)]
+    data = {
+        "name": "amp",
+        "layers": layers,
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": {"input": [1], "target": [1]},
+        "frozen": [f"nothing{i}" for i in range(3000)],
+    }
+    with pytest.raises(ScenarioError) as caught:
+        scenario_from_dict(data)
+    text = "\n".join(str(p) for p in caught.value.problems)
+    assert len(caught.value.problems) <= 25 and len(text) < 20_000
+    assert "2,980 more names in frozen match nothing" in text
