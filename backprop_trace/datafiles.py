@@ -62,8 +62,11 @@ def _check_declared(shape: tuple[int, ...], dtype: np.dtype[np.generic], what: s
         raise DataFileError(
             f"{what} holds {dtype} values, beyond float64", "save the array as float64"
         )
+    whole = all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
+    if not whole or not 1 <= len(shape) <= 2 or min(shape, default=0) <= 0:  # or -1
+        raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D or 2-D array")
     count = math.prod(shape)
-    if not 1 <= len(shape) <= 2 or min(shape, default=0) <= 0:  # a header may say -1
+    if not 1 <= len(shape) <= 2 or count == 0:
         raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D or 2-D array")
     if count > MAX_DATA_VALUES:
         raise DataFileError(
@@ -98,7 +101,7 @@ def _read_header(stream: IO[bytes], what: str) -> tuple[tuple[int, ...], bool, n
                 f"{what} is a .npy file of format version {version[0]}.{version[1]}",
                 "save plain numbers with numpy.save",
             )
-    except (ValueError, EOFError, SyntaxError, tokenize.TokenError) as exc:  # numpy's verdict
+    except (ValueError, TypeError, EOFError, SyntaxError, tokenize.TokenError) as exc:
         said = excerpt(str(exc), 80)  # numpy's words may quote the header: a short excerpt
         raise DataFileError(f"{what} is not a readable .npy file: {said}") from None
     _check_declared(shape, dtype, what)
