@@ -132,7 +132,7 @@ def _opened(path: Path, kind: str) -> Iterator[BinaryIO]:
         OSError,
         EOFError,
         zipfile.BadZipFile,
-        NotImplementedError,
+        NotImplementedError,  # zipfile's verdict on a compression method it cannot read
         zlib.error,
         lzma.LZMAError,
         UnicodeDecodeError,  # a damaged zip header: its member's name is not text
