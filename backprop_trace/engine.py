@@ -412,19 +412,11 @@ def _layer_step(
 def _rounding_bound(
     scenario: Scenario, params: dict[str, Array], values: list[Array], i: int
 ) -> Array:
-    """How far from its true value rounding can have moved the input of layer i.
-
-    For a linear layer's output, the rounding bound of its sum of in_features products and the
-    bias (numerics.noise_bound); for anything else, a few ulps of the value itself."""
+    """How far from its true value rounding can have moved the input of layer i: the rounding
+    bound of the sum the layer before made (Layer.input_rounding), else a few ulps of the value."""
     before = scenario.layers[i - 1] if i > 0 else None
-    if isinstance(before, L.Linear):
-        w = params[before.weight]
-        scale = np.abs(values[i - 1]) @ np.abs(w)
-        if before.bias is not None:
-            scale = scale + np.abs(params[before.bias])
-        terms = before.in_features + 1
-    else:
-        scale, terms = np.abs(values[i]), 1
+    summed = before.input_rounding(values[i - 1], params) if before is not None else None
+    scale, terms = summed if summed is not None else (np.abs(values[i]), 1)
     bound: Array = noise_bound(scale, terms)
     return bound
 

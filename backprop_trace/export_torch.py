@@ -12,7 +12,6 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from . import layers as L
 from .numerics import Array, to_float
 from .scenario import Scenario
 
@@ -33,11 +32,11 @@ LOSSES = {
 
 
 def _literal(values: Array, indent: str = "    ") -> str:
-    """A nested list of floats, one row per line."""
+    """A nested list of floats, one innermost row per line."""
     floats = to_float(values)
     if floats.ndim == 1:
         return "[" + ", ".join(repr(float(v)) for v in floats) + "]"
-    rows = [indent + "    [" + ", ".join(repr(float(v)) for v in row) + "]," for row in floats]
+    rows = [indent + "    " + _literal(row, indent + "    ") + "," for row in floats]
     return "[\n" + "\n".join(rows) + "\n" + indent + "]"
 
 
@@ -49,54 +48,10 @@ def _number(value: Any) -> str:
     return repr(value)
 
 
-def _module(layer: L.Layer) -> str:
-    if isinstance(layer, L.Linear):
-        bias = "" if layer.bias is not None else ", bias=False"
-        return f"nn.Linear({layer.in_features}, {layer.out_features}{bias})"
-    if isinstance(layer, L.ReLU):
-        return "nn.ReLU()" if layer.grad_at_zero == 0 else f"ReLUAt({float(layer.grad_at_zero)!r})"
-    if isinstance(layer, L.LeakyReLU):
-        return f"nn.LeakyReLU({float(layer.slope)!r})"
-    return {
-        "tanh": "nn.Tanh()",
-        "sigmoid": "nn.Sigmoid()",
-        "identity": "nn.Identity()",
-        "softmax": "nn.Softmax(dim=-1)",
-    }[layer.kind]
-
-
-RELU_AT = '''
-
-class ReLUAtFunction(torch.autograd.Function):
-    """max(0, x) whose derivative at exactly 0 is grad_at_zero (torch's own ReLU uses 0)."""
-
-    @staticmethod
-    def forward(ctx, x, grad_at_zero):
-        ctx.save_for_backward(x)
-        ctx.grad_at_zero = grad_at_zero
-        return x.clamp(min=0)
-
-    @staticmethod
-    def backward(ctx, grad):
-        (x,) = ctx.saved_tensors
-        slope = (x > 0).to(grad.dtype) + (x == 0).to(grad.dtype) * ctx.grad_at_zero
-        return grad * slope, None
-
-
-class ReLUAt(nn.Module):
-    def __init__(self, grad_at_zero):
-        super().__init__()
-        self.grad_at_zero = grad_at_zero
-
-    def forward(self, x):
-        return ReLUAtFunction.apply(x, self.grad_at_zero)
-'''
-
-
 def torch_script(scenario: Scenario) -> str:
     s = scenario
-    needs_relu_at = any(isinstance(la, L.ReLU) and la.grad_at_zero != 0 for la in s.layers)
-    modules = "\n".join(f"    {_module(layer)},  # {layer.name!r}" for layer in s.layers)
+    modules = "\n".join(f"    {layer.torch_module()},  # {layer.name!r}" for layer in s.layers)
+    definitions = list(dict.fromkeys(d for layer in s.layers if (d := layer.torch_definitions())))
     lines = [
         '"""A backprop-trace scenario as a PyTorch script. Run it with PyTorch installed:',
         "    python this_file.py",
@@ -113,25 +68,19 @@ def torch_script(scenario: Scenario) -> str:
         f"SCENARIO = {s.name!r}",
         f"SOURCE = {s.source!r}  # the scenario file this script was generated from",
     ]
-    if needs_relu_at:
-        lines.append(RELU_AT)
+    for definition in definitions:  # module classes of the kinds' own, each once
+        lines += ["", definition.rstrip("\n"), ""]
     lines += ["", "model = nn.Sequential(", modules, ")", ""]
     lines += [
-        "# The scenario's weights. nn.Linear keeps weight as [out, in]",
+        "# The scenario's weights, in torch's layouts (nn.Linear keeps weight as [out, in])",
         "with torch.no_grad():",
     ]
     names: list[str] = []
     for i, layer in enumerate(s.layers):
-        if not isinstance(layer, L.Linear):
-            continue
-        weight = s.initial[layer.weight].T  # in_out -> torch's [out, in]
-        lines.append(f"    model[{i}].weight.copy_(torch.tensor({_literal(weight, '    ')}))")
-        names.append(f"    {layer.weight!r}: model[{i}].weight,")
-        if layer.bias is not None:
-            lines.append(
-                f"    model[{i}].bias.copy_(torch.tensor({_literal(s.initial[layer.bias])}))"
-            )
-            names.append(f"    {layer.bias!r}: model[{i}].bias,")
+        for role, name in layer.roles().items():
+            value = _literal(layer.torch_value(role, s.initial[name]), "    ")
+            lines.append(f"    model[{i}].{role}.copy_(torch.tensor({value}))")
+            names.append(f"    {name!r}: model[{i}].{role},")
     lines += ["", "params = {", *names, "}"]
     if s.frozen:
         lines += ["", "# Frozen: requires_grad=False, so no gradient and no change"]

@@ -9,7 +9,6 @@ from __future__ import annotations
 import copy
 import math
 from dataclasses import dataclass, field
-from fractions import Fraction
 from pathlib import Path as FilePath
 from typing import Any
 
@@ -25,14 +24,12 @@ from .reading import UnreadableFile, read_bounded
 from .scenario_data import DataChecks, DataFolder
 from .schema import (
     FileRef,
-    LinearSpec,
     ScenarioSpec,
     did_you_mean,
     short_number,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
-from .wording import plural
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario holds a small network; data goes in data files
 MAX_PARAMETERS = 50_000_000
@@ -88,6 +85,12 @@ class Scenario:
         """Step k (from 1) uses batch (k - 1) mod ceil(n / batch_size), in file order."""
         b = (step - 1) % self.batches
         return range(b * self.batch_size, min((b + 1) * self.batch_size, self.examples))
+
+
+@dataclass(frozen=True)
+class _Unbuilt(L.Identity):
+    """A layer whose spec could not be built (its problems are reported): it stands in its place
+    so that the checks after it still run, and fixes no shape."""
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -397,12 +400,14 @@ class _Builder(DataChecks):
     # layers ---------------------------------------------------------------------------------
 
     def _layers(self) -> tuple[list[L.Layer], dict[str, Array], list[str], str]:
+        """Each layer built by its kind (layers/), named, its parameters gathered in order."""
         layers: list[L.Layer] = []
         initial: dict[str, Array] = {}
         order: list[str] = []
         counts: dict[str, int] = {}
         float_reason = ""
-        rng = np.random.default_rng(self.spec.seed)
+        self.rng = np.random.default_rng(self.spec.seed)
+        self.layout = self.spec.layout
         names: dict[str, Path] = {}
         for i, layer_spec in enumerate(self.spec.layers):
             path: Path = ("layers", i)
@@ -416,41 +421,29 @@ class _Builder(DataChecks):
                     "give each layer its own name",
                 )
             names[name] = path
-            if isinstance(layer_spec, LinearSpec):
-                built = self._linear(layer_spec, path, name, counts[kind], rng)
-                if built is None:
-                    layers.append(L.Linear(name=name, weight=f"?{i}", in_features=-1))
-                    continue
-                layer, values, how = built
-                if how and not float_reason:
-                    float_reason = f"{_fmt(path)} is {how}"
-                for pname, arr in values.items():
-                    if pname in initial:
-                        self.problem(
-                            (*path, "name"),
-                            f"parameter name '{pname}' is used twice",
-                            "give each linear layer its own name",
-                        )
-                    initial[pname] = arr
-                    order.append(pname)
-                layers.append(layer)
-            elif layer_spec.type == "relu":
-                gaz = layer_spec.grad_at_zero
-                if not 0 <= gaz <= 1:
+            at = L.Building(self, i, name, counts[kind], layer_spec.name is not None)
+            built = L.LAYER_TYPES[kind].build(layer_spec, at)
+            if built is None:
+                layers.append(_Unbuilt(name=name))
+                continue
+            if built.float_reason and not float_reason:
+                float_reason = f"{_fmt(path)} is {built.float_reason}"
+            for pname, arr in built.params.items():
+                if pname in initial:
                     self.problem(
-                        (*path, "grad_at_zero"),
-                        f"grad_at_zero must lie in [0, 1], got {short_number(gaz)}",
-                        "0 is PyTorch's convention, 1 the 'x >= 0' one",
+                        (*path, "name"),
+                        f"parameter name '{pname}' is used twice",
+                        "give each layer its own name",
                     )
-                layers.append(L.ReLU(name=name, grad_at_zero=gaz))
-            elif layer_spec.type == "leaky_relu":
-                layers.append(L.LeakyReLU(name=name, slope=layer_spec.slope))
-            else:
-                layers.append(L.LAYER_TYPES[layer_spec.type](name=name))
-        if not any(isinstance(layer, L.Linear) for layer in layers):
+                initial[pname] = arr
+                order.append(pname)
+            layers.append(built.layer)
+        if not any(layer.param_names for layer in layers) and not any(
+            isinstance(layer, _Unbuilt) for layer in layers
+        ):
             self.problem(
                 ("layers",),
-                "the network has no linear layer, so nothing to train",
+                "the network has no layer with parameters, so nothing to train",
                 "add a layer of type linear",
             )
         self._check_chain(layers)
@@ -462,32 +455,23 @@ class _Builder(DataChecks):
         are themselves wrong are reported where they stand)."""
         total = 0
         for i, layer in enumerate(self.spec.layers):
-            if not isinstance(layer, LinearSpec):
-                continue
-            if isinstance(layer.weight, FileRef):
+            weight = getattr(layer, "weight", None)
+            file_shape: L.Shape | None = None
+            if isinstance(weight, FileRef):
                 try:  # the shape its header declares; what is wrong with it is said on loading
-                    shape = datafiles.npy_shape(self.data_folder.path(layer.weight.path))
+                    file_shape = datafiles.npy_shape(self.data_folder.path(weight.path))
                 except datafiles.DataFileError:
                     continue
-                fan_in, fan_out = (shape[0], shape[1]) if len(shape) == 2 else (shape[0], 1)
-            elif layer.weight is not None:
-                fan_in, fan_out = len(layer.weight), len(layer.weight[0])
-            elif layer.in_ is not None and layer.out is not None:
-                if not (1 <= layer.in_ <= MAX_UNITS and 1 <= layer.out <= MAX_UNITS):
-                    continue
-                fan_in, fan_out = layer.in_, layer.out
-            else:
+            count = L.LAYER_TYPES[layer.type].parameter_count(layer, file_shape)
+            if count is None:
                 continue
-            if fan_in * fan_out > MAX_PARAMETERS:
+            if count > MAX_PARAMETERS:
                 self.problem(
                     ("layers", i),
-                    f"{fan_in:,} x {fan_out:,} weights is more than the "
-                    f"{MAX_PARAMETERS:,} this tool traces",
+                    f"{count:,} parameters is more than the {MAX_PARAMETERS:,} this tool traces",
                     "use smaller layers",
                 )
-            # a bias unless bias: false; with written weights, only when it is written too
-            biased = layer.bias is not False and (layer.weight is None or layer.bias is not None)
-            total += fan_in * fan_out + (fan_out if biased else 0)
+            total += count
         if total > MAX_PARAMETERS and not self.problems:
             self.problem(
                 ("layers",),
@@ -496,84 +480,7 @@ class _Builder(DataChecks):
                 "use fewer or smaller layers",
             )
 
-    def _linear(
-        self, spec: LinearSpec, path: Path, name: str, k: int, rng: np.random.Generator
-    ) -> tuple[L.Linear, dict[str, Array], str] | None:
-        """The layer, its initial parameters (in_out layout), and how they came in float64
-        (initialised randomly, read from a .npy file; '' when written out or zeros)."""
-        weight_name = f"{spec.name}.weight" if spec.name else f"W{k}"
-        bias_name = f"{spec.name}.bias" if spec.name else f"b{k}"
-        how = ""
-        if spec.weight is not None:
-            if spec.init is not None:
-                self.problem(
-                    (*path, "init"),
-                    "give either weight or init, not both",
-                    "remove init to use the weights written here",
-                    key=True,
-                )
-            if isinstance(spec.weight, FileRef):
-                read = self._tensor_file(spec.weight, (*path, "weight"), 2)
-                if read is None:
-                    return None
-                weight: Array = read
-                how = f"read from {spec.weight.path}"
-            else:
-                weight = np.array(spec.weight, dtype=object)
-            if self.spec.layout == "out_in":
-                weight = weight.T
-            fan_in, fan_out = int(weight.shape[0]), int(weight.shape[1])
-            for key, size, actual in (("in", spec.in_, fan_in), ("out", spec.out, fan_out)):
-                if size is not None and size != actual:
-                    self.problem(
-                        (*path, key),
-                        f"{key}: {size} does not match the weight matrix, which has {actual}",
-                        "remove it or make them agree",
-                    )
-            default_bias: Array = np.full(fan_out, Fraction(0), dtype=object)
-            wants_bias = spec.bias is True  # written-out weights: no bias unless given
-        else:
-            sizes = self._init_sizes(spec, path)
-            if sizes is None:
-                return None
-            fan_in, fan_out = sizes
-            init = spec.init or "torch"
-            weight, default_bias = _initialise(init, fan_in, fan_out, rng, spec.std)
-            how = "" if init == "zeros" else f"initialised randomly ({init})"
-            wants_bias = spec.bias is not False  # like nn.Linear: a bias unless bias: false
-        values: dict[str, Array] = {weight_name: weight}
-        if isinstance(spec.bias, FileRef):
-            bias = self._tensor_file(spec.bias, (*path, "bias"), 1)
-            if bias is not None and len(bias) != fan_out:
-                self.problem(
-                    (*path, "bias"),
-                    f"{spec.bias.path} holds {plural(len(bias), 'number')} "
-                    f"but the layer has {plural(fan_out, 'unit')}",
-                    "give one bias per unit",
-                )
-            if bias is not None:
-                values[bias_name] = bias
-        elif isinstance(spec.bias, tuple):
-            if len(spec.bias) != fan_out:
-                self.problem(
-                    (*path, "bias"),
-                    f"the bias has {plural(len(spec.bias), 'number')} "
-                    f"but the layer has {plural(fan_out, 'unit')}",
-                    "give one bias per unit",
-                )
-            values[bias_name] = np.array(spec.bias, dtype=object)
-        elif wants_bias:
-            values[bias_name] = default_bias
-        layer = L.Linear(
-            name=name,
-            weight=weight_name,
-            bias=bias_name if bias_name in values else None,
-            in_features=fan_in,
-            out_features=fan_out,
-        )
-        return layer, values, how
-
-    def _tensor_file(self, ref: FileRef, path: Path, ndim: int) -> Array | None:
+    def read_tensor(self, ref: FileRef, path: Path, ndim: int) -> Array | None:
         """A weight (2-D) or bias (1-D) from a .npy file beside the scenario, in float64."""
         try:
             array = datafiles.load_npy(self.data_folder.path(ref.path))
@@ -589,55 +496,42 @@ class _Builder(DataChecks):
             return None
         return array.astype(np.float64)
 
-    def _init_sizes(self, spec: LinearSpec, path: Path) -> tuple[int, int] | None:
-        if spec.in_ is None or spec.out is None:
-            missing = [k for k, v in (("in", spec.in_), ("out", spec.out)) if v is None]
-            self.problem(
-                path,
-                f"a linear layer needs weight, or in and out sizes (missing: {', '.join(missing)})",
-                "e.g. {type: linear, in: 4, out: 3, init: he}",
-            )
-            return None
-        for key, size in (("in", spec.in_), ("out", spec.out)):
-            if not 1 <= size <= MAX_UNITS:
-                self.problem(
-                    (*path, key),
-                    f"{key} must be between 1 and {MAX_UNITS:,}, got {size:,}",
-                    "layer sizes count units",
-                )
-                return None
-        return spec.in_, spec.out  # the network's size is checked before: _network_size
-
     def _check_chain(self, layers: list[L.Layer]) -> None:
-        width: int | None = None
+        """Each layer's input shape from the one before (unknown until a layer fixes it, as a
+        linear layer's in_features does); the network's output shape is where it ends."""
+        shape: L.Shape | None = None
         for i, layer in enumerate(layers):
-            if isinstance(layer, L.Linear) and layer.in_features >= 0:
-                if width is not None and layer.in_features != width:
-                    key = "weight" if self.spec.layers[i].weight is not None else "in"  # type: ignore[union-attr]
-                    shape = "rows" if self.spec.layout == "in_out" else "columns"
-                    self.problem(
-                        ("layers", i, key),
-                        f"this layer takes {plural(layer.in_features, 'input')} but the layer "
-                        "before it "
-                        f"gives {width}",
-                        f"in layout {self.spec.layout} the weight matrix has one of its {shape} "
-                        "per input",
-                    )
-                width = layer.out_features
-            elif isinstance(layer, L.Linear):
-                width = None
+            wanted = layer.input_shape()
+            if wanted is not None and shape is not None and wanted != shape:
+                self._shape_problem(i, layer.input_mismatch(shape, self.spec.layout))
+            shape = wanted if wanted is not None else shape
+            if isinstance(layer, _Unbuilt):
+                shape = None
+            elif shape is not None:
+                try:
+                    shape = layer.output_shape(shape)
+                except L.ShapeProblem as problem:
+                    self._shape_problem(i, problem)
+                    shape = None
+        self.output_shape = shape
+
+    def _shape_problem(self, i: int, problem: L.ShapeProblem) -> None:
+        path: Path = ("layers", i) if problem.key is None else ("layers", i, problem.key)
+        self.problem(path, problem.message, problem.hint)
 
     def _input_width(self, layers: list[L.Layer]) -> int | None:
+        """The width of one example, when the first layer that fixes a shape takes vectors."""
         for layer in layers:
-            if isinstance(layer, L.Linear):
-                return layer.in_features if layer.in_features >= 0 else None
+            if isinstance(layer, _Unbuilt):
+                return None
+            wanted = layer.input_shape()
+            if wanted is not None:
+                return wanted[0] if len(wanted) == 1 else None
         return None
 
     def _output_width(self, layers: list[L.Layer]) -> int | None:
-        for layer in reversed(layers):
-            if isinstance(layer, L.Linear):
-                return layer.out_features if layer.in_features >= 0 else None
-        return None
+        shape = self.output_shape
+        return shape[0] if shape is not None and len(shape) == 1 else None
 
     def _optimizer(self) -> optim.Optimizer:
         spec = self.spec.optimizer
@@ -756,34 +650,6 @@ class _Builder(DataChecks):
                 f"({EXACT_MAX_PARAMETERS:,}); numerics: exact insists"
             )
         return "exact", "exact: every operation is rational"
-
-
-def _initialise(
-    init: str, fan_in: int, fan_out: int, rng: np.random.Generator, std: Fraction | None
-) -> tuple[Array, Array]:
-    """he: N(0, 2/in);  xavier: U(±sqrt(6/(in+out)));  normal: N(0, std^2), std 1 by default;
-    torch: U(±1/sqrt(in)) for weight and bias (nn.Linear's default);  zeros: exact zeros.
-    Biases are zeros except for torch."""
-    shape = (fan_in, fan_out)
-    if init == "zeros":
-        return (
-            np.full(shape, Fraction(0), dtype=object),
-            np.full(fan_out, Fraction(0), dtype=object),
-        )
-    bias: Array = np.zeros(fan_out)
-    weight: Array
-    if init == "he":
-        weight = rng.normal(0.0, math.sqrt(2.0 / fan_in), size=shape)
-    elif init == "xavier":
-        a = math.sqrt(6.0 / (fan_in + fan_out))
-        weight = rng.uniform(-a, a, size=shape)
-    elif init == "normal":
-        weight = rng.normal(0.0, float(std) if std is not None else 1.0, size=shape)
-    else:
-        bound = 1.0 / math.sqrt(fan_in)
-        weight = rng.uniform(-bound, bound, size=shape)
-        bias = rng.uniform(-bound, bound, size=fan_out)
-    return weight, bias
 
 
 def _fmt(path: Path) -> str:

@@ -6,16 +6,9 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import Path, Problem
-from .schema import (
-    LAYER_SPECS,
-    OPTIMIZER_SPECS,
-    DataSpec,
-    ScenarioSpec,
-    Spec,
-    did_you_mean,
-    keys_of,
-)
+from .schema import LAYER_SPECS, OPTIMIZER_SPECS, DataSpec, ScenarioSpec
 from .source import Locations
+from .spec_types import Spec, did_you_mean, keys_of
 
 # A pip user has the commands, not the repository: hints name commands, never its folders.
 FORMAT_HINT = (
@@ -148,7 +141,7 @@ def _at(data: Any, path: Path) -> Any:
 
 
 def _describe(value: Any) -> str:
-    from .schema import describe
+    from .spec_types import describe
 
     return describe(value)
 

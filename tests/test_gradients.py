@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from backprop_trace import layers as L
+from backprop_trace.layers import activations
 from backprop_trace import losses
 from backprop_trace.numerics import FLOAT64 as nx
 
@@ -128,8 +129,8 @@ def test_kinks_take_the_configured_derivative_at_exactly_zero() -> None:
 def test_extreme_values_stay_finite() -> None:
     x = np.array([[-800.0, 800.0, 0.0]])
     with np.errstate(over="raise", invalid="raise", divide="raise"):
-        assert np.isfinite(L.sigmoid(nx, x)).all()
-        assert np.isfinite(L.softmax(nx, x)).all()
+        assert np.isfinite(activations.sigmoid(nx, x)).all()
+        assert np.isfinite(activations.softmax(nx, x)).all()
         assert np.isfinite(losses.log_softmax(nx, x)).all()
     p = np.array([[0.0, 1.0]])
     t = np.array([[1.0, 0.0]])

@@ -45,7 +45,14 @@ def row(values: Any) -> str:
 
 
 def matrix(values: Array, indent: str) -> str:
-    return "".join(f"\n{indent}- {row(r)}" for r in values)
+    """A block list of rows; a tensor of more dimensions as nested flow lists in each row."""
+    return "".join(f"\n{indent}- {nested(r)}" for r in values)
+
+
+def nested(values: Array) -> str:
+    if values.ndim == 1:
+        return row(values)
+    return "[" + ", ".join(nested(v) for v in values) + "]"
 
 
 def side_files(trace: Trace, destination: Path) -> dict[str, Path]:
@@ -101,12 +108,11 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
         lines.append(f"  - type: {layer.kind}")
         if layer.name != f"{layer.kind}{counts[layer.kind]}":
             lines.append(f"    name: {quoted(layer.name)}")
-        for name in layer.param_names:
-            key = "weight" if name == getattr(layer, "weight", None) else "bias"
+        for key, name in layer.roles().items():
             values = trace.final_params[name]
             if name in files:
                 lines.append(f"    {key}: {quoted(files[name].name)}")
-            elif values.ndim == 2:
+            elif values.ndim >= 2:
                 lines.append(f"    {key}:{matrix(values, '      ')}")
             else:
                 lines.append(f"    {key}: {row(values)}")

@@ -1,23 +1,19 @@
-"""Layers: each one's forward and backward side by side, the math in the docstrings.
-
-Arrays are batches: shape [example, unit]. Linear weights are held in the in_out layout
-(weight[i][j] joins input i to unit j; y = x @ W + b) whatever the scenario's layout.
-"""
+"""Activations: layers that act entry by entry (softmax: over the last axis), each function next
+to its derivative, the math in the docstrings."""
 
 from __future__ import annotations
 
 import dataclasses
-from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar
+from typing import ClassVar, Literal
 
 import numpy as np
 
-from .numerics import FLOAT64, Array, Numerics, noise_bound
+from backprop_trace.numerics import Array, Numerics, noise_bound
+from backprop_trace.spec_types import Number, short_number
 
-Params = dict[str, Array]
-
+from .base import SETTING, Building, Layer, LayerSpec, Params
 
 # -- the functions, each next to its derivative --------------------------------------------------
 
@@ -82,104 +78,55 @@ def softmax_back(y: Array, grad: Array) -> Array:
     return out
 
 
-# -- layers ----------------------------------------------------------------------------------------
+RELU_AT = '''
+class ReLUAtFunction(torch.autograd.Function):
+    """max(0, x) whose derivative at exactly 0 is grad_at_zero (torch's own ReLU uses 0)."""
+
+    @staticmethod
+    def forward(ctx, x, grad_at_zero):
+        ctx.save_for_backward(x)
+        ctx.grad_at_zero = grad_at_zero
+        return x.clamp(min=0)
+
+    @staticmethod
+    def backward(ctx, grad):
+        (x,) = ctx.saved_tensors
+        slope = (x > 0).to(grad.dtype) + (x == 0).to(grad.dtype) * ctx.grad_at_zero
+        return grad * slope, None
 
 
-OPTION = "option"  # dataclass field metadata: a setting of the kind that a scenario writes
-SETTING = {OPTION: True}  # field(default=..., metadata=SETTING): written under its own name
+class ReLUAt(nn.Module):
+    def __init__(self, grad_at_zero):
+        super().__init__()
+        self.grad_at_zero = grad_at_zero
+
+    def forward(self, x):
+        return ReLUAtFunction.apply(x, self.grad_at_zero)
+'''
 
 
-@dataclass(frozen=True)
-class Layer(ABC):
-    """A step of the network. ``name`` is how traces and messages call it."""
-
-    name: str
-    kind: ClassVar[str] = ""
-    rational: ClassVar[bool] = True
-    has_kink: ClassVar[bool] = False  # relu-like: the derivative jumps at 0
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return ()
-
-    def options(self) -> dict[str, Any]:
-        """The kind's own settings, as a scenario writes them (grad_at_zero, slope): its fields
-        marked ``option``. --save writes every one back, so none is dropped on the way."""
-        return {
-            f.name: getattr(self, f.name)
-            for f in dataclasses.fields(self)
-            if f.metadata.get(OPTION)
-        }
-
-    @abstractmethod
-    def forward(self, nx: Numerics, x: Array, params: Params) -> Array: ...
-
-    @abstractmethod
-    def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
-    ) -> tuple[Array, Params]:
-        """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
-
-    def backward_noise(
-        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
-    ) -> tuple[Array, Params]:
-        """float64: how far from its true value the rounding of sums can have put each result of
-        ``backward``, given that bound for dLoss/dy (numerics.noise_bound): (bound of dLoss/dx,
-        {parameter: bound of its gradient}). Here, for a layer that acts unit by unit: its
-        derivative is linear in dLoss/dy, so the bound is |f'| times that of dLoss/dy."""
-        return np.abs(self.backward(FLOAT64, x, y, noise_y, params)[0]), {}
-
-
-@dataclass(frozen=True)
-class Linear(Layer):
-    """y = x @ W + b"""
-
-    weight: str = "W"
-    bias: str | None = None
-    in_features: int = 0
-    out_features: int = 0
-    kind: ClassVar[str] = "linear"
-
-    @property
-    def param_names(self) -> tuple[str, ...]:
-        return (self.weight,) if self.bias is None else (self.weight, self.bias)
-
-    def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
-        y: Array = x @ params[self.weight]
-        if self.bias is not None:
-            y = y + params[self.bias]
-        return y
-
-    def backward(
-        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
-    ) -> tuple[Array, Params]:
-        """dL/dx = g @ W^T (when need_x: the first layer's is not used);  dL/dW = x^T @ g;
-        dL/db = sum of g over the batch"""
-        grads: Params = {self.weight: x.T @ grad_y}
-        if self.bias is not None:
-            grads[self.bias] = grad_y.sum(axis=0)
-        return (grad_y @ params[self.weight].T if need_x else grad_y), grads
-
-    def backward_noise(
-        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
-    ) -> tuple[Array, Params]:
-        """Each result is a sum: dL/dx over the units (|g| @ |W|^T), dL/dW and dL/db over the
-        batch (|x|^T @ |g|, sum of |g|); each bound is its own rounding plus what it carries in."""
-        w = np.abs(params[self.weight])
-        magnitudes, n = np.abs(grad_y), int(x.shape[0])
-        bounds: Params = {
-            self.weight: np.abs(x).T @ noise_y + noise_bound(np.abs(x).T @ magnitudes, n)
-        }
-        if self.bias is not None:
-            bounds[self.bias] = noise_y.sum(axis=0) + noise_bound(magnitudes.sum(axis=0), n)
-        return noise_y @ w.T + noise_bound(magnitudes @ w.T, self.out_features), bounds
+# -- the kinds -------------------------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ReLU(Layer):
+    """max(0, x), with its derivative at exactly 0 a choice (PyTorch: 0)."""
+
     grad_at_zero: Fraction = dataclasses.field(default=Fraction(0), metadata=SETTING)
-    kind: ClassVar[str] = "relu"
     has_kink: ClassVar[bool] = True
+    activation: ClassVar[bool] = True
+
+    class Spec(LayerSpec):
+        type: Literal["relu"]
+        grad_at_zero: Number = Fraction(0)
+
+    def check(self, at: Building) -> None:
+        if not 0 <= self.grad_at_zero <= 1:
+            at.problem(
+                "grad_at_zero",
+                f"grad_at_zero must lie in [0, 1], got {short_number(self.grad_at_zero)}",
+                "0 is PyTorch's convention, 1 the 'x >= 0' one",
+            )
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return relu(nx, x)
@@ -189,12 +136,26 @@ class ReLU(Layer):
     ) -> tuple[Array, Params]:
         return relu_back(nx, x, grad_y, self.grad_at_zero), {}
 
+    def torch_module(self) -> str:
+        if self.grad_at_zero == 0:
+            return "nn.ReLU()"
+        return f"ReLUAt({float(self.grad_at_zero)!r})"
+
+    def torch_definitions(self) -> str:
+        return RELU_AT if self.grad_at_zero != 0 else ""
+
 
 @dataclass(frozen=True)
 class LeakyReLU(Layer):
+    """x if x > 0 else slope * x"""
+
     slope: Fraction = dataclasses.field(default=Fraction(1, 100), metadata=SETTING)
-    kind: ClassVar[str] = "leaky_relu"
     has_kink: ClassVar[bool] = True
+    activation: ClassVar[bool] = True
+
+    class Spec(LayerSpec):
+        type: Literal["leaky_relu"]
+        slope: Number = Fraction(1, 100)
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return leaky_relu(nx, x, self.slope)
@@ -204,11 +165,17 @@ class LeakyReLU(Layer):
     ) -> tuple[Array, Params]:
         return leaky_relu_back(nx, x, grad_y, self.slope), {}
 
+    def torch_module(self) -> str:
+        return f"nn.LeakyReLU({float(self.slope)!r})"
+
 
 @dataclass(frozen=True)
 class Tanh(Layer):
-    kind: ClassVar[str] = "tanh"
     rational: ClassVar[bool] = False
+    activation: ClassVar[bool] = True
+
+    class Spec(LayerSpec):
+        type: Literal["tanh"]
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return tanh(nx, x)
@@ -218,11 +185,17 @@ class Tanh(Layer):
     ) -> tuple[Array, Params]:
         return tanh_back(y, grad_y), {}
 
+    def torch_module(self) -> str:
+        return "nn.Tanh()"
+
 
 @dataclass(frozen=True)
 class Sigmoid(Layer):
-    kind: ClassVar[str] = "sigmoid"
     rational: ClassVar[bool] = False
+    activation: ClassVar[bool] = True
+
+    class Spec(LayerSpec):
+        type: Literal["sigmoid"]
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return sigmoid(nx, x)
@@ -232,10 +205,16 @@ class Sigmoid(Layer):
     ) -> tuple[Array, Params]:
         return sigmoid_back(y, grad_y), {}
 
+    def torch_module(self) -> str:
+        return "nn.Sigmoid()"
+
 
 @dataclass(frozen=True)
 class Identity(Layer):
-    kind: ClassVar[str] = "identity"
+    activation: ClassVar[bool] = True
+
+    class Spec(LayerSpec):
+        type: Literal["identity"]
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return x
@@ -245,11 +224,16 @@ class Identity(Layer):
     ) -> tuple[Array, Params]:
         return grad_y, {}
 
+    def torch_module(self) -> str:
+        return "nn.Identity()"
+
 
 @dataclass(frozen=True)
 class Softmax(Layer):
-    kind: ClassVar[str] = "softmax"
     rational: ClassVar[bool] = False
+
+    class Spec(LayerSpec):
+        type: Literal["softmax"]
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return softmax(nx, x)
@@ -269,13 +253,5 @@ class Softmax(Layer):
         bound: Array = carried + own
         return bound, {}
 
-
-LAYER_TYPES: dict[str, type[Layer]] = {
-    cls.kind: cls for cls in (Linear, ReLU, LeakyReLU, Tanh, Sigmoid, Identity, Softmax)
-}
-LAYER_OPTIONS = frozenset(
-    f.name
-    for cls in LAYER_TYPES.values()
-    for f in dataclasses.fields(cls)
-    if f.metadata.get(OPTION)
-)
+    def torch_module(self) -> str:
+        return "nn.Softmax(dim=-1)"

@@ -1,0 +1,232 @@
+"""What every layer kind is: one class that declares its scenario spec, how it is built, its
+shapes, forward and backward (the math in the docstrings), exactness, its PyTorch module and its
+saved form. Everything else reads the registry (``LAYER_TYPES``); nothing lists the kinds.
+
+Arrays are batches: [example, ...one example's shape]. Linear weights are held in the in_out
+layout (weight[i][j] joins input i to unit j; y = x @ W + b) whatever the scenario's layout.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import typing
+from abc import ABC, abstractmethod
+from dataclasses import dataclass
+from typing import Any, ClassVar, Protocol
+
+import numpy as np
+
+from backprop_trace.errors import Path
+from backprop_trace.numerics import FLOAT64, Array, Numerics
+from backprop_trace.spec_types import FileRef, Spec, Text
+
+Params = dict[str, Array]
+Shape = tuple[int, ...]  # one example's shape: (features,) or (channels, height, width)
+
+OPTION = "option"  # dataclass field metadata: a setting of the kind that a scenario writes
+SETTING = {OPTION: True}  # field(default=..., metadata=SETTING): written under its own name
+PARAM = "param"  # field metadata: the field holds the name of a parameter; its role is the field
+PARAMETER = {PARAM: True}
+
+
+class LayerSpec(Spec):
+    """What every layer's entry in a scenario may hold besides its kind's own keys. A kind's
+    model narrows type to Literal[its kind]."""
+
+    type: str
+    name: Text | None = None
+
+
+class Builder(Protocol):
+    """What building a layer may use of the scenario being loaded."""
+
+    layout: str  # in_out | out_in: how linear weights are written
+    rng: np.random.Generator  # for init: one generator, seeded by the scenario, in layer order
+
+    def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
+        """Report a problem located at ``path`` (key=True: at the key rather than its value)."""
+
+    def read_tensor(self, ref: FileRef, path: Path, ndim: int) -> Array | None:
+        """A tensor of ``ndim`` dimensions from a .npy file beside the scenario, in float64;
+        None (with the problem reported) when it cannot be read."""
+
+
+@dataclass(frozen=True)
+class Building:
+    """Where a layer stands in the scenario being loaded: what its build is given."""
+
+    builder: Builder
+    index: int  # its position in layers, from 0
+    name: str  # its name: given, or the kind and its count (relu2)
+    count: int  # its number among the layers of its kind, from 1
+    named: bool  # the scenario gave the name
+
+    @property
+    def path(self) -> Path:
+        return ("layers", self.index)
+
+    def problem(
+        self, key: str | None, message: str, hint: str = "", *, at_key: bool = False
+    ) -> None:
+        """A problem with the layer (key None) or one of its keys."""
+        self.builder.problem(
+            self.path if key is None else (*self.path, key), message, hint, key=at_key
+        )
+
+    def param(self, role: str) -> str:
+        """The name of the layer's parameter with this role: <layer name>.<role>."""
+        return f"{self.name}.{role}"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A built layer, its initial parameters by name (in the engine's layout, in order), and how
+    they came in float64 ('' when written out exactly or zeros; else 'read from W.npy', ...)."""
+
+    layer: Layer
+    params: dict[str, Array] = dataclasses.field(default_factory=dict)
+    float_reason: str = ""
+
+
+class ShapeProblem(Exception):
+    """An input shape the layer cannot take: the message and hint, located at ``key``."""
+
+    def __init__(self, message: str, hint: str = "", key: str | None = None) -> None:
+        super().__init__(message)
+        self.message, self.hint, self.key = message, hint, key
+
+
+def shape_text(shape: Shape) -> str:
+    """(4,) -> '4 numbers'; (1, 8, 8) -> 'a 1×8×8 tensor'."""
+    if len(shape) == 1:
+        return f"{shape[0]} number" + ("" if shape[0] == 1 else "s")
+    return "a " + "×".join(str(n) for n in shape) + " tensor"
+
+
+LAYER_TYPES: dict[str, type[Layer]] = {}  # kind -> class, in the order the kinds were defined
+
+
+@dataclass(frozen=True)
+class Layer(ABC):
+    """A step of the network. ``name`` is how traces and messages call it.
+
+    A kind declares ``Spec`` (its scenario entry: a LayerSpec with ``type: Literal[kind]``; the
+    kind's name is read from it), and is registered by being defined."""
+
+    name: str
+    kind: ClassVar[str] = ""
+    Spec: ClassVar[type[LayerSpec]] = LayerSpec
+    rational: ClassVar[bool] = True  # exact arithmetic possible
+    has_kink: ClassVar[bool] = False  # relu-like: the derivative jumps at 0
+    activation: ClassVar[bool] = False  # offered by `new` as the hidden layers' activation
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if cls.__dict__.get("Spec") is None:
+            return  # an abstract helper class, not a kind
+        annotation = cls.Spec.model_fields["type"].annotation
+        (cls.kind,) = typing.get_args(annotation)
+        if cls.kind in LAYER_TYPES:
+            raise TypeError(f"two layer kinds are called {cls.kind!r}")
+        LAYER_TYPES[cls.kind] = cls
+
+    # -- the scenario's side ----------------------------------------------------------------------
+
+    @classmethod
+    def build(cls, spec: Any, at: Building) -> Built | None:
+        """The layer from its validated spec; None when it cannot be built (problems reported).
+        By default: the kind's settings (fields marked SETTING) taken from the spec's keys of
+        the same names, then ``check``."""
+        layer = cls(name=at.name, **{key: getattr(spec, key) for key in cls.option_names()})
+        layer.check(at)
+        return Built(layer)
+
+    def check(self, at: Building) -> None:  # noqa: B027 (most kinds take any setting)
+        """Report settings out of their range (as torch refuses them)."""
+
+    @classmethod
+    def option_names(cls) -> tuple[str, ...]:
+        return tuple(f.name for f in dataclasses.fields(cls) if f.metadata.get(OPTION))
+
+    def options(self) -> dict[str, Any]:
+        """The kind's own settings, as a scenario writes them (grad_at_zero, slope): its fields
+        marked ``option``. --save writes every one back, so none is dropped on the way."""
+        return {key: getattr(self, key) for key in self.option_names()}
+
+    def roles(self) -> dict[str, str]:
+        """The layer's parameters by role (weight, bias): the keys a scenario writes them under."""
+        return {
+            f.name: getattr(self, f.name)
+            for f in dataclasses.fields(self)
+            if f.metadata.get(PARAM) and getattr(self, f.name) is not None
+        }
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(self.roles().values())
+
+    # -- shapes -----------------------------------------------------------------------------------
+
+    def input_shape(self) -> Shape | None:
+        """The shape of one example this layer requires, when it fixes one (a linear layer's
+        in_features); None when it takes what comes."""
+        return None
+
+    def input_mismatch(self, shape: Shape, layout: str) -> ShapeProblem:
+        """What to say when the layer before gives ``shape``, not the input_shape() it fixes."""
+        return ShapeProblem(
+            f"this layer takes {shape_text(self.input_shape() or ())} per example but the layer "
+            f"before it gives {shape_text(shape)}",
+            "make the sizes agree",
+        )
+
+    def output_shape(self, shape: Shape) -> Shape:
+        """One example's output shape from its input shape (raise ShapeProblem if it cannot
+        take it). By default the layer acts entry by entry."""
+        return shape
+
+    # -- the math ---------------------------------------------------------------------------------
+
+    @abstractmethod
+    def forward(self, nx: Numerics, x: Array, params: Params) -> Array: ...
+
+    @abstractmethod
+    def backward(
+        self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
+    ) -> tuple[Array, Params]:
+        """(dLoss/dx, {parameter: dLoss/dparameter}) from dLoss/dy."""
+
+    @staticmethod
+    def parameter_count(spec: Any, weight_shape: Shape | None) -> int | None:
+        """How many parameters the spec asks for, counted before any is allocated (None:
+        unknown until built). ``weight_shape``: its weight file's array shape, if it names one."""
+        return 0
+
+    def backward_noise(
+        self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
+    ) -> tuple[Array, Params]:
+        """float64: how far from its true value the rounding of sums can have put each result of
+        ``backward``, given that bound for dLoss/dy (numerics.noise_bound): (bound of dLoss/dx,
+        {parameter: bound of its gradient}). Here, for a layer that acts entry by entry: its
+        derivative is linear in dLoss/dy, so the bound is |f'| times that of dLoss/dy."""
+        return np.abs(self.backward(FLOAT64, x, y, noise_y, params)[0]), {}
+
+    def input_rounding(self, x: Array, params: Params) -> tuple[Array, int] | None:
+        """float64: each output entry is a sum of this many terms whose magnitudes add up to
+        this scale (for the rounding bound of the next layer's input: numerics.noise_bound);
+        None when the output is not such a sum (then a few ulps of the value itself)."""
+        return None
+
+    # -- PyTorch ----------------------------------------------------------------------------------
+
+    @abstractmethod
+    def torch_module(self) -> str:
+        """The torch.nn module doing what this layer does, as Python source (nn.Tanh())."""
+
+    def torch_definitions(self) -> str:
+        """Code an exported script needs before the model (a module class of its own); ''."""
+        return ""
+
+    def torch_value(self, role: str, value: Array) -> Array:
+        """A parameter in torch's layout, from the engine's."""
+        return value
