@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from backprop_trace import layers as L
-from backprop_trace.layers import activations
 from backprop_trace import losses
+from backprop_trace.layers import activations
 from backprop_trace.numerics import FLOAT64 as nx
 
 H = 1e-6
