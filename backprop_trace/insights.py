@@ -134,12 +134,11 @@ def _neighbour_linear(trace: Trace, index: int, direction: int) -> int | None:
 
 
 def dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
-    """ReLU units that pass no gradient for any example of the batch."""
-    layer = trace.scenario.layers[i]
-    if not isinstance(layer, ReLU):
+    """The units of layer i that pass no gradient for any example of the batch (dead relu
+    units; Layer.blocked says where a kind blocks)."""
+    blocked = trace.scenario.layers[i].blocked(step.layers[i].input)
+    if blocked is None:
         return []
-    z = step.layers[i].input
-    blocked = (z < 0) | ((z == 0) & (layer.grad_at_zero == 0))
     return [int(j) for j in np.flatnonzero(blocked.all(axis=0))]
 
 

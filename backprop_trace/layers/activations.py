@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 
@@ -131,6 +131,16 @@ class ReLU(Layer):
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return relu(nx, x)
 
+    def blocked(self, x: Array) -> Array | None:
+        """x < 0, and x == 0 too when the derivative there is taken as 0"""
+        out: Array = (x < 0) | ((x == 0) & (self.grad_at_zero == 0))
+        return out
+
+    def mark(self, x: Any) -> tuple[str, str]:
+        if x == 0:
+            return ("at kink: dead" if self.grad_at_zero == 0 else "at kink: passes"), "kink"
+        return ("dead", "blocked") if x < 0 else ("", "")
+
     def backward(
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
@@ -159,6 +169,11 @@ class LeakyReLU(Layer):
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         return leaky_relu(nx, x, self.slope)
+
+    def mark(self, x: Any) -> tuple[str, str]:
+        if x == 0:  # PyTorch takes the slope here, as the note under the table says
+            return "at kink: slope", "kink"
+        return ("negative side", "other side") if x < 0 else ("", "")
 
     def backward(
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True

@@ -217,6 +217,19 @@ class Layer(ABC):
         None when the output is not such a sum (then a few ulps of the value itself)."""
         return None
 
+    # -- what the tables say ----------------------------------------------------------------------
+
+    def blocked(self, x: Array) -> Array | None:
+        """Where an input of this layer passes no gradient at all (a dead relu unit): a boolean
+        array like x; None for a kind that never blocks."""
+        return None
+
+    def mark(self, x: Any) -> tuple[str, str]:
+        """What the forward table says beside one input entry of this layer (a pre-activation):
+        (words, tone), the tone one of 'blocked' (passes no gradient), 'kink' (exactly at a
+        kink), 'other side' (on the other branch of the function); ('', '') for nothing."""
+        return "", ""
+
     # -- PyTorch ----------------------------------------------------------------------------------
 
     @abstractmethod

@@ -35,6 +35,8 @@ from backprop_trace.wording import noun, of_total, plural
 
 WHOLE_HINT = "; --fractions shows every number whole"
 
+TONES = {"blocked": "red", "kink": "yellow", "other side": "magenta"}  # Layer.mark's tones
+
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
     "forward": "1. Forward pass",
@@ -176,7 +178,8 @@ class _View(RunSummary, LargeTensors):
             body: list[RenderableType] = [
                 self.stats(f"{title}: {plural(units, 'unit')}, summarised", stats)
             ]
-            if act is not None and act_layer is not None and act_layer.kind == "relu":
+            blocking = act is not None and self.scenario.layers[act].blocked(pre) is not None
+            if act is not None and act_layer is not None and blocking:
                 dead = len(dead_units(self.trace, step, act))
                 kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
                 body.append(
@@ -228,23 +231,15 @@ class _View(RunSummary, LargeTensors):
         return self.num(pre[a][j])
 
     def unit_mark(self, act: LayerStep | None, a: int, j: int, pre: Array) -> tuple[str, str]:
+        """What the table says beside a pre-activation, and its style: the layer's own mark
+        (Layer.mark), or that it is within rounding of a kink."""
         if act is None:
             return "", ""
         if (a, j) in act.near_kink:
             return "≈ kink (rounding)", "yellow"
-        z = pre[a][j]
-        if act.kind == "relu":
-            if z == 0:
-                blocked = self.grad_at_zero[act.name] == 0
-                return ("at kink: dead" if blocked else "at kink: passes"), "yellow"
-            if z < 0:
-                return "dead", "red"
-        if act.kind == "leaky_relu":
-            if z == 0:  # PyTorch takes the slope here, as the note under the table says
-                return "at kink: slope", "yellow"
-            if z < 0:
-                return "negative side", "magenta"
-        return "", ""
+        layer = next(la for la in self.scenario.layers if la.name == act.name)
+        words, tone = layer.mark(pre[a][j])
+        return words, TONES.get(tone, "")
 
     # -- 2. loss ------------------------------------------------------------------------------
 

@@ -26,6 +26,12 @@ from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 from backprop_trace.wording import plural
 
 
+def shape_label(shape: tuple[int, ...], arrow: str = "", after: tuple[int, ...] = ()) -> str:
+    """(3,) -> '3'; (1, 8, 8) -> '1×8×8'; with an arrow and a second shape: '3→2'."""
+    text = "×".join(str(d) for d in shape)
+    return text + (arrow + shape_label(after) if arrow else "")
+
+
 @dataclass(frozen=True)
 class RenderOptions:
     precision: int | None = None  # None: 4 decimals, and small values to 4 significant digits
@@ -56,9 +62,6 @@ class ViewBase:
         )
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
-        self.grad_at_zero = {  # relu layers by name: their derivative at exactly 0
-            layer.name: getattr(layer, "grad_at_zero", 0) for layer in trace.scenario.layers
-        }
 
     # -- helpers ------------------------------------------------------------------------------
 
@@ -135,13 +138,15 @@ class ViewBase:
         ]
 
     def stages(self) -> list[tuple[int | None, int | None]]:
-        """Linear layers paired with the activation after them: (linear, activation)."""
+        """The layers as the tables show them: a layer with parameters together with a layer
+        without any right after it (linear → relu), as (producer, follower); other layers alone,
+        as (None, i)."""
         layers = self.scenario.layers
         out: list[tuple[int | None, int | None]] = []
         i = 0
         while i < len(layers):
-            if layers[i].kind == "linear":
-                nxt = i + 1 < len(layers) and layers[i + 1].kind != "linear"
+            if layers[i].param_names:
+                nxt = i + 1 < len(layers) and not layers[i + 1].param_names
                 out.append((i, i + 1 if nxt else None))
                 i += 2 if nxt else 1
             else:
@@ -154,9 +159,18 @@ class ViewBase:
         names = [layers[i].name for i in (lin, act) if i is not None]
         title = " → ".join(names)
         if lin is not None:
-            layer = layers[lin]
-            title += f"  ({layer.in_features} → {layer.out_features})"  # type: ignore[attr-defined]
+            shapes = self.shapes()
+            title += f"  ({shape_label(shapes[lin])} → {shape_label(shapes[lin + 1])})"
         return title
+
+    def shapes(self) -> list[tuple[int, ...]]:
+        """One example's shape before each layer and after the last: [input, out 1, ...]."""
+        shape = tuple(int(d) for d in self.scenario.inputs.shape[1:])
+        out = [shape]
+        for layer in self.scenario.layers:
+            shape = layer.output_shape(shape)
+            out.append(shape)
+        return out
 
     # -- header -------------------------------------------------------------------------------
 
@@ -192,11 +206,12 @@ class ViewBase:
         return Phase(None, "header", s.name, body)
 
     def network_line(self) -> str:
-        width_in = int(self.scenario.inputs.shape[1])
-        parts = [plural(width_in, "input")]
-        for layer in self.scenario.layers:
-            if layer.kind == "linear":
-                parts.append(f"{layer.name} ({layer.in_features}→{layer.out_features})")  # type: ignore[attr-defined]
+        shapes = self.shapes()
+        first = shapes[0]
+        parts = [plural(first[0], "input") if len(first) == 1 else f"{shape_label(first)} input"]
+        for i, layer in enumerate(self.scenario.layers):
+            if layer.param_names:
+                parts.append(f"{layer.name} ({shape_label(shapes[i], '→', shapes[i + 1])})")
             else:
                 parts.append(layer.name)
         width = int(self.scenario.targets.shape[1])
