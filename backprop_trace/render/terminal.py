@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
 from fractions import Fraction
+from functools import partial
 from typing import Any
 
 import numpy as np
@@ -148,6 +149,8 @@ class _View(RunSummary, LargeTensors):
         return body
 
     def inputs(self, step: StepTrace) -> RenderableType:
+        if step.inputs.ndim > 2:
+            return Group(*self.maps(step, "Input x", step.inputs))
         if step.inputs.size > self.table_limit:
             n, f = step.inputs.shape
             return self.stats(f"Inputs ({n} × {f}, summarised)", [("x", step.inputs)])
@@ -169,6 +172,8 @@ class _View(RunSummary, LargeTensors):
         out = layers[act].output if act is not None else pre
         act_layer = layers[act] if act is not None else None
         title = self.stage_title(lin, act)
+        if pre.ndim > 2 or out.ndim > 2:
+            return self.image_stage(step, title, lin, act)
         units = pre.shape[1]
         rows = min(units, MAX_ROWS)
         if pre.size > self.table_limit:
@@ -222,6 +227,99 @@ class _View(RunSummary, LargeTensors):
             *self.cut_note(rows, units, "unit"),
             *self.cut_note(examples, len(step.examples), "example"),
         ]
+
+    def image_stage(
+        self, step: StepTrace, title: str, lin: int | None, act: int | None
+    ) -> list[RenderableType]:
+        """A stage whose values are images: each channel's map as a grid, per example. A layer
+        with parameters shows its output (with the marks of the layer after it, as colours, and
+        that layer's output after it); a layer alone, its output."""
+        layers = step.layers
+        body: list[RenderableType] = []
+        if lin is not None:
+            follower = layers[act] if act is not None else None
+            marked = self.marked_map(follower)
+            body += self.maps(
+                step, f"{title}: output of {layers[lin].name}", layers[lin].output, marked
+            )
+            if follower is not None:
+                body += self.maps(step, f"{follower.name}(·)", follower.output)
+        else:
+            assert act is not None
+            body += self.maps(step, f"{title}: output", layers[act].output)
+        return body
+
+    def marked_map(self, follower: LayerStep | None) -> Callable[[tuple[int, ...], str], Text]:
+        """A cell's text, styled by the mark the following layer gives its input there."""
+
+        def cell(ix: tuple[int, ...], text: str) -> Text:
+            if follower is None:
+                return _t(text)
+            layer = next(la for la in self.scenario.layers if la.name == follower.name)
+            if ix in follower.near_kink:
+                return _t(ROUNDING_ZERO, "yellow")
+            return _t(text, TONES.get(layer.mark(follower.input[ix])[1], ""))
+
+        return cell
+
+    def maps(
+        self,
+        step: StepTrace,
+        title: str,
+        values: Array,
+        cell: Callable[[tuple[int, ...], str], Text] | None = None,
+        number: Callable[[tuple[int, ...]], str] | None = None,
+    ) -> list[RenderableType]:
+        """Values of shape [example, channel, height, width] as one grid per channel and
+        example (rows: height, columns: width); a batch summarised when its maps are large."""
+        examples, channels, height, width = (int(d) for d in values.shape)
+        if height * width > self.table_limit:
+            return [
+                self.stats(
+                    f"{title}: {examples} × {channels} × {height} × {width}, summarised",
+                    [("values", values)],
+                )
+            ]
+        shown = self.fit_columns(examples, 8) if examples > 1 else 1
+        shown = min(shown, 2)  # the JSON trace has every example
+        out: list[RenderableType] = []
+        for a in range(shown):
+            for c in range(channels):
+                label = f"{title} · " + (
+                    f"{self.example_label(step, a)} · " if examples > 1 else ""
+                )
+                out += self.grid(
+                    f"{label}channel {c}",
+                    (height, width),
+                    partial(self.map_cell, values, (a, c), cell, number),
+                )
+        out += self.cut_note(shown, examples, "example")
+        return out
+
+    def map_cell(
+        self,
+        values: Array,
+        lead: tuple[int, ...],
+        cell: Callable[[tuple[int, ...], str], Text] | None,
+        number: Callable[[tuple[int, ...]], str] | None,
+        r: int,
+        x: int,
+    ) -> Text:
+        ix = (*lead, r, x)
+        text = number(ix) if number is not None else self.num(values[ix])
+        return cell(ix, text) if cell is not None else _t(text, "dim" if values[ix] == 0 else "")
+
+    def grid(
+        self, title: str, shape: tuple[int, int], cell: Callable[[int, int], Text]
+    ) -> list[RenderableType]:
+        """One map as a table: a row per row of the map, a column per column."""
+        height, width = shape
+        cols = self.fit_columns(width)
+        rows = min(height, MAX_ROWS)
+        table = _table(title, "", *[str(x) for x in range(cols)])
+        for r in range(rows):
+            table.add_row(str(r), *[cell(r, x) for x in range(cols)])
+        return [table, *self.cut_note(rows, height, "row"), *self.cut_note(cols, width, "column")]
 
     def pre_activation(self, act: LayerStep | None, a: int, j: int, pre: Array) -> str:
         """A pre-activation, or ≈ 0 where it is within float64 rounding of a kink at 0 (a sum
@@ -357,6 +455,18 @@ class _View(RunSummary, LargeTensors):
         title = "Learning flow: " + self.stage_title(lin, act)
         first = layers[lin] if lin is not None else None
         second = layers[act] if act is not None else None
+        if any(la is not None and la.grad_output.ndim > 2 for la in (first, second)):
+            return [
+                piece
+                for la in (second, first)
+                if la is not None and la.grad_output.ndim > 2
+                for piece in self.maps(
+                    step,
+                    f"Learning flow dL/d {la.name}",
+                    la.grad_output,
+                    number=partial(self.flow, la),
+                )
+            ]
         units = (first or second).grad_output.shape[1]  # type: ignore[union-attr]
         rows = min(units, MAX_ROWS)
         if (first or second).grad_output.size > self.table_limit:  # type: ignore[union-attr]
@@ -402,6 +512,16 @@ class _View(RunSummary, LargeTensors):
                 self.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
                 _t(f"Largest |gradient|: {where} = {self.gradient(p, ix)}"),
             ]
+        if p.grad.ndim > 2:  # a kernel: one small grid per leading index ([out][in])
+            return [
+                piece
+                for lead in np.ndindex(*p.grad.shape[:-2])
+                for piece in self.grid(
+                    title + "".join(f"[{i}]" for i in lead),
+                    (int(p.grad.shape[-2]), int(p.grad.shape[-1])),
+                    partial(self.gradient_cell, p, lead),
+                )
+            ]
         grad = p.grad if p.grad.ndim == 2 else p.grad.reshape(1, -1)
         rows_total, cols_total = grad.shape
         cols = self.fit_columns(cols_total)
@@ -423,6 +543,12 @@ class _View(RunSummary, LargeTensors):
             *self.cut_note(rows, rows_total, "row"),
             *self.cut_note(cols, cols_total, "column"),
         ]
+
+    def gradient_cell(self, p: ParamStep, lead: tuple[int, ...], r: int, x: int) -> Text:
+        assert p.grad is not None
+        ix = (*lead, r, x)
+        text = self.gradient(p, ix)
+        return _t(text, "dim" if p.grad[ix] == 0 or text == ROUNDING_ZERO else "")
 
     # -- 4. update ----------------------------------------------------------------------------
 
@@ -487,7 +613,7 @@ class _View(RunSummary, LargeTensors):
                 indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
                 heading if not big else f"{p.name}: the {_largest(len(indices), 'update')}",
-                "Weight" if p.old.ndim == 2 else "Bias",
+                self.roles[p.name].capitalize(),
                 "Old",
                 "Gradient",
                 *[label for label in p.terms if label not in dropped],

@@ -62,6 +62,9 @@ class ViewBase:
         )
         self.plain = NumberStyle().plain
         self.table_limit = options.table_limit
+        self.roles = {  # parameter name -> its role in its layer (weight, bias)
+            name: role for layer in self.scenario.layers for role, name in layer.roles().items()
+        }
 
     # -- helpers ------------------------------------------------------------------------------
 
