@@ -15,21 +15,6 @@ from typing import Any
 from .numerics import Array, to_float
 from .scenario import Scenario
 
-OPTIMIZERS = {
-    "sgd": "SGD",
-    "adam": "Adam",
-    "adamw": "AdamW",
-    "rmsprop": "RMSprop",
-    "adagrad": "Adagrad",
-}
-LOSSES = {
-    "mse": "nn.MSELoss()",
-    "sse": 'nn.MSELoss(reduction="sum")',
-    "half_sse": 'lambda y, t: 0.5 * nn.functional.mse_loss(y, t, reduction="sum")',
-    "bce": "nn.BCELoss()",
-    "cross_entropy": "nn.CrossEntropyLoss()",
-}
-
 
 def _literal(values: Array, indent: str = "    ") -> str:
     """A nested list of floats, one innermost row per line."""
@@ -86,8 +71,8 @@ def torch_script(scenario: Scenario) -> str:
         lines += ["", "# Frozen: requires_grad=False, so no gradient and no change"]
         lines += [f"params[{name!r}].requires_grad_(False)" for name in sorted(s.frozen)]
     hyper = s.optimizer.hyperparameters()
-    if "beta1" in hyper:
-        hyper["betas"] = (hyper.pop("beta1"), hyper.pop("beta2"))
+    for key, (a, b) in s.optimizer.pairs.items():  # betas: one tuple, as torch takes it
+        hyper[key] = (hyper.pop(a), hyper.pop(b))
     args = ", ".join(
         f"{k}=({_number(v[0])}, {_number(v[1])})" if isinstance(v, tuple) else f"{k}={_number(v)}"
         for k, v in hyper.items()
@@ -100,8 +85,8 @@ def torch_script(scenario: Scenario) -> str:
     )
     lines += [
         "",
-        f"loss_fn = {LOSSES[s.loss.kind]}",
-        f"optimizer = torch.optim.{OPTIMIZERS[s.optimizer.kind]}(model.parameters(), {args})",
+        f"loss_fn = {s.loss.torch_module}",
+        f"optimizer = torch.optim.{s.optimizer.torch_name}(model.parameters(), {args})",
         "",
         f"inputs = torch.tensor({_literal(s.inputs)})",
         f"targets = {targets}",

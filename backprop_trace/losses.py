@@ -22,6 +22,7 @@ BCE_EPSILON = 1e-12  # torch's binary_cross_entropy_backward divides by max((1 -
 @dataclass(frozen=True)
 class Loss(ABC):
     kind: ClassVar[str] = ""
+    torch_module: ClassVar[str] = ""
     rational: ClassVar[bool] = True
     formula: ClassVar[str] = ""
     of_errors: ClassVar[bool] = False  # made of (y - t)² alone: 0 exactly where every error is
@@ -49,6 +50,7 @@ class MSE(Loss):
     """L = mean((y - t)^2) over all elements;  dL/dy = 2 (y - t) / n  (torch MSELoss)"""
 
     kind: ClassVar[str] = "mse"
+    torch_module: ClassVar[str] = "nn.MSELoss()"  # as export torch writes it
     of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "mean((y - t)²)"
 
@@ -67,6 +69,7 @@ class SSE(Loss):
     """L = sum((y - t)^2);  dL/dy = 2 (y - t)"""
 
     kind: ClassVar[str] = "sse"
+    torch_module: ClassVar[str] = 'nn.MSELoss(reduction="sum")'  # as export torch writes it
     of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "sum((y - t)²)"
 
@@ -85,6 +88,9 @@ class HalfSSE(Loss):
     """L = 1/2 sum((y - t)^2);  dL/dy = y - t"""
 
     kind: ClassVar[str] = "half_sse"
+    torch_module: ClassVar[str] = (  # as export torch writes it
+        'lambda y, t: 0.5 * nn.functional.mse_loss(y, t, reduction="sum")'
+    )
     of_errors: ClassVar[bool] = True
     formula: ClassVar[str] = "½ · sum((y - t)²)"
 
@@ -104,6 +110,7 @@ class BCE(Loss):
     dL/dp = (p - t) / max((1 - p) p, 1e-12) / n"""
 
     kind: ClassVar[str] = "bce"
+    torch_module: ClassVar[str] = "nn.BCELoss()"  # as export torch writes it
     rational: ClassVar[bool] = False
     formula: ClassVar[str] = "-mean(t·log p + (1 - t)·log(1 - p))"
 
@@ -132,6 +139,7 @@ class CrossEntropy(Loss):
     dL/dz = (softmax(z) * sum_j t_j - t) / N"""
 
     kind: ClassVar[str] = "cross_entropy"
+    torch_module: ClassVar[str] = "nn.CrossEntropyLoss()"  # as export torch writes it
     rational: ClassVar[bool] = False
     formula: ClassVar[str] = "-mean(sum(t · log softmax(z)))"
 

@@ -37,6 +37,39 @@ class Optimizer(ABC):
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = False
     left_out_first: ClassVar[tuple[str, ...]] = ()  # terms a narrow update table drops first
+    torch_name: ClassVar[str] = ""  # its class in torch.optim
+    # settings a scenario writes as one list: betas: [beta1, beta2]
+    pairs: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        """Settings torch.optim refuses, as (key path under optimizer, message, hint): every
+        rate, coefficient and epsilon is non-negative; each of a pair (betas) lies in [0, 1)."""
+        out: list[tuple[tuple[str | int, ...], str, str]] = []
+        paired = {
+            name: (key, i) for key, names in self.pairs.items() for i, name in enumerate(names)
+        }
+        for name, value in self.hyperparameters().items():
+            if isinstance(value, bool):
+                continue
+            if name in paired:
+                key, i = paired[name]
+                if not 0 <= value < 1:
+                    out.append(
+                        (
+                            (key, i),
+                            f"{key}[{i}] must lie in [0, 1), got {_short(value)}",
+                            "e.g. betas: [0.9, 0.999]",
+                        )
+                    )
+            elif value < 0:
+                out.append(
+                    (
+                        (name,),
+                        f"{name} must not be negative, got {_short(value)}",
+                        "torch.optim refuses negative values here",
+                    )
+                )
+        return out
 
     def hyperparameters(self) -> dict[str, Any]:
         return {f.name: getattr(self, f.name) for f in dataclasses.fields(self)}
@@ -57,6 +90,11 @@ class Optimizer(ABC):
     @abstractmethod
     def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
         """(new parameter, new state) from the gradient and the state before (None at first)."""
+
+
+def _short(value: Fraction) -> str:
+    """1/3 -> 0.333333, 5 -> 5: a number for a message."""
+    return str(value) if value.denominator == 1 else f"{float(value):g}"
 
 
 def _lerp(a: Array, b: Array, weight: Any) -> Array:
@@ -81,6 +119,7 @@ class SGD(Optimizer):
     nesterov: bool = False
     weight_decay: Fraction = Fraction(0)
     kind: ClassVar[str] = "sgd"
+    torch_name: ClassVar[str] = "SGD"
     rational: ClassVar[bool] = True
 
     def update(
@@ -98,6 +137,18 @@ class SGD(Optimizer):
                 buf = state.momentum_buffer * mu + nx.scalar(1 - self.dampening) * g
             g = g + mu * buf if self.nesterov else buf
         return p - nx.scalar(self.lr) * g, SGDState(momentum_buffer=buf)
+
+    def problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
+        out = super().problems()
+        if self.nesterov and (self.momentum <= 0 or self.dampening != 0):
+            out.append(
+                (
+                    ("nesterov",),
+                    "nesterov needs momentum > 0 and dampening 0",
+                    "as torch.optim.SGD requires",
+                )
+            )
+        return out
 
     def rule(self) -> str:
         if not self.momentum:
@@ -135,6 +186,8 @@ class Adam(Optimizer):
     weight_decay: Fraction = Fraction(0)
     amsgrad: bool = False
     kind: ClassVar[str] = "adam"
+    torch_name: ClassVar[str] = "Adam"
+    pairs: ClassVar[dict[str, tuple[str, str]]] = {"betas": ("beta1", "beta2")}
     decoupled: ClassVar[bool] = False
     left_out_first: ClassVar[tuple[str, ...]] = ("m", "v")  # the step is made of m̂ and v̂
 
@@ -197,6 +250,7 @@ class Adam(Optimizer):
 class AdamW(Adam):
     weight_decay: Fraction = Fraction(1, 100)
     kind: ClassVar[str] = "adamw"
+    torch_name: ClassVar[str] = "AdamW"
     decoupled: ClassVar[bool] = True
 
 
@@ -220,6 +274,7 @@ class RMSprop(Optimizer):
     momentum: Fraction = Fraction(0)
     centered: bool = False
     kind: ClassVar[str] = "rmsprop"
+    torch_name: ClassVar[str] = "RMSprop"
 
     def update(
         self, nx: Numerics, p: Array, grad: Array, state: RMSpropState | None
@@ -295,6 +350,7 @@ class Adagrad(Optimizer):
     initial_accumulator_value: Fraction = Fraction(0)
     eps: Fraction = Fraction(1, 10**10)
     kind: ClassVar[str] = "adagrad"
+    torch_name: ClassVar[str] = "Adagrad"
 
     def update(
         self, nx: Numerics, p: Array, grad: Array, state: AdagradState | None

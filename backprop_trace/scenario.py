@@ -26,7 +26,6 @@ from .schema import (
     FileRef,
     ScenarioSpec,
     did_you_mean,
-    short_number,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
@@ -534,44 +533,19 @@ class _Builder(DataChecks):
         return shape[0] if shape is not None and len(shape) == 1 else None
 
     def _optimizer(self) -> optim.Optimizer:
+        """The optimizer from its spec (a pair such as betas split into its two settings), and
+        the settings torch.optim would refuse (Optimizer.problems)."""
         spec = self.spec.optimizer
+        cls = optim.OPTIMIZER_TYPES[getattr(spec, "type")]  # noqa: B009 (the models are made)
         values: dict[str, Any] = {
             k: getattr(spec, k) for k in type(spec).model_fields if k != "type"
         }
-        path: Path = ("optimizer",)
-        for key in (
-            "lr",
-            "momentum",
-            "weight_decay",
-            "eps",
-            "alpha",
-            "lr_decay",
-            "initial_accumulator_value",
-            "dampening",
-        ):
-            if key in values and values[key] < 0:
-                self.problem(
-                    (*path, key),
-                    f"{key} must not be negative, got {short_number(values[key])}",
-                    "torch.optim refuses negative values here",
-                )
-        if "betas" in values:
-            betas = values.pop("betas")
-            for i, beta in enumerate(betas):
-                if not 0 <= beta < 1:
-                    self.problem(
-                        (*path, "betas", i),
-                        f"betas[{i}] must lie in [0, 1), got {short_number(beta)}",
-                        "e.g. betas: [0.9, 0.999]",
-                    )
-            values["beta1"], values["beta2"] = betas
-        if values.get("nesterov") and (values["momentum"] <= 0 or values["dampening"] != 0):
-            self.problem(
-                (*path, "nesterov"),
-                "nesterov needs momentum > 0 and dampening 0",
-                "as torch.optim.SGD requires",
-            )
-        return optim.OPTIMIZER_TYPES[spec.type](**values)
+        for key, (first, second) in cls.pairs.items():
+            values[first], values[second] = values.pop(key)
+        optimizer = cls(**values)
+        for path, message, hint in optimizer.problems():
+            self.problem(("optimizer", *path), message, hint)
+        return optimizer
 
     def _loss_fits(self, layers: list[L.Layer]) -> None:
         last = layers[-1].kind if layers else ""

@@ -6,12 +6,13 @@ rest is here. Leaf types and validators live in spec_types.
 
 from __future__ import annotations
 
+import dataclasses
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator
+from pydantic import Field, PlainValidator, create_model
 
-from . import layers, optim
+from . import layers, losses, optim
 from .layers import LAYER_TYPES
 from .spec_types import (  # re-exported: the schema's vocabulary, for the loader and messages
     Count,
@@ -45,7 +46,7 @@ __all__ = [
 ]
 
 LAYOUTS = ("in_out", "out_in")
-LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
+LOSSES = tuple(losses.LOSS_TYPES)
 NUMERICS = ("auto", "exact", "float64")
 
 
@@ -69,54 +70,31 @@ else:
     ]
 
 
-# The defaults are the optimizers' own (optim.py, torch.optim's): written once, there.
+def _optimizer_spec(cls: type[optim.Optimizer]) -> type[Spec]:
+    """An optimizer's scenario model, made from its class: every setting with the class's
+    default (torch.optim's), numbers exact, flags true/false, pairs (betas) as one list."""
+    paired = {name for names in cls.pairs.values() for name in names}
+    fields: dict[str, Any] = {"type": (Literal[cls.kind], ...)}
+    for f in dataclasses.fields(cls):
+        if f.name in paired:
+            continue
+        fields[f.name] = (Flag if isinstance(f.default, bool) else Number, f.default)
+    for key, (first, second) in cls.pairs.items():
+        fields[key] = (Pair, (getattr(cls, first), getattr(cls, second)))
+    model: type[Spec] = create_model(f"{cls.__name__}Spec", __base__=Spec, **fields)
+    return model
 
 
-class SGDSpec(Spec):
-    type: Literal["sgd"]
-    lr: Number = optim.SGD.lr
-    momentum: Number = optim.SGD.momentum
-    dampening: Number = optim.SGD.dampening
-    nesterov: Flag = optim.SGD.nesterov
-    weight_decay: Number = optim.SGD.weight_decay
-
-
-class AdamSpec(Spec):
-    type: Literal["adam"]
-    lr: Number = optim.Adam.lr
-    betas: Pair = (optim.Adam.beta1, optim.Adam.beta2)
-    eps: Number = optim.Adam.eps
-    weight_decay: Number = optim.Adam.weight_decay
-    amsgrad: Flag = optim.Adam.amsgrad
-
-
-class AdamWSpec(AdamSpec):
-    type: Literal["adamw"]  # type: ignore[assignment]
-    weight_decay: Number = optim.AdamW.weight_decay
-
-
-class RMSpropSpec(Spec):
-    type: Literal["rmsprop"]
-    lr: Number = optim.RMSprop.lr
-    alpha: Number = optim.RMSprop.alpha
-    eps: Number = optim.RMSprop.eps
-    weight_decay: Number = optim.RMSprop.weight_decay
-    momentum: Number = optim.RMSprop.momentum
-    centered: Flag = optim.RMSprop.centered
-
-
-class AdagradSpec(Spec):
-    type: Literal["adagrad"]
-    lr: Number = optim.Adagrad.lr
-    lr_decay: Number = optim.Adagrad.lr_decay
-    weight_decay: Number = optim.Adagrad.weight_decay
-    initial_accumulator_value: Number = optim.Adagrad.initial_accumulator_value
-    eps: Number = optim.Adagrad.eps
-
-
-OptimizerSpec = Annotated[
-    SGDSpec | AdamSpec | AdamWSpec | RMSpropSpec | AdagradSpec, Field(discriminator="type")
-]
+OPTIMIZER_SPECS: dict[str, type[Spec]] = {
+    kind: _optimizer_spec(cls) for kind, cls in optim.OPTIMIZER_TYPES.items()
+}
+if typing.TYPE_CHECKING:
+    OptimizerSpec = Spec
+else:
+    OptimizerSpec = Annotated[
+        typing.Union[tuple(OPTIMIZER_SPECS.values())],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
 
 
 class DataSpec(Spec):
@@ -149,10 +127,6 @@ class ScenarioSpec(Spec):
 
 
 LAYER_SPECS: dict[str, type[Spec]] = {kind: cls.Spec for kind, cls in LAYER_TYPES.items()}
-OPTIMIZER_SPECS: dict[str, type[Spec]] = {
-    cls.model_fields["type"].annotation.__args__[0]: cls  # type: ignore[union-attr]
-    for cls in (SGDSpec, AdamSpec, AdamWSpec, RMSpropSpec, AdagradSpec)
-}
 
 
 def json_schema() -> dict[str, Any]:

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
+from pydantic import create_model
 
 from backprop_trace.errors import Path
 from backprop_trace.numerics import FLOAT64, Array, Numerics
@@ -126,6 +127,8 @@ class Layer(ABC):
             return  # an abstract helper class, not a kind
         annotation = cls.Spec.model_fields["type"].annotation
         (cls.kind,) = typing.get_args(annotation)
+        # named after the kind (ReLUSpec), as the JSON Schema and messages call it
+        cls.Spec = create_model(f"{cls.__name__}Spec", __base__=cls.Spec, __doc__=cls.Spec.__doc__)
         if cls.kind in LAYER_TYPES:
             raise TypeError(f"two layer kinds are called {cls.kind!r}")
         LAYER_TYPES[cls.kind] = cls
