@@ -549,7 +549,7 @@ class _Builder(DataChecks):
 
     def _loss_fits(self, layers: list[L.Layer]) -> None:
         last = layers[-1].kind if layers else ""
-        if self.spec.loss == "bce" and last not in ("sigmoid", "softmax"):
+        if self.spec.loss == "bce" and not (layers and layers[-1].gives_probabilities):
             self.problem(
                 ("loss",),
                 f"bce takes probabilities in [0, 1], but the network ends with a {last} layer, "

@@ -207,6 +207,7 @@ class Tanh(Layer):
 @dataclass(frozen=True)
 class Sigmoid(Layer):
     rational: ClassVar[bool] = False
+    gives_probabilities: ClassVar[bool] = True
     activation: ClassVar[bool] = True
 
     class Spec(LayerSpec):
@@ -246,6 +247,7 @@ class Identity(Layer):
 @dataclass(frozen=True)
 class Softmax(Layer):
     rational: ClassVar[bool] = False
+    gives_probabilities: ClassVar[bool] = True
 
     class Spec(LayerSpec):
         type: Literal["softmax"]

@@ -120,6 +120,7 @@ class Layer(ABC):
     rational: ClassVar[bool] = True  # exact arithmetic possible
     has_kink: ClassVar[bool] = False  # relu-like: the derivative jumps at 0
     activation: ClassVar[bool] = False  # offered by `new` as the hidden layers' activation
+    gives_probabilities: ClassVar[bool] = False  # every output in [0, 1] (what bce takes)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
