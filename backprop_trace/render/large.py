@@ -10,11 +10,14 @@ from rich.table import Table
 
 from backprop_trace.numerics import Array, to_float
 from backprop_trace.render.tables import _table
-from backprop_trace.render.view import ViewBase
+from backprop_trace.render.view import View
 from backprop_trace.trace import ParamStep
 
 
-class LargeTensors(ViewBase):
+class LargeTensors:
+    def __init__(self, view: View) -> None:
+        self.view = view
+
     def tensor_stats(self, p: ParamStep, heading: str) -> RenderableType:
         """Shape, norms and ranges of a large tensor's old values, gradient, step and new values."""
         rows: list[tuple[str, Array]] = [("old", p.old)]
@@ -29,10 +32,10 @@ class LargeTensors(ViewBase):
             f = to_float(values)
             table.add_row(
                 label,
-                self.num(f.min()),
-                self.mean(values),
-                self.num(f.max()),
-                self.num(float(np.sqrt((f * f).sum()))),
+                self.view.num(f.min()),
+                self.view.mean(values),
+                self.view.num(f.max()),
+                self.view.num(float(np.sqrt((f * f).sum()))),
                 f"{int((f == 0).sum()):,}",
             )
         return table
@@ -53,7 +56,7 @@ class LargeTensors(ViewBase):
                 bins.append((label, int((exponents == e).sum())))
         bins.append(("0 (unchanged)", int((sizes == 0).sum())))
         most = max(count for _, count in bins) or 1
-        bar_room = max(10, self.width - 32)
+        bar_room = max(10, self.view.width - 32)
         table = _table(f"{p.name}: size of the update |old − new|", "Size", "Entries", "")
         table.columns[-1].justify = "left"
         for label, count in bins:

@@ -11,7 +11,7 @@ from rich.console import Group, RenderableType
 
 from backprop_trace.numerics import to_float
 from backprop_trace.render.tables import _t, _table
-from backprop_trace.render.view import Phase, ViewBase
+from backprop_trace.render.view import Phase, View
 from backprop_trace.wording import plural
 
 CELL_WIDTH = 4  # the most characters one loss of a short run is drawn with
@@ -28,9 +28,12 @@ def step_ticks(steps: int, columns: int, cell: int) -> str:
     return "0" + last.rjust(max(columns * cell - 1, len(last) + 1))
 
 
-class RunSummary(ViewBase):
+class RunSummary:
+    def __init__(self, view: View) -> None:
+        self.view = view
+
     def summary(self) -> Phase:
-        trace = self.trace
+        trace = self.view.trace
         before, after = trace.losses_before, trace.losses_after
         if not after:
             return Phase(0, "summary", "Run summary", [_t("No step ran.")])
@@ -43,11 +46,12 @@ class RunSummary(ViewBase):
             c for c in candidates if np.isfinite(to_float(np.asarray([c[0]], dtype=object)))[0]
         ]
         lowest, when = min(finite or candidates, key=lambda c: c[0])
+        num = self.view.num
         line = (
-            f"Loss {self.num(before[0])} before step 1 → {self.num(after[-1])} after step "
-            f"{len(after)}; lowest {self.num(lowest)} {when}."
+            f"Loss {num(before[0])} before step 1 → {num(after[-1])} after step "
+            f"{len(after)}; lowest {num(lowest)} {when}."
         )
-        if self.scenario.batches > 1:
+        if self.view.scenario.batches > 1:
             line += " Each loss is on that step's own batch."
         body.append(_t(line))
         body += self.moved_most()
@@ -67,9 +71,12 @@ class RunSummary(ViewBase):
         drawn = positive if log else values[finite]
         top_at = int(np.flatnonzero(values == drawn.max())[0])
         bottom_at = int(np.flatnonzero(values == drawn.min())[0])
-        top, bottom = self.num(losses[top_at]), self.num(losses[bottom_at])  # exact where exact
+        top, bottom = (
+            self.view.num(losses[top_at]),
+            self.view.num(losses[bottom_at]),
+        )  # exact where exact
         pad = max(len(top), len(bottom))
-        room = max(2, self.width - pad - 4)
+        room = max(2, self.view.width - pad - 4)
         points = len(values)
         columns = min(points, room)
         cell = max(1, min(CELL_WIDTH, room // points))
@@ -103,7 +110,7 @@ class RunSummary(ViewBase):
         return Group(_t(title, "bold"), *[_t(row) for row in rows], _t(axis), _t(ticks))
 
     def moved_most(self, count: int = 5) -> list[RenderableType]:
-        s, trace = self.scenario, self.trace
+        s, trace = self.view.scenario, self.view.trace
         moves: list[tuple[float, str, Any, Any]] = []
         for name in s.param_order:
             start = s.in_layout(name, s.initial[name])
@@ -120,5 +127,7 @@ class RunSummary(ViewBase):
             return [_t("No parameter moved over the run.")]
         table = _table("Moved most over the run", "Parameter", "Start", "End", "Change")
         for _, label, start, end in moves[:count]:
-            table.add_row(label, self.num(start), self.num(end), self.num.signed(end - start))
+            table.add_row(
+                label, self.view.num(start), self.view.num(end), self.view.num.signed(end - start)
+            )
         return [table]

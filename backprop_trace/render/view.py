@@ -49,7 +49,10 @@ class Phase:
     body: list[RenderableType] = field(default_factory=list)
 
 
-class ViewBase:
+class View:
+    """What every part of the terminal trace shares: the trace, the number style, the width, the
+    helpers that show an entry, and the header."""
+
     def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
         self.trace = trace
         self.scenario = trace.scenario

@@ -1,0 +1,168 @@
+"""The forward pass, as the terminal shows it: inputs, each stage's table, images as grids."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+from rich.console import Group, RenderableType
+from rich.text import Text
+
+from backprop_trace.insights import dead_units
+from backprop_trace.numerics import Array
+from backprop_trace.render.grids import Grids
+from backprop_trace.render.large import LargeTensors
+from backprop_trace.render.numbers import ROUNDING_ZERO
+from backprop_trace.render.tables import MAX_ROWS, _t, _table
+from backprop_trace.render.view import View
+from backprop_trace.trace import LayerStep, StepTrace
+from backprop_trace.wording import of_total, plural
+
+TONES = {"blocked": "red", "kink": "yellow", "other side": "magenta"}  # Layer.mark's tones
+
+
+class ForwardPhase:
+    """1. The forward pass: the inputs, then each stage (a layer with the layer after it) as a
+    table, or as grids for images."""
+
+    def __init__(self, view: View, large: LargeTensors, grids: Grids) -> None:
+        self.view = view
+        self.large = large
+        self.grids = grids
+
+    def forward(self, step: StepTrace) -> list[RenderableType]:
+        body: list[RenderableType] = [self.inputs(step)]
+        for lin, act in self.view.stages():
+            body += self.forward_stage(step, lin, act)
+        return body
+
+    def inputs(self, step: StepTrace) -> RenderableType:
+        if step.inputs.ndim > 2:
+            return Group(*self.grids.maps(step, "Input x", step.inputs))
+        if step.inputs.size > self.view.table_limit:
+            n, f = step.inputs.shape
+            return self.large.stats(f"Inputs ({n} × {f}, summarised)", [("x", step.inputs)])
+        if len(step.examples) == 1:
+            return _t(f"Input x = {self.view.num.vector(step.inputs[0])}")
+        cols = self.view.fit_columns(step.inputs.shape[1])
+        table = _table("Inputs", "Example", *[f"x{i}" for i in range(cols)])
+        for a in range(min(len(step.examples), MAX_ROWS)):
+            table.add_row(
+                self.view.example_label(step, a), *[self.view.num(v) for v in step.inputs[a][:cols]]
+            )
+        return Group(table, *self.view.cut_note(cols, step.inputs.shape[1], "input"))
+
+    def forward_stage(
+        self, step: StepTrace, lin: int | None, act: int | None
+    ) -> list[RenderableType]:
+        layers = step.layers
+        pre = layers[lin].output if lin is not None else layers[act].input  # type: ignore[index]
+        out = layers[act].output if act is not None else pre
+        act_layer = layers[act] if act is not None else None
+        title = self.view.stage_title(lin, act)
+        if pre.ndim > 2 or out.ndim > 2:
+            return self.image_stage(step, title, lin, act)
+        units = pre.shape[1]
+        rows = min(units, MAX_ROWS)
+        if pre.size > self.view.table_limit:
+            stats = [("pre-activation" if lin is not None else "input", pre)]
+            if act_layer is not None:
+                stats.append((f"{act_layer.kind}(·)", out))
+            body: list[RenderableType] = [
+                self.large.stats(f"{title}: {plural(units, 'unit')}, summarised", stats)
+            ]
+            blocking = act is not None and self.view.scenario.layers[act].blocked(pre) is not None
+            if act is not None and act_layer is not None and blocking:
+                dead = len(dead_units(self.view.trace, step, act))
+                kinks = len(act_layer.at_kink) + len(act_layer.near_kink)
+                body.append(
+                    _t(
+                        f"{of_total(dead, units, 'unit', 'is')} dead for every example; "
+                        f"{plural(kinks, 'value')} on (or within rounding of) the kink."
+                    )
+                )
+            return body
+        if len(step.examples) == 1:
+            heads = ["Unit", "Pre-activation" if lin is not None else "Input"]
+            if act_layer is not None:
+                heads.append(f"{act_layer.kind}(·)")
+            else:
+                heads[1] = "Output"
+            table = _table(title, *heads, "")
+            for j in range(rows):
+                values = [self.pre_activation(act_layer, 0, j, pre)]
+                if act_layer is not None:
+                    values.append(self.view.num(out[0][j]))
+                mark, style = self.unit_mark(act_layer, 0, j, pre)
+                table.add_row(str(j), *values, _t(mark, style))
+            return [table, *self.view.cut_note(rows, units, "unit")]
+        examples = self.view.fit_columns(len(step.examples), 2)
+        table = _table(title, "Unit", *[self.view.example_label(step, a) for a in range(examples)])
+        for j in range(rows):
+            cells: list[Text] = []
+            for a in range(examples):
+                mark, style = self.unit_mark(act_layer, a, j, pre)
+                value = self.pre_activation(act_layer, a, j, pre)
+                if act_layer is not None:
+                    value += f" → {self.view.num(out[a][j])}"
+                cells.append(_t(value + (f" {mark}" if mark else ""), style))
+            table.add_row(str(j), *cells)
+        caption = "each cell: pre-activation → output" if act_layer is not None else ""
+        if caption:
+            table.caption = _t(caption)
+        return [
+            table,
+            *self.view.cut_note(rows, units, "unit"),
+            *self.view.cut_note(examples, len(step.examples), "example"),
+        ]
+
+    def image_stage(
+        self, step: StepTrace, title: str, lin: int | None, act: int | None
+    ) -> list[RenderableType]:
+        """A stage whose values are images: each channel's map as a grid, per example. A layer
+        with parameters shows its output (with the marks of the layer after it, as colours, and
+        that layer's output after it); a layer alone, its output."""
+        layers = step.layers
+        body: list[RenderableType] = []
+        if lin is not None:
+            follower = layers[act] if act is not None else None
+            marked = self.marked_map(follower)
+            body += self.grids.maps(
+                step, f"{title}: output of {layers[lin].name}", layers[lin].output, marked
+            )
+            if follower is not None:
+                body += self.grids.maps(step, f"{follower.name}(·)", follower.output)
+        else:
+            assert act is not None
+            body += self.grids.maps(step, f"{title}: output", layers[act].output)
+        return body
+
+    def marked_map(self, follower: LayerStep | None) -> Callable[[tuple[int, ...], str], Text]:
+        """A cell's text, styled by the mark the following layer gives its input there."""
+
+        def cell(ix: tuple[int, ...], text: str) -> Text:
+            if follower is None:
+                return _t(text)
+            layer = next(la for la in self.view.scenario.layers if la.name == follower.name)
+            if ix in follower.near_kink:
+                return _t(ROUNDING_ZERO, "yellow")
+            return _t(text, TONES.get(layer.mark(follower.input[ix])[1], ""))
+
+        return cell
+
+    def pre_activation(self, act: LayerStep | None, a: int, j: int, pre: Array) -> str:
+        """A pre-activation, or ≈ 0 where it is within float64 rounding of a kink at 0 (a sum
+        that is 0 to the precision of the computation; the note quotes its float value)."""
+        if act is not None and (a, j) in act.near_kink:
+            return ROUNDING_ZERO
+        return self.view.num(pre[a][j])
+
+    def unit_mark(self, act: LayerStep | None, a: int, j: int, pre: Array) -> tuple[str, str]:
+        """What the table says beside a pre-activation, and its style: the layer's own mark
+        (Layer.mark), or that it is within rounding of a kink."""
+        if act is None:
+            return "", ""
+        if (a, j) in act.near_kink:
+            return "≈ kink (rounding)", "yellow"
+        layer = next(la for la in self.view.scenario.layers if la.name == act.name)
+        words, tone = layer.mark(pre[a][j])
+        return words, TONES.get(tone, "")
