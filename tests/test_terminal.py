@@ -446,3 +446,30 @@ def test_a_loss_change_past_tenfold_reads_as_a_factor() -> None:
     assert _percent(2.7777841098674516e14, 1.0) == " (×2.778e+14)"  # not +27777841098674516%
     assert _percent(Fraction(10), Fraction(1)) == " (×11)"
     assert _percent(1.0, 0) == ""
+
+
+def test_a_kinds_own_table_is_laid_out_with_the_runs_number_style() -> None:
+    """Layer.forward_tables gives plain data: text stays text (escaped), numbers follow
+    --precision and --fractions, marked numbers take their tone, long tables are cut."""
+    from backprop_trace.layers import Marked, TableData
+    from backprop_trace.render.view import View
+
+    trace = run(load_scenario(scenarios_dir() / "diagonal_flip.yaml"))
+    view = View(trace, RenderOptions(precision=2), 80)
+    rows = tuple(
+        (f"w{i}\x1b[31m", Fraction(1, 3), Marked(Fraction(-1, 2), "blocked")) for i in range(45)
+    )
+    table = view.plain_table(TableData("Winners", ("window", "value", "marked"), rows, "a caption"))
+    out = io.StringIO()
+    Console(width=80, file=out, color_system=None).print(table)
+    text = out.getvalue()
+    assert "Winners" in text and "a caption" in text
+    assert "0.33" in text and "-0.50" in text and "1/3" not in text
+    assert "\x1b" not in text and "w0\\x1b[31m" in text
+    assert "(5 more rows not shown" in text
+    exact = View(trace, RenderOptions(fractions=True), 80)
+    out = io.StringIO()
+    Console(width=80, file=out, color_system=None).print(
+        exact.plain_table(TableData("t", ("v",), ((Fraction(1, 3),),)))
+    )
+    assert "1/3" in out.getvalue()

@@ -20,9 +20,11 @@ from .base import (
     Built,
     Layer,
     LayerSpec,
+    Marked,
     Params,
     Shape,
     ShapeProblem,
+    TableData,
 )
 from .linear import Linear
 
@@ -42,12 +44,14 @@ __all__ = [
     "LayerSpec",
     "LeakyReLU",
     "Linear",
+    "Marked",
     "Params",
     "ReLU",
     "Shape",
     "ShapeProblem",
     "Sigmoid",
     "Softmax",
+    "TableData",
     "Tanh",
     "activations",
     "linear",

@@ -21,6 +21,9 @@ from backprop_trace.errors import Path
 from backprop_trace.numerics import FLOAT64, Array, Numerics
 from backprop_trace.spec_types import FileRef, Spec, Text
 
+if typing.TYPE_CHECKING:
+    from backprop_trace.trace import LayerStep
+
 Params = dict[str, Array]
 Shape = tuple[int, ...]  # one example's shape: (features,) or (channels, height, width)
 
@@ -87,6 +90,29 @@ class Built:
     layer: Layer
     params: dict[str, Array] = dataclasses.field(default_factory=dict)
     float_reason: str = ""
+
+
+@dataclass(frozen=True)
+class Marked:
+    """A number in a kind's table with what it means: tone 'blocked', 'kink' or 'other side' (as
+    Layer.mark), or 'quiet' (nothing to see)."""
+
+    value: Any
+    tone: str = ""
+
+
+Cell = Any  # text (str), a number (Fraction or float) the renderer formats, or Marked
+
+
+@dataclass(frozen=True)
+class TableData:
+    """A table a kind gives for its layer, as plain data: render/ lays it out (and formats the
+    numbers in the run's style); nothing here knows about the terminal."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[Cell, ...], ...]
+    caption: str = ""
 
 
 class ShapeProblem(Exception):
@@ -227,6 +253,15 @@ class Layer(ABC):
         """Where an input of this layer passes no gradient at all (a dead relu unit): a boolean
         array like x; None for a kind that never blocks."""
         return None
+
+    def forward_tables(self, step: LayerStep) -> list[TableData]:
+        """Tables of the kind's own for the forward pass, after the stage's (which window's
+        input won a max-pool); none by default."""
+        return []
+
+    def backward_tables(self, step: LayerStep) -> list[TableData]:
+        """Tables of the kind's own for the backward pass, after its learning flow."""
+        return []
 
     def mark(self, x: Any) -> tuple[str, str]:
         """What the forward table says beside one input entry of this layer (a pre-activation):

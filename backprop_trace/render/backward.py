@@ -33,6 +33,10 @@ class BackwardPhase:
         ]
         for lin, act in reversed(self.view.stages()):
             body += self.flow_table(step, lin, act)
+            for i in (act, lin):
+                if i is not None:
+                    tables = self.view.scenario.layers[i].backward_tables(step.layers[i])
+                    body += [self.view.plain_table(t) for t in tables]
             if lin is not None:
                 for name in step.layers[lin].params:
                     body += self.gradient_grid(step.param(name))

@@ -13,11 +13,9 @@ from backprop_trace.render.grids import Grids
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO
 from backprop_trace.render.tables import MAX_ROWS, _t, _table
-from backprop_trace.render.view import View
+from backprop_trace.render.view import TONES, View
 from backprop_trace.trace import LayerStep, StepTrace
 from backprop_trace.wording import of_total, plural
-
-TONES = {"blocked": "red", "kink": "yellow", "other side": "magenta"}  # Layer.mark's tones
 
 
 class ForwardPhase:
@@ -33,6 +31,10 @@ class ForwardPhase:
         body: list[RenderableType] = [self.inputs(step)]
         for lin, act in self.view.stages():
             body += self.forward_stage(step, lin, act)
+            for i in (lin, act):
+                if i is not None:
+                    tables = self.view.scenario.layers[i].forward_tables(step.layers[i])
+                    body += [self.view.plain_table(t) for t in tables]
         return body
 
     def inputs(self, step: StepTrace) -> RenderableType:

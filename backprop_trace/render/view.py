@@ -9,11 +9,13 @@ from fractions import Fraction
 from typing import Any
 
 import numpy as np
-from rich.console import RenderableType
+from rich.console import Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
+from rich.text import Text
 
 from backprop_trace.insights import Note
+from backprop_trace.layers import Marked, TableData
 from backprop_trace.numerics import Array, is_rounding_noise, to_float, within_noise
 from backprop_trace.render.numbers import (
     DEFAULT_PRECISION,
@@ -21,7 +23,7 @@ from backprop_trace.render.numbers import (
     SIGNIFICANT,
     NumberStyle,
 )
-from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _t
+from backprop_trace.render.tables import MAX_ROWS, NUMBER_WIDTH, _aside, _t, _table
 from backprop_trace.trace import LayerStep, ParamStep, StepTrace, Trace
 from backprop_trace.wording import plural
 
@@ -30,6 +32,10 @@ def shape_label(shape: tuple[int, ...], arrow: str = "", after: tuple[int, ...] 
     """(3,) -> '3'; (1, 8, 8) -> '1×8×8'; with an arrow and a second shape: '3→2'."""
     text = "×".join(str(d) for d in shape)
     return text + (arrow + shape_label(after) if arrow else "")
+
+
+# Layer.mark's tones, and Marked's, as colours
+TONES = {"blocked": "red", "kink": "yellow", "other side": "magenta", "quiet": "dim"}
 
 
 @dataclass(frozen=True)
@@ -98,6 +104,22 @@ class View:
         if is_rounding_noise(total, np.abs(f).sum(), f.size):
             return ROUNDING_ZERO
         return self.num(total / f.size)
+
+    def plain_table(self, data: TableData) -> RenderableType:
+        """A kind's own table (Layer.forward_tables): its text as it is, its numbers in the
+        run's number style, marked ones coloured as the forward table colours marks; rows past
+        MAX_ROWS cut, and said so."""
+        table = _table(data.title, *data.columns, caption=data.caption)
+        for row in data.rows[:MAX_ROWS]:
+            table.add_row(*[self.plain_cell(cell) for cell in row])
+        return Group(table, *self.cut_note(min(len(data.rows), MAX_ROWS), len(data.rows), "row"))
+
+    def plain_cell(self, cell: Any) -> Text:
+        if isinstance(cell, str):
+            return _t(cell)
+        if isinstance(cell, Marked):
+            return _t(self.num(cell.value), TONES.get(cell.tone, ""))
+        return _t(self.num(cell))
 
     def fit_columns(self, wanted: int, fixed: int = 1) -> int:
         """How many number columns fit beside ``fixed`` label columns."""
