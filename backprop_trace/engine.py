@@ -391,7 +391,7 @@ def _layer_step(
     z = values[i]
     at_kink: tuple[tuple[int, int], ...] = ()
     near_kink: tuple[tuple[int, int], ...] = ()
-    if layer.has_kink:
+    if layer.kinked:
         at_kink = _positions(z == 0)
         if not nx.exact:
             bound = _rounding_bound(scenario, params, values, i)

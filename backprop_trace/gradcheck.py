@@ -98,7 +98,7 @@ def _loss_at(
     sides = []
     h = to_float(x)
     for layer in layers:
-        if layer.has_kink:
+        if layer.kinked:
             sides.append(h > 0)
         h = layer.forward(FLOAT64, h, params)
     return loss(h), sides

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .layers import Linear, ReLU
+from .layers import Linear
 from .numerics import Array, change_is_noise, errors_within_rounding, to_float
 from .trace import LayerStep, ParamStep, StepTrace, Trace
 from .wording import noun, plural, verb
@@ -191,7 +191,7 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
                     "forward",
                     "at_kink",
                     f"{layer.name} unit {j}'s pre-activation is exactly 0{where}, on the kink: "
-                    + _kink_convention(trace.scenario.layers[i]),
+                    + trace.scenario.layers[i].kink_convention(),
                 )
             )
         for a, j in layer.near_kink:
@@ -239,19 +239,6 @@ def _dead_text(trace: Trace, step: StepTrace, i: int, dead: list[int], layout: s
             )
             text += f"; and {whose} gives {outgoing} zero gradient"
     return text + "."
-
-
-def _kink_convention(layer: object) -> str:
-    if isinstance(layer, ReLU):
-        if layer.grad_at_zero == 0:
-            return (
-                "its derivative there is taken as 0 (PyTorch's convention), so no gradient passes."
-            )
-        if layer.grad_at_zero == 1:
-            return "its derivative there is taken as 1 (the x >= 0 convention), so gradient passes."
-        return f"its derivative there is taken as grad_at_zero = {layer.grad_at_zero}."
-    slope = getattr(layer, "slope", "")
-    return f"its derivative there is the slope, {slope}, as in PyTorch."
 
 
 def _zero_inputs(trace: Trace, step: StepTrace) -> list[Note]:

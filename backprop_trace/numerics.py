@@ -49,6 +49,10 @@ class Numerics:
     def tanh(self, x: Array) -> Array:
         return np.tanh(x)
 
+    def erf(self, x: Array) -> Array:
+        out: Array = _ERF(np.asarray(x, dtype=np.float64))
+        return out
+
     def sqrt(self, x: Array) -> Array:
         return np.sqrt(x)
 
@@ -88,8 +92,14 @@ class Exact(Numerics):
     def tanh(self, x: Array) -> Array:
         return self._irrational("tanh")
 
+    def erf(self, x: Array) -> Array:
+        return self._irrational("erf")
+
     def sqrt(self, x: Array) -> Array:
         return self._irrational("sqrt")
+
+
+_ERF = np.vectorize(math.erf, otypes=[np.float64])  # numpy has no erf; math's is correctly rounded
 
 
 def _to_fraction(value: Fraction | float | int) -> Fraction:

@@ -320,3 +320,11 @@ def keys_of(model: type[BaseModel]) -> list[str]:
 
 INITS = ("he", "xavier", "normal", "zeros", "torch")
 InitName = Annotated[str, PlainValidator(choice("init", INITS)), _schema(enum=list(INITS))]
+
+
+APPROXIMATIONS = ("none", "tanh")  # gelu's, as torch.nn.GELU takes them
+Approximation = Annotated[
+    str,
+    PlainValidator(choice("approximate", APPROXIMATIONS)),
+    _schema(enum=list(APPROXIMATIONS)),
+]

@@ -12,7 +12,17 @@ if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI sta
 from .wording import plural
 from .yaml_text import quoted
 
-ACTIVATIONS = ("relu", "leaky_relu", "tanh", "sigmoid", "identity")
+ACTIVATIONS = (
+    "relu",
+    "leaky_relu",
+    "tanh",
+    "sigmoid",
+    "identity",
+    "gelu",
+    "silu",
+    "elu",
+    "softplus",
+)
 LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
 OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
 

@@ -64,7 +64,7 @@ def test_new_is_reproducible_and_never_overwrites(tmp_path: Path) -> None:
 
 
 @pytest.mark.parametrize(
-    "bad", [["--sizes", "3"], ["--sizes", "3,x"], ["--loss", "hinge"], ["--activation", "gelu"]]
+    "bad", [["--sizes", "3"], ["--sizes", "3,x"], ["--loss", "hinge"], ["--activation", "swish"]]
 )
 def test_bad_choices_exit_2(bad: list[str], tmp_path: Path) -> None:
     result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), *bad])
@@ -133,3 +133,15 @@ def test_a_one_unit_layer_is_described_in_the_singular(tmp_path: Path) -> None:
     assert runner.invoke(app, ["new", str(path), "--sizes", "1,1,3"]).exit_code == 0
     text = path.read_text()
     assert "# W1: 1 input × 1 unit" in text and "# W2: 1 input × 3 units" in text
+
+
+def test_new_offers_every_activation_kind_of_the_registry() -> None:
+    """starter.py lists them without importing the layers (the CLI starts without numpy); the
+    list must be the registry's kinds marked activation, in the registry's order."""
+    from backprop_trace.layers import LAYER_TYPES
+    from backprop_trace.losses import LOSS_TYPES
+    from backprop_trace.optim import OPTIMIZER_TYPES
+
+    assert tuple(k for k, cls in LAYER_TYPES.items() if cls.activation) == ACTIVATIONS
+    assert tuple(LOSS_TYPES) == LOSSES
+    assert tuple(OPTIMIZER_TYPES) == OPTIMIZERS

@@ -63,7 +63,7 @@ def test_yaml_text_round_trip_gives_the_same_scenario(net: dict[str, Any]) -> No
 def _min_kink_distance(scenario: Any) -> float:
     params = {n: FLOAT64.array(v) for n, v in scenario.initial.items()}
     values = forward(scenario.layers, FLOAT64, params, FLOAT64.array(scenario.inputs))
-    gaps = [np.abs(values[i]).min() for i, layer in enumerate(scenario.layers) if layer.has_kink]
+    gaps = [np.abs(values[i]).min() for i, layer in enumerate(scenario.layers) if layer.kinked]
     return float(min(gaps, default=np.inf))
 
 

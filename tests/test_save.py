@@ -99,8 +99,14 @@ def test_saved_file_says_batches_start_again(tmp_path: Path) -> None:
 def test_every_option_of_every_layer_kind_survives_a_save(kind: str, tmp_path: Path) -> None:
     """Each setting a kind declares is written back by --save with its value, whatever it is:
     a new option cannot be dropped silently. Values other than the defaults, exact."""
-    declared = [f.name for f in fields(LAYER_TYPES[kind]) if f.metadata.get(OPTION)]
-    options = {name: Fraction(3, 7 + index) for index, name in enumerate(declared)}
+    declared = [f for f in fields(LAYER_TYPES[kind]) if f.metadata.get(OPTION)]
+    schema = LAYER_TYPES[kind].Spec.model_json_schema()["properties"]
+    options: dict[str, object] = {}
+    for index, f in enumerate(declared):
+        if isinstance(f.default, str):  # a choice: another of those the schema lists
+            options[f.name] = next(v for v in schema[f.name]["enum"] if v != f.default)
+        else:
+            options[f.name] = Fraction(3, 7 + index)
     data = {
         "name": "options",
         "layers": [

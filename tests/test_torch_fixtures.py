@@ -85,6 +85,9 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
     for case in CASES:
         s = load_scenario(case)
         kinds |= {layer.kind for layer in s.layers} | {s.loss.kind, s.optimizer.kind}
+        for layer in s.layers:  # each setting of each kind, at a value other than its default
+            default = type(layer)(name="default").options()
+            kinds |= {f"{layer.kind}.{k}" for k, v in layer.options().items() if v != default[k]}
         defaults = type(s.optimizer)().hyperparameters()  # torch's defaults
         changed = {k for k, v in s.optimizer.hyperparameters().items() if v != defaults[k]}
         kinds |= {f"{s.optimizer.kind}.{k}" for k in changed}
@@ -100,6 +103,14 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
         "sigmoid",
         "identity",
         "softmax",
+        "gelu",
+        "silu",
+        "elu",
+        "softplus",
+        "gelu.approximate",
+        "elu.alpha",
+        "softplus.beta",
+        "softplus.threshold",
         "mse",
         "sse",
         "half_sse",

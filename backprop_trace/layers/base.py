@@ -263,6 +263,15 @@ class Layer(ABC):
         """Tables of the kind's own for the backward pass, after its learning flow."""
         return []
 
+    @property
+    def kinked(self) -> bool:
+        """Whether the derivative jumps at 0 (relu-like), for these settings."""
+        return self.has_kink
+
+    def kink_convention(self) -> str:
+        """What derivative the layer takes at exactly its kink, as a note says it."""
+        return "its derivative there is taken from one side."
+
     def mark(self, x: Any) -> tuple[str, str]:
         """What the forward table says beside one input entry of this layer (a pre-activation):
         (words, tone), the tone one of 'blocked' (passes no gradient), 'kink' (exactly at a

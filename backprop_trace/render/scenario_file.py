@@ -40,6 +40,15 @@ def number(value: Any) -> str:
     return repr(float(value))
 
 
+def setting(value: Any) -> str:
+    """A layer's setting as YAML: a flag, a name (gelu's approximate), or a number."""
+    if isinstance(value, bool):
+        return str(value).lower()
+    if isinstance(value, str):
+        return quoted(value)
+    return number(value)
+
+
 def row(values: Any) -> str:
     return "[" + ", ".join(number(v) for v in values) + "]"
 
@@ -117,7 +126,7 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
             else:
                 lines.append(f"    {key}: {row(values)}")
         for option, value in layer.options().items():
-            lines.append(f"    {option}: {number(value)}")
+            lines.append(f"    {option}: {setting(value)}")
     lines.append(f"loss: {s.loss.kind}")
     hyper = ", ".join(
         f"{k}: {number(v) if isinstance(v, Fraction) else str(v).lower()}"
