@@ -389,13 +389,13 @@ def _layer_step(
 ) -> LayerStep:
     layer = scenario.layers[i]
     z = values[i]
-    at_kink: tuple[tuple[int, int], ...] = ()
-    near_kink: tuple[tuple[int, int], ...] = ()
+    at_kink: tuple[tuple[int, ...], ...] = ()
+    near_kink: tuple[tuple[int, ...], ...] = ()
     if layer.kinked:
-        at_kink = _positions(z == 0)
+        at_kink = _positions(layer.kinks(z))
         if not nx.exact:
             bound = _rounding_bound(scenario, params, values, i)
-            near_kink = _positions((z != 0) & (np.abs(z) <= bound))
+            near_kink = _positions(layer.near_kinks(z, bound))
     return LayerStep(
         name=layer.name,
         kind=layer.kind,
@@ -421,5 +421,5 @@ def _rounding_bound(
     return bound
 
 
-def _positions(mask: Array) -> tuple[tuple[int, int], ...]:
-    return tuple((int(a), int(b)) for a, b in np.argwhere(mask))
+def _positions(mask: Array) -> tuple[tuple[int, ...], ...]:
+    return tuple(tuple(int(i) for i in ix) for ix in np.argwhere(mask))

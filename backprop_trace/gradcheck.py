@@ -99,6 +99,6 @@ def _loss_at(
     h = to_float(x)
     for layer in layers:
         if layer.kinked:
-            sides.append(h > 0)
+            sides.append(layer.kink_sides(h))
         h = layer.forward(FLOAT64, h, params)
     return loss(h), sides

@@ -496,9 +496,12 @@ class _Builder(DataChecks):
         return array.astype(np.float64)
 
     def _check_chain(self, layers: list[L.Layer]) -> None:
-        """Each layer's input shape from the one before (unknown until a layer fixes it, as a
-        linear layer's in_features does); the network's output shape is where it ends."""
-        shape: L.Shape | None = None
+        self._chain(layers, None)
+
+    def _chain(self, layers: list[L.Layer], shape: L.Shape | None) -> None:
+        """Each layer's input shape from the one before, from ``shape`` (unknown until a layer
+        fixes it, as a linear layer's in_features does, or the data gives it); the network's
+        output shape is where it ends."""
         for i, layer in enumerate(layers):
             wanted = layer.input_shape()
             if wanted is not None and shape is not None and wanted != shape:
@@ -526,6 +529,8 @@ class _Builder(DataChecks):
             wanted = layer.input_shape()
             if wanted is not None:
                 return wanted[0] if len(wanted) == 1 else None
+            if not layer.same_shape:  # a conv or pool before: the width comes from the data
+                return None
         return None
 
     def _output_width(self, layers: list[L.Layer]) -> int | None:

@@ -66,6 +66,10 @@ class DataChecks:
 
         def _output_width(self, layers: list[L.Layer]) -> int | None: ...
 
+        def _chain(self, layers: list[L.Layer], shape: L.Shape | None) -> None: ...
+
+        output_shape: L.Shape | None
+
     def _data(
         self, layers: list[L.Layer], width_in: int | None
     ) -> tuple[Array, Array, tuple[int, ...] | None]:
@@ -81,20 +85,30 @@ class DataChecks:
                 "give one target per input",
             )
             return empty, empty, None
-        if inputs.ndim != 2:
+        if inputs.ndim not in (2, 4):
             self.problem(
                 ("data", ikey),
-                "the inputs must be a matrix: one row per example",
+                "the inputs must be a matrix (one row per example) or images "
+                f"[example][channel][height][width], not a {inputs.ndim}-D array",
                 "e.g. inputs: [[1, 0], [0, 1]]",
             )
             return empty, empty, None
-        if width_in is not None and inputs.shape[1] != width_in:
+        if inputs.ndim == 4 and width_in is not None:
+            self.problem(
+                ("data", ikey),
+                f"the inputs are {'×'.join(map(str, inputs.shape[1:]))} images but the first "
+                f"layer takes vectors of {width_in}",
+                "put a '- type: flatten' layer first, or start with a conv2d layer",
+            )
+        elif width_in is not None and inputs.shape[1] != width_in:
             self.problem(
                 ("data", ikey),
                 f"each input has {plural(inputs.shape[1], 'number')} "
                 f"but the first layer takes {width_in}",
                 "make them agree",
             )
+        if self.output_shape is None and not self.problems:  # no layer fixed a shape: the data's
+            self._chain(layers, tuple(int(d) for d in inputs.shape[1:]))
         targets, indices = self._targets(raw_targets, layers, tkey, single)
         if self.spec.data.batch_size is not None and self.spec.data.batch_size < 1:
             self.problem(
@@ -195,7 +209,7 @@ class DataChecks:
             self.problem(("data", key), error.message, error.hint or "check the file")
             return None
         self.data_files[key] = path
-        return array if key != "inputs" or array.ndim == 2 else array.reshape(-1, 1)
+        return array if key != "inputs" or array.ndim != 1 else array.reshape(-1, 1)
 
     def _from_file(
         self, name: str, width: int | None

@@ -18,7 +18,8 @@ from .spec_types import (  # re-exported: the schema's vocabulary, for the loade
     Count,
     FileRef,
     Flag,
-    MatrixOrFile,
+    Input,
+    InputsOrFile,
     Number,
     Pair,
     PositiveCount,
@@ -26,7 +27,6 @@ from .spec_types import (  # re-exported: the schema's vocabulary, for the loade
     Target,
     TargetsOrFile,
     Text,
-    Vector,
     _schema,
     choice,
     did_you_mean,
@@ -101,9 +101,9 @@ class DataSpec(Spec):
     """One example (input/target), a batch (inputs/targets, each written out or a .npy file), or
     a file: .npz with arrays inputs and targets, or .csv with a header and named target columns."""
 
-    input: Vector | None = None
+    input: Input | None = None
     target: Target | None = None
-    inputs: MatrixOrFile | None = None
+    inputs: InputsOrFile | None = None
     targets: TargetsOrFile | None = None
     file: Text | None = None
     target_columns: list[Text] | None = None

@@ -328,3 +328,116 @@ Approximation = Annotated[
     PlainValidator(choice("approximate", APPROXIMATIONS)),
     _schema(enum=list(APPROXIMATIONS)),
 ]
+
+
+def parse_tensor(value: Any, depths: Sequence[int], what: str, hint: str) -> tuple[Any, ...]:
+    """A regular nested list of numbers, as nested tuples of Fractions, of one of ``depths``
+    dimensions (a vector is 1, an image [channel][height][width] 3); ragged lists are located."""
+    depth, probe = 0, value
+    while isinstance(probe, list) and probe:
+        depth, probe = depth + 1, probe[0]
+    if depth not in depths:
+        wanted = " or ".join(f"{d}-D" for d in depths)
+        got = f"{depth}-D" if depth else describe(value)
+        raise invalid(f"expected {what} ({wanted}), got {got}", hint)
+    shape: list[int] = []
+    probe = value
+    for _ in range(depth):
+        shape.append(len(probe))
+        probe = probe[0]
+    return _regular(value, shape, (), hint)
+
+
+def _regular(value: Any, shape: list[int], at: Sub, hint: str) -> tuple[Any, ...]:
+    if len(shape) == 1:
+        if not isinstance(value, list) or len(value) != shape[0]:
+            count = len(value) if isinstance(value, list) else 0
+            raise invalid(
+                f"this list has {plural(count, 'number')} where the first has {shape[0]}",
+                hint,
+                at,
+            )
+        return parse_vector(value, at)
+    if not isinstance(value, list) or len(value) != shape[0]:
+        raise invalid(
+            f"expected a list of {shape[0]} lists here, got {describe(value)}"
+            + (f" of {len(value)}" if isinstance(value, list) else ""),
+            hint,
+            at,
+        )
+    return tuple(_regular(item, shape[1:], (*at, i), hint) for i, item in enumerate(value))
+
+
+IMAGE_HINT = "an image is [channel][height][width]: [[[0, 1], [1, 0]]] is one 2×2 channel"
+Input = Annotated[
+    tuple[Any, ...],
+    PlainValidator(
+        lambda v: parse_tensor(v, (1, 3), "one example: a vector or an image", IMAGE_HINT)
+    ),
+    WithJsonSchema({"type": "array", "minItems": 1}),
+]
+InputsOrFile = Annotated[
+    tuple[Any, ...] | FileRef,
+    PlainValidator(
+        _file_or(
+            lambda v: parse_tensor(
+                v,
+                (2, 4),
+                "a batch: one row per example, or [example][channel][height][width] images",
+                "e.g. inputs: [[1, 0], [0, 1]]",
+            )
+        )
+    ),
+    WithJsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
+]
+
+
+def parse_size_pair(value: Any, least: int) -> tuple[int, int]:
+    """An int, or [a, b]: a kernel size, stride or padding as torch takes it."""
+    hint = f"a whole number of at least {least}, or two of them: [rows, columns]"
+    if isinstance(value, list):
+        if len(value) != 2:
+            raise invalid(f"expected one or two whole numbers, got a list of {len(value)}", hint)
+        return parse_count(value[0], (0,), least), parse_count(value[1], (1,), least)
+    n = parse_count(value, (), least)
+    return n, n
+
+
+SizePair = Annotated[
+    tuple[int, int],
+    PlainValidator(lambda v: parse_size_pair(v, 1)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1},
+                {"type": "array", "minItems": 2, "maxItems": 2},
+            ]
+        }
+    ),
+]
+PaddingPair = Annotated[
+    tuple[int, int],
+    PlainValidator(lambda v: parse_size_pair(v, 0)),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 0},
+                {"type": "array", "minItems": 2, "maxItems": 2},
+            ]
+        }
+    ),
+]
+KernelOrFile = Annotated[
+    tuple[Any, ...] | FileRef,
+    PlainValidator(
+        _file_or(
+            lambda v: parse_tensor(
+                v,
+                (4,),
+                "a kernel [out_channels][in_channels][height][width]",
+                "e.g. weight: [[[[1, 0], [0, -1]]]] is one 2×2 kernel",
+            )
+        )
+    ),
+    WithJsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
+]

@@ -46,8 +46,10 @@ class LayerStep:
     output: Array
     grad_output: Array
     params: tuple[str, ...] = ()
-    at_kink: tuple[tuple[int, int], ...] = ()  # inputs exactly at a relu-like kink (0)
-    near_kink: tuple[tuple[int, int], ...] = ()  # float64: within rounding distance of 0
+    # where the input sits exactly on a kink (a relu-like input at 0: [example, unit]; a
+    # max-pool window whose largest value ties: [example, channel, row, column] of the output)
+    at_kink: tuple[tuple[int, ...], ...] = ()
+    near_kink: tuple[tuple[int, ...], ...] = ()  # float64: within rounding distance of a kink
     # float64: the rounding bound of each entry of the learning flow (sums over the units of the
     # layers after it), so that a flow within it shows as 0; None in exact numerics
     grad_output_noise: Array | None = None

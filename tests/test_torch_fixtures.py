@@ -58,7 +58,7 @@ def assert_matches(trace: Trace, expected: dict[str, Any]) -> None:
 @pytest.mark.parametrize("case", CASES, ids=lambda p: p.stem)
 def test_float64_engine_matches_torch(case: Path) -> None:
     expected = json.loads(case.with_suffix(".json").read_text())
-    trace = run(load_scenario(case))
+    trace = run(load_scenario(case), numerics="float64")
     assert trace.numerics == "float64"
     assert_matches(trace, expected)
 

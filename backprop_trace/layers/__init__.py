@@ -9,7 +9,7 @@ from __future__ import annotations
 # The kinds register in the order their modules load: linear first, as listings show them.
 from . import linear  # isort: split
 
-from . import activations
+from . import activations, images
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .base import (
     LAYER_TYPES,
@@ -54,5 +54,6 @@ __all__ = [
     "TableData",
     "Tanh",
     "activations",
+    "images",
     "linear",
 ]

@@ -146,6 +146,7 @@ class Layer(ABC):
     rational: ClassVar[bool] = True  # exact arithmetic possible
     has_kink: ClassVar[bool] = False  # relu-like: the derivative jumps at 0
     activation: ClassVar[bool] = False  # offered by `new` as the hidden layers' activation
+    same_shape: ClassVar[bool] = True  # its output has its input's shape (acts entry-wise)
     gives_probabilities: ClassVar[bool] = False  # every output in [0, 1] (what bce takes)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
@@ -267,6 +268,24 @@ class Layer(ABC):
     def kinked(self) -> bool:
         """Whether the derivative jumps at 0 (relu-like), for these settings."""
         return self.has_kink
+
+    def kinks(self, x: Array) -> Array:
+        """Where the layer's input sits exactly on a kink: a boolean array (like x for a
+        relu-like layer: x == 0; like the output for max-pooling: a tied window)."""
+        out: Array = x == 0
+        return out
+
+    def near_kinks(self, x: Array, bound: Array) -> Array:
+        """float64: inputs within ``bound`` (rounding) of a kink but not on it, like kinks()."""
+        out: Array = (x != 0) & (np.abs(x) <= bound)
+        return out
+
+    def kink_sides(self, x: Array) -> Array:
+        """What a small change of an input must leave alone for the derivative to hold (which
+        side of 0 each input is on; which entry wins each window): the gradient check compares
+        these before and after its perturbation."""
+        out: Array = x > 0
+        return out
 
     def kink_convention(self) -> str:
         """What derivative the layer takes at exactly its kink, as a note says it."""

@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Literal
+from typing import ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -35,6 +35,8 @@ class Linear(Layer):
     """y = x @ W + b: weight[i][j] joins input i to unit j (the in_out layout, whatever the
     scenario's). Its parameters are W{k} and b{k} (k counts linear layers), or <name>.weight
     and <name>.bias when the layer is named."""
+
+    same_shape: ClassVar[bool] = False
 
     weight: str = dataclasses.field(default="W", metadata=PARAMETER)
     bias: str | None = dataclasses.field(default=None, metadata=PARAMETER)
@@ -261,14 +263,19 @@ def _init_sizes(spec: Linear.Spec, at: Building) -> tuple[int, int] | None:
 
 
 def initialise(
-    init: str, shape: Shape, fan_in: int, rng: np.random.Generator, std: Fraction | None
+    init: str,
+    shape: Shape,
+    fan_in: int,
+    rng: np.random.Generator,
+    std: Fraction | None,
+    fan_out: int | None = None,
 ) -> tuple[Array, Array]:
     """(weight of ``shape``, bias of shape[-1] units for linear, shape[0] for conv):
     he: N(0, 2/fan_in);  xavier: U(±sqrt(6/(fan_in+fan_out)));  normal: N(0, std^2), std 1 by
     default;  torch: U(±1/sqrt(fan_in)) for weight and bias (nn.Linear's and nn.Conv2d's
     default);  zeros: exact zeros. Biases are zeros except for torch."""
     units = shape[-1] if len(shape) == 2 else shape[0]
-    fan_out = int(np.prod(shape)) // fan_in
+    fan_out = shape[-1] if fan_out is None else fan_out
     if init == "zeros":
         return (
             np.full(shape, Fraction(0), dtype=object),

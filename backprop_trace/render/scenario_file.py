@@ -24,6 +24,8 @@ _PLAIN_NAME = re.compile(r"[A-Za-z0-9_]{1,40}")  # a parameter name fit for a fi
 
 
 def number(value: Any) -> str:
+    if isinstance(value, int):
+        return str(value)
     if isinstance(value, Fraction):
         if value.denominator == 1:
             return str(value.numerator)
@@ -46,6 +48,8 @@ def setting(value: Any) -> str:
         return str(value).lower()
     if isinstance(value, str):
         return quoted(value)
+    if isinstance(value, (list, tuple)):  # [rows, columns]: a stride, a kernel size
+        return "[" + ", ".join(setting(v) for v in value) + "]"
     return number(value)
 
 

@@ -359,7 +359,127 @@ def cases() -> dict[str, dict[str, Any]]:
         loss="mse",
         optimizer={"type": "rmsprop", "lr": 0.01},
     )
+    image_cases(out)
     return out
+
+
+def _image(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> list[Any]:
+    return (np.round(rng.uniform(-scale, scale, size=shape) * 4) / 4).tolist()  # quarters
+
+
+def image_cases(out: dict[str, dict[str, Any]]) -> None:
+    """Images: convolutions with stride and padding, pools (ties on purpose), flatten."""
+    rng = np.random.default_rng(30)
+    out["conv_stride_padding"] = {
+        "name": "torch case conv_stride_padding",
+        "layers": [
+            {
+                "type": "conv2d",
+                "name": "conv1",
+                "weight": _image(rng, (2, 1, 3, 3)),
+                "bias": [0.1, -0.2],
+                "stride": 2,
+                "padding": 1,
+            },
+            {"type": "tanh"},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 18, 2, "in_out"), "bias": [0.0, 0.1]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.05, "momentum": 0.9},
+        "data": {
+            "inputs": _image(rng, (3, 1, 5, 5), 2),
+            "targets": np.round(rng.uniform(-1, 1, size=(3, 2)), 2).tolist(),
+        },
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["conv_two_channels_no_bias"] = {
+        "name": "torch case conv_two_channels_no_bias",
+        "layers": [
+            {
+                "type": "conv2d",
+                "weight": _image(rng, (3, 2, 2, 3)),
+                "stride": [1, 2],
+                "padding": [1, 0],
+            },
+            {"type": "relu"},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 36, 2, "out_in"), "bias": [0.2, -0.1]},
+        ],
+        "layout": "out_in",
+        "loss": "half_sse",
+        "optimizer": {"type": "adam", "lr": 0.01},
+        "data": {
+            "inputs": _image(rng, (2, 2, 5, 6), 2),
+            "targets": np.round(rng.uniform(-1, 1, size=(2, 2)), 2).tolist(),
+        },
+        "steps": 2,
+        "numerics": "float64",
+    }
+    ties = np.array(_image(rng, (4, 1, 6, 6), 1))
+    ties[:, :, 0, 0] = ties[:, :, 0, 1] = 1.0  # the same largest value twice in a window
+    ties[:, :, 2, 2] = ties[:, :, 3, 3] = 1.0
+    out["cnn_maxpool_ties_cross_entropy"] = {
+        "name": "torch case cnn_maxpool_ties_cross_entropy",
+        "layers": [
+            {"type": "maxpool2d", "kernel_size": 2},
+            {
+                "type": "conv2d",
+                "weight": _image(rng, (2, 1, 2, 2)),
+                "bias": [0.0, 0.25],
+            },
+            {"type": "relu"},
+            {"type": "maxpool2d", "kernel_size": 2, "stride": 1},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 2, 3, "in_out"), "bias": [0.0, 0.0, 0.0]},
+        ],
+        "loss": "cross_entropy",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": {"inputs": ties.tolist(), "targets": [0, 2, 1, 2], "batch_size": 2},
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["avgpool_stride"] = {
+        "name": "torch case avgpool_stride",
+        "layers": [
+            {"type": "conv2d", "weight": _image(rng, (1, 1, 2, 2)), "bias": [0.5]},
+            {"type": "sigmoid"},
+            {"type": "avgpool2d", "kernel_size": [2, 3], "stride": 1},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 9, 1, "in_out")},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "rmsprop", "lr": 0.01},
+        "data": {
+            "inputs": _image(rng, (2, 1, 5, 6), 2),
+            "targets": [[0.5], [-0.5]],
+        },
+        "steps": 2,
+        "numerics": "float64",
+    }
+    out["conv_exact_fractions"] = {
+        "name": "torch case conv_exact_fractions",
+        "layers": [
+            {
+                "type": "conv2d",
+                "weight": [[[[0.5, -0.25], [0.25, 1.0]]], [[[-1.0, 0.5], [0.0, 0.75]]]],
+                "bias": [0.0, 0.5],
+                "padding": 1,
+            },
+            {"type": "relu"},
+            {"type": "avgpool2d", "kernel_size": 2},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 8, 1, "in_out"), "bias": [0.25]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.125},
+        "data": {
+            "input": [[[1, 0, -1], [0.5, 2, 0], [0, -0.5, 1]]],
+            "target": [1],
+        },
+        "steps": 2,
+    }
 
 
 def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
@@ -368,14 +488,41 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
     from torch import nn
 
     torch.set_default_dtype(torch.float64)
-    layout = scenario["layout"]
+    layout = scenario.get("layout", "in_out")
     modules: list[nn.Module] = []
     names: list[str] = []
     params: list[tuple[str, nn.Parameter]] = []
     k = 0
+    counts: dict[str, int] = {}
     for spec in scenario["layers"]:
         kind = spec["type"]
-        if kind == "linear":
+        counts[kind] = counts.get(kind, 0) + 1
+        layer_name = spec.get("name", f"{kind}{counts[kind]}")
+        if kind == "conv2d":
+            w = torch.tensor(spec["weight"])
+            conv = nn.Conv2d(
+                w.shape[1],
+                w.shape[0],
+                kernel_size=tuple(w.shape[2:]),
+                stride=spec.get("stride", 1),
+                padding=spec.get("padding", 0),
+                bias="bias" in spec,
+            )
+            with torch.no_grad():
+                conv.weight.copy_(w)
+                if "bias" in spec:
+                    conv.bias.copy_(torch.tensor(spec["bias"]))
+            params.append((f"{layer_name}.weight", conv.weight))
+            if "bias" in spec:
+                params.append((f"{layer_name}.bias", conv.bias))
+            modules.append(conv)
+        elif kind == "maxpool2d":
+            modules.append(nn.MaxPool2d(spec["kernel_size"], stride=spec.get("stride")))
+        elif kind == "avgpool2d":
+            modules.append(nn.AvgPool2d(spec["kernel_size"], stride=spec.get("stride")))
+        elif kind == "flatten":
+            modules.append(nn.Flatten())
+        elif kind == "linear":
             k += 1
             w = torch.tensor(spec["weight"])
             if layout == "in_out":
@@ -436,8 +583,9 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
         "adagrad": torch.optim.Adagrad,
     }
     optimizer = optimizers[kind]([p for _, p in params], **opt_spec)
-    inputs = torch.tensor(scenario["data"]["inputs"])
-    raw_targets = scenario["data"]["targets"]
+    data = scenario["data"]
+    inputs = torch.tensor(data["inputs"] if "inputs" in data else [data["input"]])
+    raw_targets = data["targets"] if "targets" in data else [data["target"]]
     class_indices = loss_name == "cross_entropy" and not isinstance(raw_targets[0], list)
     targets = torch.tensor(raw_targets, dtype=torch.long if class_indices else None)
     n = len(inputs)
