@@ -73,6 +73,11 @@ def listing(items: Sequence[str], limit: int = 6) -> str:
     return ", ".join(shown[:-1]) + " and " + shown[-1]
 
 
+def _unit(at: tuple[int, ...]) -> str:
+    """(3,) -> 'unit 3'; (1, 2, 0) -> 'entry [1][2][0]'"""
+    return f"unit {at[0]}" if len(at) == 1 else "entry " + "".join(f"[{i}]" for i in at)
+
+
 def _units(indices: Sequence[int]) -> str:
     return noun(len(indices), "unit") + " " + listing([str(i) for i in indices])
 
@@ -137,7 +142,7 @@ def dead_units(trace: Trace, step: StepTrace, i: int) -> list[int]:
     """The units of layer i that pass no gradient for any example of the batch (dead relu
     units; Layer.blocked says where a kind blocks)."""
     blocked = trace.scenario.layers[i].blocked(step.layers[i].input)
-    if blocked is None:
+    if blocked is None or blocked.ndim != 2:  # units of vectors, not the entries of images
         return []
     return [int(j) for j in np.flatnonzero(blocked.all(axis=0))]
 
@@ -184,23 +189,25 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
         dead = dead_units(trace, step, i)
         if dead:
             notes.append(Note("forward", "dead_units", _dead_text(trace, step, i, dead, layout)))
-        for a, j in layer.at_kink:
+        kind = trace.scenario.layers[i]
+        for a, *at in layer.at_kink:
             where = f" for example {step.examples[a]}" if batch else ""
             notes.append(
                 Note(
                     "forward",
                     "at_kink",
-                    f"{layer.name} unit {j}'s pre-activation is exactly 0{where}, on the kink: "
-                    + trace.scenario.layers[i].kink_convention(),
+                    f"{layer.name} {kind.kink_phrase(tuple(at))}{where}, on the kink: "
+                    + kind.kink_convention(),
                 )
             )
-        for a, j in layer.near_kink:
+        for a, *at in layer.near_kink:
             where = f" for example {step.examples[a]}" if batch else ""
+            value = float(layer.input[(a, *at)])
             notes.append(
                 Note(
                     "forward",
                     "near_kink",
-                    f"{layer.name} unit {j}'s pre-activation is {float(layer.input[a][j]):.2g}"
+                    f"{layer.name} {_unit(tuple(at))}'s pre-activation is {value:.2g}"
                     f"{where}, within float64 rounding distance of the kink at 0, so 0 to the "
                     "precision of the computation (the tables show ≈ 0): which side it falls on "
                     "was decided by rounding. Exact arithmetic (numerics: exact) settles it where "

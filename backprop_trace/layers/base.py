@@ -287,6 +287,12 @@ class Layer(ABC):
         out: Array = x > 0
         return out
 
+    def kink_phrase(self, at: tuple[int, ...]) -> str:
+        """What sits on the kink at ``at`` (an input's index without the example), as a note
+        says it after the layer's name."""
+        unit = f"unit {at[0]}" if len(at) == 1 else "entry " + "".join(f"[{i}]" for i in at)
+        return f"{unit}'s pre-activation is exactly 0"
+
     def kink_convention(self) -> str:
         """What derivative the layer takes at exactly its kink, as a note says it."""
         return "its derivative there is taken from one side."

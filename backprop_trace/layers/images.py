@@ -437,6 +437,9 @@ class MaxPool2d(_Pool):
         out: Array = (flat == best).sum(axis=-1) > 1
         return out
 
+    def kink_phrase(self, at: tuple[int, ...]) -> str:
+        return "window " + "".join(f"[{i}]" for i in at) + " has its largest input twice or more"
+
     def kink_convention(self) -> str:
         return (
             "the gradient goes to the first of the tied entries in row-major order, as "

@@ -12,7 +12,7 @@ from backprop_trace.numerics import Array
 from backprop_trace.render.grids import Grids
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.numbers import ROUNDING_ZERO
-from backprop_trace.render.tables import MAX_ROWS, _t, _table
+from backprop_trace.render.tables import MAX_ROWS, _aside, _t, _table
 from backprop_trace.render.view import TONES, View
 from backprop_trace.trace import LayerStep, StepTrace
 from backprop_trace.wording import of_total, plural
@@ -61,8 +61,10 @@ class ForwardPhase:
         out = layers[act].output if act is not None else pre
         act_layer = layers[act] if act is not None else None
         title = self.view.stage_title(lin, act)
-        if pre.ndim > 2 or out.ndim > 2:
+        if out.ndim > 2:
             return self.image_stage(step, title, lin, act)
+        if lin is None and act is not None and not self.view.scenario.layers[act].same_shape:
+            pre, act_layer = out, None  # a layer alone that reshapes (flatten): its output
         units = pre.shape[1]
         rows = min(units, MAX_ROWS)
         if pre.size > self.view.table_limit:
@@ -124,19 +126,27 @@ class ForwardPhase:
         with parameters shows its output (with the marks of the layer after it, as colours, and
         that layer's output after it); a layer alone, its output."""
         layers = step.layers
-        body: list[RenderableType] = []
+        body: list[RenderableType] = [_t(title, "bold")]
         if lin is not None:
             follower = layers[act] if act is not None else None
             marked = self.marked_map(follower)
-            body += self.grids.maps(
-                step, f"{title}: output of {layers[lin].name}", layers[lin].output, marked
-            )
+            caption = ""
+            if follower is not None:
+                caption = f"(coloured where {follower.name} passes no gradient or sits on a kink)"
+            body += self.grids.maps(step, layers[lin].name, layers[lin].output, marked)
+            if caption and (follower is not None and (follower.at_kink or self._blocks(follower))):
+                body.append(_aside(caption))
             if follower is not None:
                 body += self.grids.maps(step, f"{follower.name}(·)", follower.output)
         else:
             assert act is not None
-            body += self.grids.maps(step, f"{title}: output", layers[act].output)
+            body += self.grids.maps(step, layers[act].name, layers[act].output)
         return body
+
+    def _blocks(self, step_layer: LayerStep) -> bool:
+        layer = next(la for la in self.view.scenario.layers if la.name == step_layer.name)
+        blocked = layer.blocked(step_layer.input)
+        return blocked is not None and bool(blocked.any())
 
     def marked_map(self, follower: LayerStep | None) -> Callable[[tuple[int, ...], str], Text]:
         """A cell's text, styled by the mark the following layer gives its input there."""

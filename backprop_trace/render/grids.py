@@ -10,9 +10,12 @@ from rich.text import Text
 
 from backprop_trace.numerics import Array
 from backprop_trace.render.large import LargeTensors
-from backprop_trace.render.tables import MAX_ROWS, _t, _table
+from backprop_trace.render.tables import MAX_ROWS, _aside, _t, _table
 from backprop_trace.render.view import View
 from backprop_trace.trace import StepTrace
+from backprop_trace.wording import plural
+
+MAX_EXAMPLES = 2  # examples of a batch shown as grids: a map per channel each adds up fast
 
 
 class Grids:
@@ -40,8 +43,7 @@ class Grids:
                     [("values", values)],
                 )
             ]
-        shown = self.view.fit_columns(examples, 8) if examples > 1 else 1
-        shown = min(shown, 2)  # the JSON trace has every example
+        shown = min(examples, MAX_EXAMPLES)
         out: list[RenderableType] = []
         for a in range(shown):
             for c in range(channels):
@@ -53,7 +55,9 @@ class Grids:
                     (height, width),
                     partial(self.map_cell, values, (a, c), cell, number),
                 )
-        out += self.view.cut_note(shown, examples, "example")
+        if shown < examples:
+            rest = plural(examples - shown, "example").replace(" ", " more ", 1)
+            out.append(_aside(f"({rest} not shown as grids; --format json has every number)"))
         return out
 
     def map_cell(

@@ -166,15 +166,16 @@ class View:
         ]
 
     def stages(self) -> list[tuple[int | None, int | None]]:
-        """The layers as the tables show them: a layer with parameters together with a layer
-        without any right after it (linear → relu), as (producer, follower); other layers alone,
-        as (None, i)."""
+        """The layers as the tables show them: a layer with parameters together with an
+        entry-wise layer without any right after it (linear → relu), as (producer, follower);
+        other layers alone, as (None, i)."""
         layers = self.scenario.layers
         out: list[tuple[int | None, int | None]] = []
         i = 0
         while i < len(layers):
             if layers[i].param_names:
                 nxt = i + 1 < len(layers) and not layers[i + 1].param_names
+                nxt = nxt and layers[i + 1].same_shape
                 out.append((i, i + 1 if nxt else None))
                 i += 2 if nxt else 1
             else:
