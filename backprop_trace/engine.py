@@ -61,6 +61,10 @@ def run(
     params = {name: nx.array(value) for name, value in scenario.initial.items()}
     inputs, targets = nx.array(scenario.inputs), nx.array(scenario.targets)
     states: dict[str, State] = {}
+    # the layers' own buffers: carried (running statistics) and drawn for each step (masks)
+    carried = {name: nx.array(value) for name, value in scenario.initial_state.items()}
+    draws = np.random.default_rng(scenario.seed)
+    drawn: dict[str, Array] = {}
     kept: list[StepTrace] = []
     before: list[float] = []
     after: list[float] = []
@@ -70,7 +74,9 @@ def run(
     try:
         for k in range(1, total + 1):
             rows = scenario.batch_indices(k)
-            batch = _Batch(k, rows, inputs[rows.start : rows.stop], targets[rows.start : rows.stop])
+            x = inputs[rows.start : rows.stop]
+            drawn = _draw(scenario, draws, x.shape)
+            batch = _Batch(k, rows, x, targets[rows.start : rows.stop], carried, drawn)
             want = keep is None or keep(k)
             states_before = dict(states)
             # Overflow to inf and the like are facts of the run, reported, not warned about.
@@ -87,12 +93,14 @@ def run(
                     assert result.trace is not None
                     diverged = _locate_divergence(result.trace)
             new_params = result.params
+            carried = result.state
             if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
                 reason = _leave_exact(scenario, k, bits, exact_asked)
                 nx, mode = backend("float64"), "float64"
                 scenario = _with_float_hyperparameters(scenario)
                 new_params = {n: to_float(v) for n, v in new_params.items()}
                 states.update({name: _float_state(state) for name, state in states.items()})
+                carried = {n: to_float(v) for n, v in carried.items()}
                 inputs, targets = nx.array(inputs), nx.array(targets)
             # exact Fractions stay exact for the summary; floats as plain Python floats
             loss_after = result.loss_after
@@ -116,7 +124,10 @@ def run(
             rows = scenario.batch_indices(done)
             x, t = inputs[rows.start : rows.stop], targets[rows.start : rows.stop]
             with np.errstate(all="ignore"):
-                loss_after = scenario.loss.value(nx, forward(scenario.layers, nx, params, x)[-1], t)
+                buffers = {**params, **carried, **drawn}
+                loss_after = scenario.loss.value(
+                    nx, forward(scenario.layers, nx, buffers, x)[-1], t
+                )
             after[-1] = loss_after if nx.exact else scalar_to_float(loss_after)
     return Trace(
         scenario=written,
@@ -127,6 +138,7 @@ def run(
         losses_after=tuple(after),
         total_steps=total,
         final_params={n: scenario.in_layout(n, v) for n, v in params.items()},
+        final_state=dict(carried),
         diverged=diverged,
         interrupted=interrupted,
     )
@@ -143,7 +155,12 @@ def _with_float_hyperparameters(scenario: Scenario) -> Scenario:
 
 
 def _check(
-    scenario: Scenario, params: dict[str, Array], grads: dict[str, Array], x: Array, t: Array
+    scenario: Scenario,
+    params: dict[str, Array],
+    grads: dict[str, Array],
+    x: Array,
+    t: Array,
+    buffers: dict[str, Array],
 ) -> GradientCheck:
     from .gradcheck import check_gradients
 
@@ -159,7 +176,7 @@ def _check(
 
     trainable = {n: g for n, g in grads.items() if n not in scenario.frozen}
     ordered = {n: trainable[n] for n in scenario.param_order if n in trainable}
-    return check_gradients(scenario.layers, loss, params, ordered, x, name)
+    return check_gradients(scenario.layers, loss, {**params, **buffers}, ordered, x, name)
 
 
 def _leave_exact(scenario: Scenario, step: int, bits: int, asked: bool) -> str:
@@ -236,6 +253,16 @@ def _locate_divergence(step: StepTrace) -> Divergence:
     )
 
 
+def _draw(scenario: Scenario, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Array]:
+    """The buffers drawn for one step (dropout masks), layer by layer, from the run's one
+    generator (seeded by the scenario): the same draws whether a step is shown or not."""
+    drawn: dict[str, Array] = {}
+    for layer in scenario.layers:
+        drawn.update(layer.draw(rng, shape))
+        shape = (shape[0], *layer.output_shape(tuple(int(d) for d in shape[1:])))
+    return drawn
+
+
 def forward(
     layers: tuple[L.Layer, ...], nx: Numerics, params: dict[str, Array], x: Array
 ) -> list[Array]:
@@ -254,6 +281,8 @@ class _Batch:
     rows: range
     x: Array
     t: Array
+    state: dict[str, Array] = dataclasses.field(default_factory=dict)  # carried in
+    drawn: dict[str, Array] = dataclasses.field(default_factory=dict)  # for this step
 
 
 @dataclasses.dataclass(frozen=True)
@@ -265,6 +294,7 @@ class _StepResult:
     loss_before: Any
     loss_after: Any = None  # None where the verifying pass was skipped
     trace: StepTrace | None = None
+    state: dict[str, Array] = dataclasses.field(default_factory=dict)  # carried out
 
     def finite(self) -> bool:
         losses = [self.loss_before] + ([] if self.loss_after is None else [self.loss_after])
@@ -288,8 +318,13 @@ def _step(
     forward pass unless ``verify``."""
     x, t = batch.x, batch.t
     layers, loss = scenario.layers, scenario.loss
+    buffers = {**batch.state, **batch.drawn}
+    used = {**params, **buffers}  # what the layers read: parameters and buffers
     # forward and loss
-    values = forward(layers, nx, params, x)
+    values = forward(layers, nx, used, x)
+    state = dict(batch.state)  # the running statistics of this step's training forward pass
+    for i, layer in enumerate(layers):
+        state.update(layer.next_state(nx, values[i], batch.state))
     y = values[-1]
     terms = loss.terms(nx, y, t)
     loss_before = terms.sum()
@@ -307,10 +342,10 @@ def _step(
         flow[i], flow_noise[i] = g, bounds
         if bounds is not None:
             bounds, param_bounds = layers[i].backward_noise(
-                values[i], values[i + 1], g, bounds, params
+                values[i], values[i + 1], g, bounds, used
             )
             noise.update(param_bounds)
-        g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, params, i > 0)
+        g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, used, i > 0)
         grads.update(layer_grads)
     # update
     new_params = dict(params)
@@ -320,14 +355,14 @@ def _step(
                 nx, params[name], grads[name], states.get(name)
             )
     if not (keep or verify):
-        return _StepResult(new_params, loss_before)
-    # verify
-    outputs_after = forward(layers, nx, new_params, x)[-1]
+        return _StepResult(new_params, loss_before, state=state)
+    # verify: the same batch, the same drawn buffers; batch statistics are the new pass's own
+    outputs_after = forward(layers, nx, {**new_params, **buffers}, x)[-1]
     loss_after = loss.value(nx, outputs_after, t)
     if not keep:
-        return _StepResult(new_params, loss_before, loss_after)
+        return _StepResult(new_params, loss_before, loss_after, state=state)
     layer_steps = tuple(
-        _layer_step(scenario, nx, i, params, values, flow[i], flow_noise[i])
+        _layer_step(scenario, nx, i, used, values, flow[i], flow_noise[i], state, batch.drawn)
         for i in range(len(layers))
     )
     owner = {p: layer.name for layer in layers for p in layer.param_names}
@@ -372,10 +407,10 @@ def _step(
         layers=layer_steps,
         params=param_steps,
         probabilities=loss.probabilities(nx, y),
-        check=_check(scenario, params, grads, x, t) if check else None,
+        check=_check(scenario, params, grads, x, t, buffers) if check else None,
         probabilities_after=loss.probabilities(nx, outputs_after),
     )
-    return _StepResult(new_params, loss_before, loss_after, trace)
+    return _StepResult(new_params, loss_before, loss_after, trace, state)
 
 
 def _layer_step(
@@ -386,8 +421,13 @@ def _layer_step(
     values: list[Array],
     flow: Array,
     flow_noise: Array | None = None,
+    state: dict[str, Array] | None = None,
+    drawn: dict[str, Array] | None = None,
 ) -> LayerStep:
     layer = scenario.layers[i]
+    own = {key: (state or {})[name] for key, name in layer.state_names().items()}
+    prefix = layer.name + "."
+    drawn_here = {n[len(prefix) :]: v for n, v in (drawn or {}).items() if n.startswith(prefix)}
     z = values[i]
     at_kink: tuple[tuple[int, ...], ...] = ()
     near_kink: tuple[tuple[int, ...], ...] = ()
@@ -406,6 +446,8 @@ def _layer_step(
         params=layer.param_names,
         at_kink=at_kink,
         near_kink=near_kink,
+        state=own,
+        drawn=drawn_here,
     )
 
 

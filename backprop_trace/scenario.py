@@ -58,6 +58,8 @@ class Scenario:
     numerics: Mode
     numerics_reason: str
     param_order: tuple[str, ...] = field(default=())
+    # buffers carried from step to step (batchnorm's running statistics), by name
+    initial_state: dict[str, Array] = field(default_factory=dict)
     numerics_requested: str = "auto"  # what the file asked for: auto, exact or float64
     data_files: dict[str, FilePath] = field(default_factory=dict)  # key -> file read
 
@@ -354,6 +356,9 @@ class _Builder(DataChecks):
         self.initial_values = initial
         width_in = self._input_width(layers)
         inputs, targets, indices = self._data(layers, width_in)
+        initial.update(self.sized_params)  # parameters sized by their input (batchnorm's)
+        order = [name for layer in layers for name in layer.param_names if name in initial]
+        self._batches_fit(layers, inputs)
         optimizer = self._optimizer()
         loss = losses.LOSS_TYPES[spec.loss]()
         frozen = self._frozen(layers, order)
@@ -392,6 +397,7 @@ class _Builder(DataChecks):
             numerics=mode,
             numerics_reason=reason,
             param_order=tuple(order),
+            initial_state=dict(self.initial_state),
             numerics_requested=spec.numerics,
             data_files=dict(self.data_files),
         )
@@ -407,6 +413,8 @@ class _Builder(DataChecks):
         float_reason = ""
         self.rng = np.random.default_rng(self.spec.seed)
         self.layout = self.spec.layout
+        self.initial_state: dict[str, Array] = {}
+        self.sized_params: dict[str, Array] = {}
         names: dict[str, Path] = {}
         for i, layer_spec in enumerate(self.spec.layers):
             path: Path = ("layers", i)
@@ -427,6 +435,7 @@ class _Builder(DataChecks):
                 continue
             if built.float_reason and not float_reason:
                 float_reason = f"{_fmt(path)} is {built.float_reason}"
+            self.initial_state.update(built.state)
             for pname, arr in built.params.items():
                 if pname in initial:
                     self.problem(
@@ -510,12 +519,37 @@ class _Builder(DataChecks):
             if isinstance(layer, _Unbuilt):
                 shape = None
             elif shape is not None:
+                at = L.Building(self, i, layer.name, 0, True)
+                sized = layer.sized(shape, at)
+                if sized is not None:  # its parameters' sizes come from its input
+                    layers[i] = layer = sized.layer
+                    self.sized_params.update(sized.params)
+                    self.initial_state.update(sized.state)
                 try:
                     shape = layer.output_shape(shape)
                 except L.ShapeProblem as problem:
                     self._shape_problem(i, problem)
                     shape = None
         self.output_shape = shape
+
+    def _batches_fit(self, layers: list[L.Layer], inputs: Array) -> None:
+        """Each layer can take every batch: the smallest (the last of uneven ones) too."""
+        if self.problems or not inputs.size:
+            return
+        n = int(inputs.shape[0])
+        size = self.spec.data.batch_size or n
+        smallest = min(size, n % size or size)
+        shape: L.Shape = tuple(int(d) for d in inputs.shape[1:])
+        for i, layer in enumerate(layers):
+            message = layer.batch_problem(smallest, shape)
+            if message:
+                self.problem(
+                    ("data", "batch_size") if self.spec.data.batch_size else ("layers", i),
+                    message,
+                    "use larger batches (batch_size), as torch refuses them too",
+                )
+                return
+            shape = layer.output_shape(shape)
 
     def _shape_problem(self, i: int, problem: L.ShapeProblem) -> None:
         path: Path = ("layers", i) if problem.key is None else ("layers", i, problem.key)

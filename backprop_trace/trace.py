@@ -53,6 +53,8 @@ class LayerStep:
     # float64: the rounding bound of each entry of the learning flow (sums over the units of the
     # layers after it), so that a flow within it shows as 0; None in exact numerics
     grad_output_noise: Array | None = None
+    state: dict[str, Array] = field(default_factory=dict)  # carried buffers after the step
+    drawn: dict[str, Array] = field(default_factory=dict)  # this step's own (mask)
 
 
 @dataclass(frozen=True)
@@ -100,5 +102,6 @@ class Trace:
     losses_after: tuple[Any, ...]  # None where a step not shown skipped the verifying pass
     total_steps: int
     final_params: dict[str, Array] = field(default_factory=dict)  # in the scenario's layout
+    final_state: dict[str, Array] = field(default_factory=dict)  # the layers' carried buffers
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity
     interrupted: bool = False  # Ctrl-C stopped the run: the steps before it, and only those

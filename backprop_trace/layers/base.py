@@ -90,6 +90,7 @@ class Built:
     layer: Layer
     params: dict[str, Array] = dataclasses.field(default_factory=dict)
     float_reason: str = ""
+    state: dict[str, Array] = dataclasses.field(default_factory=dict)  # buffers: running stats
 
 
 @dataclass(frozen=True)
@@ -195,6 +196,31 @@ class Layer(ABC):
     @property
     def param_names(self) -> tuple[str, ...]:
         return tuple(self.roles().values())
+
+    # -- state: buffers carried from step to step, and drawn for each step ---------------------
+
+    def sized(self, shape: Shape, at: Building) -> Built | None:
+        """The layer once its input shape is known, when its parameters' sizes come from it (a
+        batchnorm's features): its parameters and state, None when nothing changes."""
+        return None
+
+    def state_names(self) -> dict[str, str]:
+        """The buffers the layer carries from step to step (batchnorm's running statistics):
+        their key in the scenario and the trace (running_mean) -> name (bn1.running_mean)."""
+        return {}
+
+    def next_state(self, nx: Numerics, x: Array, state: Params) -> Params:
+        """The carried buffers after a training step whose input to this layer was x."""
+        return {}
+
+    def draw(self, rng: np.random.Generator, shape: Shape) -> Params:
+        """Buffers drawn afresh for each step (a dropout mask), for a batch of ``shape``
+        [rows, ...]: by name; the verifying pass reuses them."""
+        return {}
+
+    def batch_problem(self, rows: int, shape: Shape) -> str:
+        """What is wrong with a batch of ``rows`` examples of ``shape`` for this layer ('')."""
+        return ""
 
     # -- shapes -----------------------------------------------------------------------------------
 

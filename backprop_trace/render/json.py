@@ -145,6 +145,10 @@ def _layer(layer: LayerStep) -> dict[str, Any]:
     }
     if layer.params:
         out["params"] = list(layer.params)
+    if layer.state:
+        out["state"] = {key: array(value) for key, value in layer.state.items()}
+    for key, value in layer.drawn.items():  # the step's own buffers: "mask"
+        out[key] = array(value)
     if layer.at_kink:
         out["at_kink"] = [list(p) for p in layer.at_kink]
     if layer.near_kink:
