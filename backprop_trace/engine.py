@@ -75,7 +75,7 @@ def run(
         for k in range(1, total + 1):
             rows = scenario.batch_indices(k)
             x = inputs[rows.start : rows.stop]
-            drawn = _draw(scenario, draws, x.shape)
+            drawn = _draw(scenario, nx, draws, x.shape)
             batch = _Batch(k, rows, x, targets[rows.start : rows.stop], carried, drawn)
             want = keep is None or keep(k)
             states_before = dict(states)
@@ -253,12 +253,14 @@ def _locate_divergence(step: StepTrace) -> Divergence:
     )
 
 
-def _draw(scenario: Scenario, rng: np.random.Generator, shape: tuple[int, ...]) -> dict[str, Array]:
+def _draw(
+    scenario: Scenario, nx: Numerics, rng: np.random.Generator, shape: tuple[int, ...]
+) -> dict[str, Array]:
     """The buffers drawn for one step (dropout masks), layer by layer, from the run's one
     generator (seeded by the scenario): the same draws whether a step is shown or not."""
     drawn: dict[str, Array] = {}
     for layer in scenario.layers:
-        drawn.update(layer.draw(rng, shape))
+        drawn.update({name: nx.array(v) for name, v in layer.draw(rng, shape).items()})
         shape = (shape[0], *layer.output_shape(tuple(int(d) for d in shape[1:])))
     return drawn
 

@@ -25,6 +25,15 @@ def _literal(values: Array, indent: str = "    ") -> str:
     return "[\n" + "\n".join(rows) + "\n" + indent + "]"
 
 
+def _shapes(s: Scenario) -> list[tuple[int, ...]]:
+    shape = tuple(int(d) for d in s.inputs.shape[1:])
+    out = []
+    for layer in s.layers:
+        out.append(shape)
+        shape = layer.output_shape(shape)
+    return out
+
+
 def _number(value: Any) -> str:
     if isinstance(value, bool):
         return str(value)
@@ -43,6 +52,7 @@ def torch_script(scenario: Scenario) -> str:
         "It prints the training trace as JSON, in the format of backprop-trace run --format json.",
         '"""',
         "",
+        "import copy",
         "import json",
         "",
         "import torch",
@@ -52,6 +62,8 @@ def torch_script(scenario: Scenario) -> str:
         "",
         f"SCENARIO = {s.name!r}",
         f"SOURCE = {s.source!r}  # the scenario file this script was generated from",
+        f"SEED = {s.seed!r}",
+        f"SHAPES = {_shapes(s)!r}  # one example's shape into each layer",
     ]
     for definition in definitions:  # module classes of the kinds' own, each once
         lines += ["", definition.rstrip("\n"), ""]
@@ -66,6 +78,9 @@ def torch_script(scenario: Scenario) -> str:
             value = _literal(layer.torch_value(role, s.initial[name]), "    ")
             lines.append(f"    model[{i}].{role}.copy_(torch.tensor({value}))")
             names.append(f"    {name!r}: model[{i}].{role},")
+        for key, name in layer.state_names().items():  # buffers: running statistics
+            value = _literal(s.initial_state[name], "    ")
+            lines.append(f"    model[{i}].{key}.copy_(torch.tensor({value}))")
     lines += ["", "params = {", *names, "}"]
     if s.frozen:
         lines += ["", "# Frozen: requires_grad=False, so no gradient and no change"]
@@ -109,6 +124,10 @@ def torch_script(scenario: Scenario) -> str:
         "    x, t = inputs[start : start + batch_size], targets[start : start + batch_size]",
         "    old = {name: shown(p, name) for name, p in params.items()}",
         "",
+        "    for module, shape in zip(model, SHAPES):  # drawn for the step: dropout masks",
+        "        if hasattr(module, 'new_step'):",
+        "            module.new_step(len(x), shape)",
+        "",
         "    # Forward pass, keeping every layer's output to show its learning flow",
         "    values = [x]",
         "    for module in model:",
@@ -121,9 +140,11 @@ def torch_script(scenario: Scenario) -> str:
         "    loss.backward()  # the backward pass: every gradient at once",
         "    optimizer.step()  # the update: new = old - step",
         "",
+        "    buffers = copy.deepcopy(model.state_dict())  # verifying must not move running stats",
         "    with torch.no_grad():  # verify: the same batch through the new weights",
         "        after = model(x)",
         "        loss_after = loss_fn(after, t)",
+        "    model.load_state_dict(buffers)",
         "    steps.append({",
         '        "step": step,',
         '        "examples": list(range(start, start + len(x))),',

@@ -356,7 +356,8 @@ class _Builder(DataChecks):
         self.initial_values = initial
         width_in = self._input_width(layers)
         inputs, targets, indices = self._data(layers, width_in)
-        initial.update(self.sized_params)  # parameters sized by their input (batchnorm's)
+        for name, value in self.sized_params.items():  # defaults sized by the input (batchnorm)
+            initial.setdefault(name, value)
         order = [name for layer in layers for name in layer.param_names if name in initial]
         self._batches_fit(layers, inputs)
         optimizer = self._optimizer()
@@ -524,7 +525,8 @@ class _Builder(DataChecks):
                 if sized is not None:  # its parameters' sizes come from its input
                     layers[i] = layer = sized.layer
                     self.sized_params.update(sized.params)
-                    self.initial_state.update(sized.state)
+                    for name, value in sized.state.items():  # what was written stays
+                        self.initial_state.setdefault(name, value)
                 try:
                     shape = layer.output_shape(shape)
                 except L.ShapeProblem as problem:

@@ -107,7 +107,7 @@ class DataChecks:
                 f"but the first layer takes {width_in}",
                 "make them agree",
             )
-        if self.output_shape is None and not self.problems:  # no layer fixed a shape: the data's
+        if not self.problems:  # the shapes from the data's own (a conv net's come only from it)
             self._chain(layers, tuple(int(d) for d in inputs.shape[1:]))
         targets, indices = self._targets(raw_targets, layers, tkey, single)
         if self.spec.data.batch_size is not None and self.spec.data.batch_size < 1:

@@ -460,8 +460,10 @@ def check_overshot(trace: Trace, step: StepTrace, text: str) -> None:
             for a, j in layer.at_kink + layer.near_kink:
                 assert values[i][a][j] == layer.input[a][j], (layer.name, a, j)
     assert f"rose by {fmt(rise)}" in text and f"lowers the loss by {fmt(-change)}" in text
-    if trace.numerics == "exact":  # a shorter step along the same update lowers the loss
-        shorter = (loss_along_the_update(trace, step, Fraction(1, 2**k)) for k in range(1, 40))
+    if trace.numerics == "exact":  # a short enough step along the same update lowers the loss
+        # (the first-order change is negative; after a few divergent steps the update is so
+        # large that "short enough" can mean 2^-100 of it)
+        shorter = (loss_along_the_update(trace, step, Fraction(1, 2**k)) for k in range(1, 400))
         assert any(loss < step.loss_before for loss in shorter)
 
 

@@ -92,6 +92,13 @@ def test_saved_file_says_batches_start_again(tmp_path: Path) -> None:
     assert run(load_scenario(out)).steps
 
 
+def _written(value: object) -> object:
+    """A setting as a scenario writes it: numbers as exact strings, flags and lists as they are."""
+    if isinstance(value, tuple):
+        return [_written(v) for v in value]
+    return value if isinstance(value, (bool, str)) else str(value)
+
+
 @pytest.mark.parametrize(
     "kind",
     [kind for kind, cls in LAYER_TYPES.items() if any(f.metadata.get(OPTION) for f in fields(cls))],
@@ -105,17 +112,21 @@ def test_every_option_of_every_layer_kind_survives_a_save(kind: str, tmp_path: P
     for index, f in enumerate(declared):
         if isinstance(f.default, str):  # a choice: another of those the schema lists
             options[f.name] = next(v for v in schema[f.name]["enum"] if v != f.default)
+        elif isinstance(f.default, bool):
+            options[f.name] = not f.default
+        elif f.default is None:  # a tensor (a dropout's mask): one of the layer's shape
+            options[f.name] = (Fraction(1), Fraction(0))
         else:
             options[f.name] = Fraction(3, 7 + index)
     data = {
         "name": "options",
         "layers": [
             {"type": "linear", "weight": [[1, -1]], "bias": [0, 0]},
-            {"type": kind, **{k: str(v) for k, v in options.items()}},
+            {"type": kind, **{k: _written(v) for k, v in options.items()}},
         ],
         "loss": "mse",
         "optimizer": {"type": "sgd", "lr": "1/10"},
-        "data": {"input": [1], "target": [1, 0]},
+        "data": {"inputs": [[1], [2]], "targets": [[1, 0], [0, 1]]},
     }
     trace = run(scenario_from_dict(data))
     assert trace.scenario.layers[1].options() == options

@@ -42,6 +42,10 @@ def assert_matches(trace: Trace, expected: dict[str, Any]) -> None:
             close(layer.output, their_layer["output"], f"{at} {layer.name} output")
             if their_layer["grad_output"] is not None:
                 close(layer.grad_output, their_layer["grad_output"], f"{at} {layer.name} flow")
+            for key, value in their_layer.get("state", {}).items():  # running statistics
+                close(layer.state[key], value, f"{at} {layer.name} {key}")
+            if "mask" in their_layer:  # the dropout mask drawn (or given) for the step
+                close(layer.drawn["mask"], their_layer["mask"], f"{at} {layer.name} mask")
         for p, their_p in zip(ours.params, theirs["params"], strict=True):
             assert p.name == their_p["name"]
             close(p.old, their_p["old"], f"{at} {p.name} old")
@@ -111,6 +115,17 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
         "elu.alpha",
         "softplus.beta",
         "softplus.threshold",
+        "conv2d",
+        "maxpool2d",
+        "avgpool2d",
+        "flatten",
+        "batchnorm",
+        "layernorm",
+        "dropout",
+        "batchnorm.momentum",
+        "batchnorm.affine",
+        "batchnorm.eps",
+        "dropout.mask",
         "mse",
         "sse",
         "half_sse",

@@ -9,7 +9,7 @@ from __future__ import annotations
 # The kinds register in the order their modules load: linear first, as listings show them.
 from . import linear  # isort: split
 
-from . import activations, images
+from . import activations, images, normalization
 from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .base import (
     LAYER_TYPES,
@@ -56,4 +56,5 @@ __all__ = [
     "activations",
     "images",
     "linear",
+    "normalization",
 ]

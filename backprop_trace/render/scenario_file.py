@@ -130,7 +130,10 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
             else:
                 lines.append(f"    {key}: {row(values)}")
         for option, value in layer.options().items():
-            lines.append(f"    {option}: {setting(value)}")
+            if value is not None:  # None: not given (a dropout's mask drawn at each step)
+                lines.append(f"    {option}: {setting(value)}")
+        for key, name in layer.state_names().items():  # running statistics, as they end
+            lines.append(f"    {key}: {row(trace.final_state[name])}")
     lines.append(f"loss: {s.loss.kind}")
     hyper = ", ".join(
         f"{k}: {number(v) if isinstance(v, Fraction) else str(v).lower()}"

@@ -360,7 +360,141 @@ def cases() -> dict[str, dict[str, Any]]:
         optimizer={"type": "rmsprop", "lr": 0.01},
     )
     image_cases(out)
+    normalisation_cases(out)
     return out
+
+
+def normalisation_cases(out: dict[str, dict[str, Any]]) -> None:
+    """batchnorm over vectors and images, several momentum steps; layernorm; dropout."""
+    rng = np.random.default_rng(40)
+
+    def data(n: int, n_in: int, n_out: int) -> dict[str, Any]:
+        return {
+            "inputs": np.round(rng.uniform(-2, 2, size=(n, n_in)), 2).tolist(),
+            "targets": np.round(rng.uniform(-1, 1, size=(n, n_out)), 2).tolist(),
+        }
+
+    out["batchnorm1d_momentum"] = {
+        "name": "torch case batchnorm1d_momentum",
+        "layers": [
+            {
+                "type": "linear",
+                "weight": _weights(rng, 3, 4, "in_out"),
+                "bias": [0.1, 0, -0.1, 0.2],
+            },
+            {
+                "type": "batchnorm",
+                "name": "bn1",
+                "momentum": 0.2,
+                "weight": [1.0, 0.5, 2.0, -1.0],
+                "bias": [0.0, 0.1, -0.2, 0.3],
+                "running_mean": [0.1, 0.0, -0.1, 0.2],
+                "running_var": [1.0, 2.0, 0.5, 1.5],
+            },
+            {"type": "relu"},
+            {"type": "linear", "weight": _weights(rng, 4, 2, "in_out"), "bias": [0.0, 0.0]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.5},
+        "data": {**data(6, 3, 2), "batch_size": 4},
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["batchnorm_no_affine_defaults"] = {
+        "name": "torch case batchnorm_no_affine_defaults",
+        "layers": [
+            {"type": "linear", "weight": _weights(rng, 2, 3, "in_out")},
+            {"type": "batchnorm", "affine": False, "eps": 0.001},
+            {"type": "tanh"},
+            {"type": "linear", "weight": _weights(rng, 3, 1, "in_out"), "bias": [0.5]},
+        ],
+        "loss": "sse",
+        "optimizer": {"type": "adam", "lr": 0.05},
+        "data": data(3, 2, 1),
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["batchnorm2d_conv"] = {
+        "name": "torch case batchnorm2d_conv",
+        "layers": [
+            {"type": "conv2d", "weight": _image(rng, (2, 1, 2, 2)), "bias": [0.0, 0.1]},
+            {"type": "batchnorm", "momentum": 0.3},
+            {"type": "relu"},
+            {"type": "flatten"},
+            {"type": "linear", "weight": _weights(rng, 18, 2, "in_out"), "bias": [0.0, 0.0]},
+        ],
+        "loss": "cross_entropy",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": {"inputs": _image(rng, (3, 1, 4, 4), 2), "targets": [0, 1, 1]},
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["layernorm_gelu_adamw"] = {
+        "name": "torch case layernorm_gelu_adamw",
+        "layers": [
+            {"type": "linear", "weight": _weights(rng, 3, 5, "out_in"), "bias": [0.1] * 5},
+            {
+                "type": "layernorm",
+                "weight": [1.0, 0.9, 1.1, 0.8, 1.2],
+                "bias": [0, 0.1, 0, -0.1, 0],
+            },
+            {"type": "gelu"},
+            {"type": "linear", "weight": _weights(rng, 5, 2, "out_in"), "bias": [0.0, 0.0]},
+        ],
+        "layout": "out_in",
+        "loss": "mse",
+        "optimizer": {"type": "adamw", "lr": 0.01, "weight_decay": 0.05},
+        "data": data(4, 3, 2),
+        "steps": 3,
+        "numerics": "float64",
+    }
+    out["dropout_mask"] = {
+        "name": "torch case dropout_mask",
+        "layers": [
+            {"type": "linear", "weight": _weights(rng, 3, 4, "in_out"), "bias": [0.1, 0, 0, 0.2]},
+            {"type": "relu"},
+            {"type": "dropout", "p": 0.5, "mask": [1, 0, 1, 1]},
+            {"type": "linear", "weight": _weights(rng, 4, 2, "in_out"), "bias": [0.0, 0.0]},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1},
+        "data": data(3, 3, 2),
+        "steps": 2,
+        "numerics": "float64",
+    }
+    out["dropout_drawn_batches"] = {
+        "name": "torch case dropout_drawn_batches",
+        "layers": [
+            {"type": "linear", "weight": _weights(rng, 3, 5, "in_out"), "bias": [0.0] * 5},
+            {"type": "tanh"},
+            {"type": "dropout", "p": 0.25},
+            {"type": "linear", "weight": _weights(rng, 5, 2, "in_out"), "bias": [0.0, 0.0]},
+            {"type": "dropout", "p": 0.5},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.1, "momentum": 0.9},
+        "data": {**data(5, 3, 2), "batch_size": 2},
+        "steps": 4,
+        "seed": 3,
+        "numerics": "float64",
+    }
+    return None
+
+
+def data_of(scenario: dict[str, Any]) -> Any:
+    data = scenario["data"]
+    return data["inputs"] if "inputs" in data else [data["input"]]
+
+
+def _features(scenario: dict[str, Any], index: int) -> int:
+    """The features (channels) going into layer ``index``: from the layer with weights before."""
+    for spec in reversed(scenario["layers"][:index]):
+        if spec["type"] == "linear":
+            w = np.array(spec["weight"])
+            return int(w.shape[1] if scenario.get("layout", "in_out") == "in_out" else w.shape[0])
+        if spec["type"] == "conv2d":
+            return len(spec["weight"])
+    return int(np.array(data_of(scenario)).shape[1])
 
 
 def _image(rng: np.random.Generator, shape: tuple[int, ...], scale: float = 1.0) -> list[Any]:
@@ -494,6 +628,26 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
     params: list[tuple[str, nn.Parameter]] = []
     k = 0
     counts: dict[str, int] = {}
+    stateful: list[tuple[int, nn.Module]] = []  # batchnorm layers: running statistics
+    dropouts: list[tuple[int, Any]] = []
+    draws = np.random.default_rng(scenario.get("seed", 0))
+
+    class Replay(nn.Module):
+        """x · mask / (1 − p): the mask given, or drawn at each step by the product's rule"""
+
+        def __init__(self, p: float, mask: Any) -> None:
+            super().__init__()
+            self.p, self.fixed, self.mask = p, mask, None
+
+        def new_step(self, shape: tuple[int, ...]) -> None:
+            if self.fixed is not None:
+                self.mask = torch.tensor(self.fixed, dtype=torch.float64).expand(*shape)
+            else:
+                self.mask = torch.tensor(draws.random(shape) >= self.p, dtype=torch.float64)
+
+        def forward(self, x: Any) -> Any:
+            return x * self.mask / (1 - self.p)
+
     for spec in scenario["layers"]:
         kind = spec["type"]
         counts[kind] = counts.get(kind, 0) + 1
@@ -516,6 +670,43 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
             if "bias" in spec:
                 params.append((f"{layer_name}.bias", conv.bias))
             modules.append(conv)
+        elif kind in ("batchnorm", "layernorm"):
+            features = _features(scenario, len(modules))
+            affine = spec.get("affine", True)
+            if kind == "layernorm":
+                norm: nn.Module = nn.LayerNorm(
+                    features, eps=spec.get("eps", 1e-5), elementwise_affine=affine
+                )
+            else:
+                images = len(np.array(data_of(scenario)).shape) == 4 and any(
+                    m["type"] == "conv2d" for m in scenario["layers"][: len(modules)]
+                )
+                cls = nn.BatchNorm2d if images else nn.BatchNorm1d
+                norm = cls(
+                    features,
+                    eps=spec.get("eps", 1e-5),
+                    momentum=spec.get("momentum", 0.1),
+                    affine=affine,
+                )
+                with torch.no_grad():
+                    if "running_mean" in spec:
+                        norm.running_mean.copy_(torch.tensor(spec["running_mean"]))
+                    if "running_var" in spec:
+                        norm.running_var.copy_(torch.tensor(spec["running_var"]))
+                stateful.append((len(modules), norm))
+            if affine:
+                with torch.no_grad():
+                    if "weight" in spec:
+                        norm.weight.copy_(torch.tensor(spec["weight"]))
+                    if "bias" in spec:
+                        norm.bias.copy_(torch.tensor(spec["bias"]))
+                params.append((f"{layer_name}.weight", norm.weight))
+                params.append((f"{layer_name}.bias", norm.bias))
+            modules.append(norm)
+        elif kind == "dropout":
+            drop = Replay(spec.get("p", 0.5), spec.get("mask"))
+            dropouts.append((len(modules), drop))
+            modules.append(drop)
         elif kind == "maxpool2d":
             modules.append(nn.MaxPool2d(spec["kernel_size"], stride=spec.get("stride")))
         elif kind == "avgpool2d":
@@ -604,12 +795,34 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
             values.append(m(values[-1]))
         return values
 
+    def extras(i: int) -> dict[str, Any]:
+        m = modules[i]
+        if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+            return {
+                "state": {
+                    "running_mean": m.running_mean.tolist(),
+                    "running_var": m.running_var.tolist(),
+                }
+            }
+        if isinstance(m, Replay):
+            return {"mask": m.mask.tolist()}
+        return {}
+
     steps = []
     for step in range(1, scenario["steps"] + 1):
         b = (step - 1) % n_batches
         rows = list(range(b * batch_size, min((b + 1) * batch_size, n)))
         x, t = inputs[rows], targets[rows]
         optimizer.zero_grad()
+        shape = tuple(x.shape)
+        for m in modules:  # masks for this step, layer by layer (shapes from a dry run)
+            if isinstance(m, Replay):
+                m.new_step(shape)
+            with torch.no_grad():
+                if isinstance(m, (nn.BatchNorm1d, nn.BatchNorm2d)):
+                    shape = shape  # batchnorm keeps the shape; do not run it (running stats)
+                else:
+                    shape = tuple(m(torch.zeros(shape)).shape)
         values = forward(x)
         for v in values[1:]:
             if v.requires_grad:
@@ -620,9 +833,15 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
         grads = {name: None if p.grad is None else shown(p.grad, name) for name, p in params}
         flows = [shown(v.grad) if v.grad is not None else None for v in values[1:]]
         optimizer.step()
+        saved = [(m.running_mean.clone(), m.running_var.clone()) for _, m in stateful]
         with torch.no_grad():
             after = forward(x)[-1]
             loss_after = loss_fn(after, t)
+        for (_, m), (mean, var) in zip(
+            stateful, saved, strict=True
+        ):  # verifying moves no statistics
+            m.running_mean.copy_(mean)
+            m.running_var.copy_(var)
         states = {}
         for name, p in params:
             st = optimizer.state.get(p, {})
@@ -640,7 +859,12 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
                 "outputs_before": shown(values[-1]),
                 "outputs_after": shown(after),
                 "layers": [
-                    {"type": names[i], "output": shown(values[i + 1]), "grad_output": flows[i]}
+                    {
+                        "type": names[i],
+                        "output": shown(values[i + 1]),
+                        "grad_output": flows[i],
+                        **extras(i),
+                    }
                     for i in range(len(modules))
                 ],
                 "params": [
