@@ -12,19 +12,19 @@ if TYPE_CHECKING:  # numpy loads when a starter is written, not when the CLI sta
 from .wording import plural
 from .yaml_text import quoted
 
-ACTIVATIONS = (
-    "relu",
-    "leaky_relu",
-    "tanh",
-    "sigmoid",
-    "identity",
-    "gelu",
-    "silu",
-    "elu",
-    "softplus",
-)
-LOSSES = ("mse", "sse", "half_sse", "bce", "cross_entropy")
-OPTIMIZERS = ("sgd", "adam", "adamw", "rmsprop", "adagrad")
+
+def choices() -> dict[str, tuple[str, ...]]:
+    """What `new` offers, read from the registries (imported only when a starter is made, so
+    the command line starts without numpy): the activation kinds, losses and optimizers."""
+    from .layers import LAYER_TYPES
+    from .losses import LOSS_TYPES
+    from .optim import OPTIMIZER_TYPES
+
+    return {
+        "--activation": tuple(kind for kind, cls in LAYER_TYPES.items() if cls.activation),
+        "--loss": tuple(LOSS_TYPES),
+        "--optimizer": tuple(OPTIMIZER_TYPES),
+    }
 
 
 def _row(values: npt.NDArray[np.float64]) -> str:

@@ -11,7 +11,9 @@ from typer.testing import CliRunner
 from backprop_trace import load_scenario, run
 from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
-from backprop_trace.starter import ACTIVATIONS, LOSSES, OPTIMIZERS
+from backprop_trace.starter import choices
+
+ACTIVATIONS, LOSSES, OPTIMIZERS = choices().values()
 
 runner = CliRunner()
 
@@ -115,11 +117,15 @@ def test_new_from_refuses_what_it_cannot_copy(
     assert not (tmp_path / "x.yaml").exists()
 
 
-def test_new_help_describes_every_option_and_lists_the_choices() -> None:
+def test_new_help_describes_every_option_and_a_wrong_choice_lists_them_all(
+    tmp_path: Path,
+) -> None:
     result = runner.invoke(app, ["new", "--help"], env={"COLUMNS": "200"})
     assert result.exit_code == 0
-    for choices in (ACTIVATIONS, LOSSES, OPTIMIZERS):
-        assert "|".join(choices) in result.output
+    assert "--activation KIND" in result.output and "relu, tanh, gelu" in result.output
+    for option, offered in choices().items():
+        result = runner.invoke(app, ["new", str(tmp_path / "x.yaml"), option, "nonesuch"])
+        assert result.exit_code == 2 and ", ".join(offered) in " ".join(result.output.split())
 
 
 def test_a_wrong_case_choice_says_did_you_mean(tmp_path: Path) -> None:
@@ -136,12 +142,12 @@ def test_a_one_unit_layer_is_described_in_the_singular(tmp_path: Path) -> None:
 
 
 def test_new_offers_every_activation_kind_of_the_registry() -> None:
-    """starter.py lists them without importing the layers (the CLI starts without numpy); the
-    list must be the registry's kinds marked activation, in the registry's order."""
+    """new reads the registries: every kind marked activation, every loss and optimizer."""
     from backprop_trace.layers import LAYER_TYPES
     from backprop_trace.losses import LOSS_TYPES
     from backprop_trace.optim import OPTIMIZER_TYPES
 
-    assert tuple(k for k, cls in LAYER_TYPES.items() if cls.activation) == ACTIVATIONS
+    assert set(ACTIVATIONS) == {k for k, cls in LAYER_TYPES.items() if cls.activation}
+    assert {"relu", "gelu", "softplus"} <= set(ACTIVATIONS) and "linear" not in ACTIVATIONS
     assert tuple(LOSS_TYPES) == LOSSES
     assert tuple(OPTIMIZER_TYPES) == OPTIMIZERS

@@ -11,7 +11,10 @@ import pytest
 from approx import assert_tree_close
 
 from backprop_trace import load_scenario, run
+from backprop_trace.layers import LAYER_TYPES
+from backprop_trace.losses import LOSS_TYPES
 from backprop_trace.numerics import to_float
+from backprop_trace.optim import OPTIMIZER_TYPES
 from backprop_trace.trace import Trace
 
 CASES = sorted((Path(__file__).parent / "torch_cases").glob("*.yaml"))
@@ -99,71 +102,14 @@ def test_fixtures_cover_every_activation_loss_and_optimizer() -> None:
         kinds |= {"batches"} if s.batch_size < s.examples else set()
         kinds |= {"no_bias"} if any(getattr(la, "bias", "") is None for la in s.layers) else set()
         kinds |= {"class_indices"} if s.class_indices else set()
-    wanted = {
-        "linear",
-        "relu",
-        "leaky_relu",
-        "tanh",
-        "sigmoid",
-        "identity",
-        "softmax",
-        "gelu",
-        "silu",
-        "elu",
-        "softplus",
-        "gelu.approximate",
-        "elu.alpha",
-        "softplus.beta",
-        "softplus.threshold",
-        "conv2d",
-        "maxpool2d",
-        "avgpool2d",
-        "flatten",
-        "batchnorm",
-        "layernorm",
-        "dropout",
-        "batchnorm.momentum",
-        "batchnorm.affine",
-        "batchnorm.eps",
-        "dropout.mask",
-        "mse",
-        "sse",
-        "half_sse",
-        "bce",
-        "cross_entropy",
-        "sgd",
-        "adam",
-        "adamw",
-        "rmsprop",
-        "adagrad",
-        "sgd.momentum",
-        "sgd.dampening",
-        "sgd.nesterov",
-        "sgd.weight_decay",
-        "adam.amsgrad",
-        "adam.weight_decay",
-        "adam.eps",
-        "adam.beta1",
-        "adam.beta2",
-        "adamw.beta1",
-        "adamw.beta2",
-        "rmsprop.eps",
-        "adagrad.eps",
-        "adamw.weight_decay",
-        "rmsprop.centered",
-        "rmsprop.momentum",
-        "rmsprop.weight_decay",
-        "rmsprop.alpha",
-        "adagrad.lr_decay",
-        "adagrad.weight_decay",
-        "adagrad.initial_accumulator_value",
-        "layout.in_out",
-        "layout.out_in",
-        "frozen",
-        "batches",
-        "no_bias",
-        "class_indices",
-    }
+    # every kind, loss and optimizer of the registries, each setting of each kind and each
+    # optimizer at a value other than its default: a new one needs a case, no list to edit
+    wanted = set(LAYER_TYPES) | set(LOSS_TYPES) | set(OPTIMIZER_TYPES)
+    wanted |= {f"{kind}.{k}" for kind, cls in LAYER_TYPES.items() for k in cls.option_names()}
+    wanted |= {
+        f"{kind}.{k}" for kind, cls in OPTIMIZER_TYPES.items() for k in cls().hyperparameters()
+    } - {f"{kind}.lr" for kind in OPTIMIZER_TYPES}
+    wanted |= {"layout.in_out", "layout.out_in", "frozen", "batches", "no_bias", "class_indices"}
     assert wanted <= kinds, sorted(wanted - kinds)
 
 

@@ -12,7 +12,6 @@ import typer
 
 from backprop_trace.bundled import bundled, resolve, scenarios_dir
 from backprop_trace.errors import ScenarioError
-from backprop_trace.starter import ACTIVATIONS, LOSSES, OPTIMIZERS
 from backprop_trace.visible import visible
 from backprop_trace.wording import of_total
 
@@ -21,7 +20,6 @@ from .core import (
     AllowOutsideData,
     _bad_input,
     _Command,
-    _listed,
     _one_of,
     _rate,
     _shown_as,
@@ -84,17 +82,22 @@ def new(
     ] = "2,3,1",
     activation: Annotated[
         str,
-        typer.Option("--activation", metavar=_listed(ACTIVATIONS), help="The hidden units."),
+        typer.Option(
+            "--activation",
+            metavar="KIND",
+            help="The hidden units' activation: relu, tanh, gelu, ... (a wrong name lists them).",
+        ),
     ] = "relu",
     loss: Annotated[
-        str, typer.Option("--loss", metavar=_listed(LOSSES), help="The loss function.")
+        str,
+        typer.Option("--loss", metavar="LOSS", help="The loss function: mse, sse, bce, ..."),
     ] = "mse",
     optimizer: Annotated[
         str,
         typer.Option(
             "--optimizer",
-            metavar=_listed(OPTIMIZERS),
-            help="The optimizer (torch.optim's defaults for the rest).",
+            metavar="NAME",
+            help="The optimizer: sgd, adam, adamw, ... (torch.optim's defaults for the rest).",
         ),
     ] = "sgd",
     lr: Annotated[
@@ -138,12 +141,15 @@ def new(
             )
         _copy_scenario(copy_of, file, force)
         return
-    for option, value, allowed in (
-        ("--activation", activation, ACTIVATIONS),
-        ("--loss", loss, LOSSES),
-        ("--optimizer", optimizer, OPTIMIZERS),
+    from backprop_trace.starter import choices
+
+    offered = choices()  # the registries': every activation kind, loss and optimizer there is
+    for option, value in (
+        ("--activation", activation),
+        ("--loss", loss),
+        ("--optimizer", optimizer),
     ):
-        _one_of(option, value, allowed)
+        _one_of(option, value, offered[option])
     from backprop_trace.number_text import NumberTextError, read_whole
 
     try:

@@ -359,6 +359,25 @@ def cases() -> dict[str, dict[str, Any]]:
         loss="mse",
         optimizer={"type": "rmsprop", "lr": 0.01},
     )
+    case(
+        "kink_relu_grad_at_zero_one",
+        seed=25,
+        sizes=[3, 4, 2],
+        acts=[{"type": "relu", "grad_at_zero": 1}],
+        loss="mse",
+        optimizer={"type": "sgd", "lr": 0.1},
+        kink=True,
+        steps=2,
+    )
+    case(
+        "adamw_amsgrad_eps",
+        seed=26,
+        sizes=[3, 4, 2],
+        acts=["silu"],
+        loss="mse",
+        optimizer={"type": "adamw", "lr": 0.02, "amsgrad": True, "eps": 1e-6},
+        steps=4,
+    )
     image_cases(out)
     normalisation_cases(out)
     return out
@@ -446,6 +465,20 @@ def normalisation_cases(out: dict[str, dict[str, Any]]) -> None:
         "optimizer": {"type": "adamw", "lr": 0.01, "weight_decay": 0.05},
         "data": data(4, 3, 2),
         "steps": 3,
+        "numerics": "float64",
+    }
+    out["layernorm_no_affine_eps"] = {
+        "name": "torch case layernorm_no_affine_eps",
+        "layers": [
+            {"type": "linear", "weight": _weights(rng, 3, 4, "in_out"), "bias": [0.1] * 4},
+            {"type": "layernorm", "affine": False, "eps": 0.01},
+            {"type": "elu"},
+            {"type": "linear", "weight": _weights(rng, 4, 1, "in_out")},
+        ],
+        "loss": "mse",
+        "optimizer": {"type": "sgd", "lr": 0.05},
+        "data": {**data(4, 3, 1), "batch_size": 3},
+        "steps": 2,
         "numerics": "float64",
     }
     out["dropout_mask"] = {
@@ -648,6 +681,29 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
         def forward(self, x: Any) -> Any:
             return x * self.mask / (1 - self.p)
 
+    class ReLUAtFunction(torch.autograd.Function):
+        @staticmethod
+        def forward(ctx: Any, x: Any, at_zero: float) -> Any:
+            ctx.save_for_backward(x)
+            ctx.at_zero = at_zero
+            return x.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx: Any, grad: Any) -> Any:
+            (x,) = ctx.saved_tensors
+            slope = (x > 0).to(grad.dtype) + (x == 0).to(grad.dtype) * ctx.at_zero
+            return grad * slope, None
+
+    class ReLUAt(nn.Module):
+        """max(0, x) with the derivative at exactly 0 a choice (torch's own: 0)"""
+
+        def __init__(self, at_zero: float) -> None:
+            super().__init__()
+            self.at_zero = at_zero
+
+        def forward(self, x: Any) -> Any:
+            return ReLUAtFunction.apply(x, self.at_zero)
+
     for spec in scenario["layers"]:
         kind = spec["type"]
         counts[kind] = counts.get(kind, 0) + 1
@@ -727,6 +783,8 @@ def run_torch(scenario: dict[str, Any]) -> dict[str, Any]:
             if "bias" in spec:
                 params.append((f"b{k}", lin.bias))
             modules.append(lin)
+        elif kind == "relu" and spec.get("grad_at_zero", 0) != 0:
+            modules.append(ReLUAt(float(spec["grad_at_zero"])))
         elif kind == "relu":
             modules.append(nn.ReLU())
         elif kind == "leaky_relu":
