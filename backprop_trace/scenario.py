@@ -477,7 +477,7 @@ class _Builder(DataChecks):
             if count > MAX_PARAMETERS:
                 self.problem(
                     ("layers", i),
-                    f"{count:,} parameters is more than the {MAX_PARAMETERS:,} this tool traces",
+                    f"{count:,} parameters are more than the {MAX_PARAMETERS:,} this tool traces",
                     "use smaller layers",
                 )
             total += count
@@ -521,13 +521,13 @@ class _Builder(DataChecks):
                 shape = None
             elif shape is not None:
                 at = L.Building(self, i, layer.name, 0, True)
-                sized = layer.sized(shape, at)
-                if sized is not None:  # its parameters' sizes come from its input
-                    layers[i] = layer = sized.layer
-                    self.sized_params.update(sized.params)
-                    for name, value in sized.state.items():  # what was written stays
-                        self.initial_state.setdefault(name, value)
                 try:
+                    sized = layer.sized(shape, at)
+                    if sized is not None:  # its parameters' sizes come from its input
+                        layers[i] = layer = sized.layer
+                        self.sized_params.update(sized.params)
+                        for name, value in sized.state.items():  # what was written stays
+                            self.initial_state.setdefault(name, value)
                     shape = layer.output_shape(shape)
                 except L.ShapeProblem as problem:
                     self._shape_problem(i, problem)

@@ -404,8 +404,8 @@ class Dropout(Layer):
     def output_shape(self, shape: Shape) -> Shape:
         if self.mask is not None and np.array(self.mask, dtype=object).shape != shape:
             raise ShapeProblem(
-                f"the mask has the shape {shape_text(np.array(self.mask, dtype=object).shape)} "
-                f"but one example is {shape_text(shape)}",
+                f"the mask is {shape_text(np.array(self.mask, dtype=object).shape)} but one "
+                f"example is {shape_text(shape)}",
                 "give one 0 or 1 per unit of one example",
                 "mask",
             )
