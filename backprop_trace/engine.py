@@ -457,9 +457,13 @@ def _rounding_bound(
     scenario: Scenario, params: dict[str, Array], values: list[Array], i: int
 ) -> Array:
     """How far from its true value rounding can have moved the input of layer i: the rounding
-    bound of the sum the layer before made (Layer.input_rounding), else a few ulps of the value."""
-    before = scenario.layers[i - 1] if i > 0 else None
-    summed = before.input_rounding(values[i - 1], params) if before is not None else None
+    bound of the sum the layer before made (Layer.input_rounding; through entry-wise layers such
+    as a relu, which pass their input's rounding on), else a few ulps of the value."""
+    summed = None
+    for k in range(i - 1, -1, -1):  # through entry-wise layers (a relu) to the sum before them
+        summed = scenario.layers[k].input_rounding(values[k], params)
+        if summed is not None or not scenario.layers[k].same_shape:
+            break
     scale, terms = summed if summed is not None else (np.abs(values[i]), 1)
     bound: Array = noise_bound(scale, terms)
     return bound

@@ -38,6 +38,11 @@ NOTE_KINDS = (
     "overshot",
     "rose_at_kink",
     "uphill",
+    "tie",
+    "pool_losers",
+    "near_tie",
+    "batch_coupled",
+    "dropped",
 )
 
 
@@ -96,9 +101,20 @@ def step_notes(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]:
                 "gradients. torch.nn.CrossEntropyLoss expects logits: drop the softmax layer.",
             )
         )
+    notes += _kinds_own(trace, step)
     notes += _zero_inputs(trace, step)
     notes += _update(trace, step, fmt)
     notes += _verify(trace, step, fmt)
+    return notes
+
+
+def _kinds_own(trace: Trace, step: StepTrace) -> list[Note]:
+    """What each layer's kind says of its layer (Layer.notes): ties, dropped units, ..."""
+    notes: list[Note] = []
+    for i, layer in enumerate(trace.scenario.layers):
+        flow_in = step.layers[i - 1].grad_output if i > 0 else None
+        for note in layer.notes(step.layers[i], flow_in, step.examples):
+            notes.append(Note(note.phase, note.kind, note.text))
     return notes
 
 
@@ -190,6 +206,8 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
         if dead:
             notes.append(Note("forward", "dead_units", _dead_text(trace, step, i, dead, layout)))
         kind = trace.scenario.layers[i]
+        if not kind.same_shape:  # a window's tie (max-pooling): the kind's own note says it
+            continue
         for a, *at in layer.at_kink:
             where = f" for example {step.examples[a]}" if batch else ""
             notes.append(

@@ -264,18 +264,26 @@ def check_dead_units(trace: Trace, step: StepTrace, text: str) -> None:
 
 
 def check_at_kink(trace: Trace, step: StepTrace, text: str) -> None:
-    m = re.match(r"(\S+) unit (\d+)'s pre-activation is exactly 0(?: for example (\d+))?,", text)
+    m = re.match(
+        r"(\S+) (?:unit (\d+)|entry ((?:\[\d+\])+))'s pre-activation is exactly 0"
+        r"(?: for example (\d+))?,",
+        text,
+    )
     assert m, text
-    i, j, a = layer_index(trace, m[1]), int(m[2]), example_row(step, m[3])
-    assert step.layers[i].input[a][j] == 0
-    said = re.search(r"taken as (?:grad_at_zero = )?([\d/.]+)|the slope, ([\d/.]+),", text)
+    i, a = layer_index(trace, m[1]), example_row(step, m[4])
+    at = (a, int(m[2])) if m[2] else (a, *(int(d) for d in re.findall(r"\d+", m[3])))
+    assert step.layers[i].input[at] == 0
+    said = re.search(r"taken as (?:grad_at_zero = |alpha = )?([\d/.]+)|the slope, ([\d/.]+),", text)
     assert said, text
     derivative = Fraction((said[1] or said[2]).rstrip("."))
     layer = trace.scenario.layers[i]
-    assert derivative == getattr(layer, "grad_at_zero", getattr(layer, "slope", None))
-    flow_out = step.layers[i].grad_output[a][j]
+    setting = next(
+        getattr(layer, k) for k in ("grad_at_zero", "slope", "alpha") if hasattr(layer, k)
+    )
+    assert derivative == setting
+    flow_out = step.layers[i].grad_output[at]
     if i > 0 and flow_out != 0:  # the flow into the unit over the flow out of it
-        ratio = step.layers[i - 1].grad_output[a][j] / flow_out
+        ratio = step.layers[i - 1].grad_output[at] / flow_out
         assert abs(float(ratio) - float(derivative)) <= 1e-9
     assert ("no gradient passes" in text) == (derivative == 0)
 
@@ -396,9 +404,10 @@ def check_adam_first_step(trace: Trace, step: StepTrace, text: str) -> None:
 def check_largest_change(trace: Trace, step: StepTrace, text: str) -> None:
     m = re.fullmatch(r"Largest change: (\S+), (\S+) → (\S+) \((\S+)\)\.", text)
     assert m, text
-    name, *index = SLICE.fullmatch(m[1]).groups()  # type: ignore[union-attr]
-    p = step.param(name)
-    ix = tuple(int(i) for i in index if i is not None)
+    entry = re.fullmatch(r"(.+?)((?:\[\d+\])+)", m[1])
+    assert entry, text
+    p = step.param(entry[1])
+    ix = tuple(int(i) for i in re.findall(r"\d+", entry[2]))
     size = abs(float(p.new[ix] - p.old[ix]))
     everything = [
         float(abs(d)) for q in step.params if q.grad is not None for d in np.ravel(q.new - q.old)
@@ -434,7 +443,7 @@ def loss_along_the_update(trace: Trace, step: StepTrace, fraction: Fraction) -> 
     params = {
         p.name: scenario.in_layout(p.name, p.old + (p.new - p.old) * share) for p in step.params
     }
-    outputs = forward(scenario.layers, nx, params, step.inputs)[-1]
+    outputs = forward(scenario.layers, nx, {**params, **drawn(step)}, step.inputs)[-1]
     return scenario.loss.value(nx, outputs, step.targets)
 
 
@@ -447,7 +456,12 @@ def pre_activations_along_the_update(trace: Trace, step: StepTrace, share: float
     params = {
         p.name: scenario.in_layout(p.name, p.old + (p.new - p.old) * moved) for p in step.params
     }
-    return forward(scenario.layers, nx, params, step.inputs)
+    return forward(scenario.layers, nx, {**params, **drawn(step)}, step.inputs)
+
+
+def drawn(step: StepTrace) -> dict[str, Any]:
+    """The step's own buffers (dropout masks), by name, as the layers read them."""
+    return {f"{la.name}.{key}": v for la in step.layers for key, v in la.drawn.items()}
 
 
 def check_overshot(trace: Trace, step: StepTrace, text: str) -> None:
@@ -489,6 +503,121 @@ def check_uphill(trace: Trace, step: StepTrace, text: str) -> None:
     check_carriers(trace, step, text)
 
 
+def _windows_of(trace: Trace, i: int, x: np.ndarray) -> list[tuple[tuple[int, ...], list[Any]]]:
+    """Each max-pool window of layer i, worked out here from its kernel and stride: (output
+    position [example, channel, row, column], its inputs in row-major order as (index, value))."""
+    layer = trace.scenario.layers[i]
+    kh, kw = layer.kernel_size  # type: ignore[attr-defined]
+    sh, sw = layer.stride  # type: ignore[attr-defined]
+    n, c, h, w = x.shape
+    out = []
+    for a, ch, r, col in np.ndindex(n, c, (h - kh) // sh + 1, (w - kw) // sw + 1):
+        inputs = [
+            ((a, ch, r * sh + u, col * sw + v), x[a, ch, r * sh + u, col * sw + v])
+            for u in range(kh)
+            for v in range(kw)
+        ]
+        out.append(((a, ch, r, col), inputs))
+    return out
+
+
+def check_tie(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(r"(\S+): (\d+) windows? ha(?:s|ve) (?:its|their) largest input twice", text)
+    assert m, text
+    i = layer_index(trace, m[1])
+    x = step.layers[i].input
+    tied = [
+        pos
+        for pos, inputs in _windows_of(trace, i, x)
+        if [v for _, v in inputs].count(max(v for _, v in inputs)) > 1
+    ]
+    assert len(tied) == int(m[2]), (len(tied), text)
+    assert "goes to the first of the tied inputs in row-major order" in text
+    if i > 0:  # the first tied input of each window gets the flow, the others none from it
+        flow_in, flow_out = step.layers[i - 1].grad_output, step.layers[i].grad_output
+        for pos, inputs in _windows_of(trace, i, x):
+            if pos in tied and flow_out[pos] != 0:
+                best = max(v for _, v in inputs)
+                first = next(ix for ix, v in inputs if v == best)
+                assert flow_in[first] != 0 or flow_out[pos] == 0
+
+
+def check_near_tie(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(r"(\S+): in (\d+) windows? the two largest inputs differ by no more than", text)
+    assert m and trace.numerics == "float64", text
+    i = layer_index(trace, m[1])
+    x = np.asarray(step.layers[i].input, dtype=float)
+    close = 0
+    for _, inputs in _windows_of(trace, i, x):
+        ordered = sorted((v for _, v in inputs), reverse=True)
+        gap = ordered[0] - ordered[1]
+        close += 0 < gap <= 1e-12 * max(1.0, abs(ordered[0])) * 100
+    assert close == int(m[2]), (close, text)
+
+
+def check_pool_losers(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(
+        r"(\S+) passes each window's gradient to its largest input only: (\d+) of the "
+        r"(\d+) inputs",
+        text,
+    )
+    assert m, text
+    i = layer_index(trace, m[1])
+    x = step.layers[i].input
+    won = np.zeros(x.shape, dtype=bool)
+    for _, inputs in _windows_of(trace, i, x):
+        best = max(v for _, v in inputs)
+        won[next(ix for ix, v in inputs if v == best)] = True
+    assert int((~won[0]).sum()) == int(m[2]) and won[0].size == int(m[3]), text
+    if i > 0:  # no window won, no learning flow
+        assert (step.layers[i - 1].grad_output[~won] == 0).all()
+
+
+def check_batch_coupled(trace: Trace, step: StepTrace, text: str) -> None:
+    """The flow into the batchnorm's input is the formula of the note, worked out here, and not
+    what the layer's elementwise slope alone would give (the examples are coupled)."""
+    m = re.match(r"(\S+) normalises with the batch's own mean and variance", text)
+    assert m and len(step.examples) > 1, text
+    i = layer_index(trace, m[1])
+    layer = trace.scenario.layers[i]
+    if i == 0:
+        return
+    x = np.asarray(step.layers[i].input, dtype=float)
+    g = np.asarray(step.layers[i].grad_output, dtype=float)
+    axes = (0,) if x.ndim == 2 else (0, 2, 3)
+    mean, var = x.mean(axis=axes, keepdims=True), x.var(axis=axes, keepdims=True)
+    std = np.sqrt(var + float(layer.eps))  # type: ignore[attr-defined]
+    xhat = (x - mean) / std
+    w = (
+        np.ones(x.shape[1])
+        if layer.weight is None
+        else np.asarray(step.param(layer.weight).old, dtype=float)
+    )  # type: ignore[attr-defined]
+    w = w if x.ndim == 2 else w.reshape(1, -1, 1, 1)
+    gh = g * w
+    expected = (
+        gh - gh.mean(axis=axes, keepdims=True) - xhat * (gh * xhat).mean(axis=axes, keepdims=True)
+    ) / std
+    np.testing.assert_allclose(
+        np.asarray(step.layers[i - 1].grad_output, dtype=float), expected, rtol=1e-9, atol=1e-12
+    )
+
+
+def check_dropped(trace: Trace, step: StepTrace, text: str) -> None:
+    m = re.match(r"(\S+) dropped units (.*?): their output is 0", text)
+    assert m, text
+    i = layer_index(trace, m[1])
+    mask = step.layers[i].drawn["mask"]
+    for a in range(mask.shape[0]):
+        zero = np.flatnonzero(np.asarray(mask[a]).reshape(-1) == 0)
+        out = np.asarray(step.layers[i].output[a]).reshape(-1)
+        assert (out[zero] == 0).all()
+        if i > 0:
+            assert (np.asarray(step.layers[i - 1].grad_output[a]).reshape(-1)[zero] == 0).all()
+    p = trace.scenario.layers[i].p  # type: ignore[attr-defined]
+    assert f"1/(1 − p) = {1 / (1 - p)}" in text
+
+
 CHECKERS: dict[str, Callable[[Trace, StepTrace, str], None]] = {
     "dead_units": check_dead_units,
     "at_kink": check_at_kink,
@@ -504,6 +633,11 @@ CHECKERS: dict[str, Callable[[Trace, StepTrace, str], None]] = {
     "overshot": check_overshot,
     "rose_at_kink": check_rose_at_kink,
     "uphill": check_uphill,
+    "tie": check_tie,
+    "pool_losers": check_pool_losers,
+    "near_tie": check_near_tie,
+    "batch_coupled": check_batch_coupled,
+    "dropped": check_dropped,
 }
 
 
@@ -524,6 +658,18 @@ def test_every_note_of_a_bundled_scenario_is_true(path: Path, numerics: str) -> 
     for step in trace.steps:
         for note in step_notes(trace, step, fmt):
             assert note.phase in {"forward", "loss", "backward", "update", "verify"}
+            assert note.text.endswith(".")
+            CHECKERS[note.kind](trace, step, note.text)
+
+
+@pytest.mark.parametrize(
+    "path", sorted((Path(__file__).parent / "torch_cases").glob("*.yaml")), ids=lambda p: p.stem
+)
+def test_every_note_of_a_torch_case_is_true(path: Path) -> None:
+    """The fixtures hold every kind: each note their steps get, checked against the numbers."""
+    trace = run(load_scenario(path))
+    for step in trace.steps:
+        for note in step_notes(trace, step, fmt):
             assert note.text.endswith(".")
             CHECKERS[note.kind](trace, step, note.text)
 

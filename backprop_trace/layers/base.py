@@ -116,6 +116,16 @@ class TableData:
     caption: str = ""
 
 
+@dataclass(frozen=True)
+class LayerNote:
+    """A kind's note on its layer: the phase it belongs to, its kind (insights.NOTE_KINDS) and
+    its text."""
+
+    phase: str
+    kind: str
+    text: str
+
+
 class ShapeProblem(Exception):
     """An input shape the layer cannot take: the message and hint, located at ``key``."""
 
@@ -322,6 +332,14 @@ class Layer(ABC):
     def kink_convention(self) -> str:
         """What derivative the layer takes at exactly its kink, as a note says it."""
         return "its derivative there is taken from one side."
+
+    def notes(
+        self, step: LayerStep, flow_in: Array | None, examples: tuple[int, ...]
+    ) -> list[LayerNote]:
+        """What the kind has to say about its layer in this step, as facts of these numbers:
+        ``flow_in`` is dL/d(its input) (None for the first layer), ``examples`` the batch's
+        rows. Each note's kind is in insights.NOTE_KINDS, and a property test checks it."""
+        return []
 
     def mark(self, x: Any) -> tuple[str, str]:
         """What the forward table says beside one input entry of this layer (a pre-activation):

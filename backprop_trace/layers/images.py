@@ -31,6 +31,7 @@ from .base import (
     Building,
     Built,
     Layer,
+    LayerNote,
     LayerSpec,
     Marked,
     Params,
@@ -437,6 +438,18 @@ class MaxPool2d(_Pool):
         out: Array = (flat == best).sum(axis=-1) > 1
         return out
 
+    def near_kinks(self, x: Array, bound: Array) -> Array:
+        """float64: windows whose two largest inputs differ, but by no more than rounding could
+        have moved them (which of them won was decided by rounding)"""
+        flat, first, rows, cols = self._winners(x)
+        best = np.take_along_axis(flat, first[..., None], axis=-1)
+        bounds = np.broadcast_to(bound, x.shape)[:, :, rows, cols].reshape(flat.shape)
+        close = (flat != best) & (
+            best - flat <= bounds + np.take_along_axis(bounds, first[..., None], axis=-1)
+        )
+        out: Array = close.any(axis=-1)
+        return out
+
     def kink_phrase(self, at: tuple[int, ...]) -> str:
         return "window " + "".join(f"[{i}]" for i in at) + " has its largest input twice or more"
 
@@ -445,6 +458,71 @@ class MaxPool2d(_Pool):
             "the gradient goes to the first of the tied entries in row-major order, as "
             "PyTorch on CPU."
         )
+
+    def notes(
+        self, step: LayerStep, flow_in: Array | None, examples: tuple[int, ...]
+    ) -> list[LayerNote]:
+        """Ties (one note for the layer), and that only each window's winner gets a gradient."""
+        out = []
+        ties = self.kinks(step.input)
+        if ties.any():
+            where = []
+            for a in range(ties.shape[0]):
+                windows = ["".join(f"[{i}]" for i in ix) for ix in np.argwhere(ties[a])]
+                if windows:
+                    label = f"example {examples[a]}: " if len(examples) > 1 else ""
+                    where.append(
+                        label
+                        + ", ".join(windows[:6])
+                        + (f" and {len(windows) - 6} more" if len(windows) > 6 else "")
+                    )
+            out.append(
+                LayerNote(
+                    "forward",
+                    "tie",
+                    f"{self.name}: {plural(int(ties.sum()), 'window')} "
+                    f"{'has its' if ties.sum() == 1 else 'have their'} largest input twice or "
+                    f"more ({'; '.join(where)}): the gradient goes to the first of the tied inputs "
+                    "in row-major order, as PyTorch on CPU.",
+                )
+            )
+        if step.near_kink:
+            out.append(
+                LayerNote(
+                    "forward",
+                    "near_tie",
+                    f"{self.name}: in {plural(len(step.near_kink), 'window')} the two largest "
+                    "inputs differ by no more than float64's rounding of the sums that made them, "
+                    "so which of them won (and gets the gradient) was decided by rounding.",
+                )
+            )
+        winners = self._won(step.input)
+        losers = int((~winners[0]).sum())
+        if losers:
+            per = int(np.prod(step.input.shape[1:]))
+            out.append(
+                LayerNote(
+                    "backward",
+                    "pool_losers",
+                    f"{self.name} passes each window's gradient to its largest input only: "
+                    f"{losers} of the {per} inputs"
+                    + (" of the first example" if len(examples) > 1 else "")
+                    + " win no window, so their learning flow is 0.",
+                )
+            )
+        return out
+
+    def _won(self, x: Array) -> Array:
+        """Which inputs win at least one window: a boolean array like x."""
+        _flat, first, rows, cols = self._winners(x)
+        won = np.zeros(x.shape, dtype=bool)
+        _kh, kw = self.kernel_size
+        for ix in np.ndindex(*first.shape):
+            k = int(first[ix])
+            won[ix[0], ix[1], int(rows[ix[2], 0, k // kw, 0]), int(cols[0, ix[3], 0, k % kw])] = (
+                True
+            )
+        return won
 
     def forward_tables(self, step: LayerStep) -> list[TableData]:
         """Which input won each window, for the first example."""

@@ -6,7 +6,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import Any, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -20,12 +20,16 @@ from .base import (
     Building,
     Built,
     Layer,
+    LayerNote,
     LayerSpec,
     Params,
     Shape,
     ShapeProblem,
     shape_text,
 )
+
+if TYPE_CHECKING:
+    from backprop_trace.trace import LayerStep
 
 
 def _column(values: Array, ndim: int) -> Array:
@@ -240,6 +244,21 @@ class BatchNorm(_Normalisation):
 
         return scale * spread(e) + noise_bound(scale * spread(g), count + 2), bounds
 
+    def notes(
+        self, step: LayerStep, flow_in: Array | None, examples: tuple[int, ...]
+    ) -> list[LayerNote]:
+        if len(examples) < 2:
+            return []
+        return [
+            LayerNote(
+                "backward",
+                "batch_coupled",
+                f"{self.name} normalises with the batch's own mean and variance, so each "
+                "example's learning flow depends on every other example of the batch: "
+                "dL/dx = weight/√(σ² + eps) · (g − mean(g) − x̂ · mean(g · x̂)).",
+            )
+        ]
+
     def next_state(self, nx: Numerics, x: Array, state: Params) -> Params:
         """running = (1 − momentum) · running + momentum · statistic, with the unbiased
         variance σ² · n / (n − 1), as torch"""
@@ -420,6 +439,30 @@ class Dropout(Layer):
 
     def blocked(self, x: Array) -> Array | None:
         return None
+
+    def notes(
+        self, step: LayerStep, flow_in: Array | None, examples: tuple[int, ...]
+    ) -> list[LayerNote]:
+        mask = step.drawn["mask"]
+        dropped = [
+            f"{', '.join(str(int(j)) for j in np.flatnonzero(mask[a].reshape(-1) == 0))}"
+            + (f" (example {examples[a]})" if len(examples) > 1 else "")
+            for a in range(mask.shape[0])
+            if (mask[a] == 0).any()
+        ]
+        if not dropped:
+            return []
+        scale = 1 / (1 - self.p)
+        return [
+            LayerNote(
+                "forward",
+                "dropped",
+                f"{self.name} dropped units {'; '.join(dropped[:6])}"
+                + (f" and in {len(dropped) - 6} more examples" if len(dropped) > 6 else "")
+                + ": their output is 0 and no gradient flows back through them; the kept ones "
+                f"are scaled by 1/(1 − p) = {scale}.",
+            )
+        ]
 
     def forward(self, nx: Numerics, x: Array, params: Params) -> Array:
         out: Array = x * params[f"{self.name}.mask"] * nx.scalar(1 / (1 - self.p))
