@@ -28,7 +28,11 @@ class ForwardPhase:
         self.grids = grids
 
     def forward(self, step: StepTrace) -> list[RenderableType]:
-        body: list[RenderableType] = [self.inputs(step)]
+        body: list[RenderableType] = (
+            self.grids.maps(step, "Input x", step.inputs)
+            if step.inputs.ndim > 2
+            else [self.inputs(step)]
+        )
         for lin, act in self.view.stages():
             body += self.forward_stage(step, lin, act)
             for i in (lin, act):
@@ -38,8 +42,6 @@ class ForwardPhase:
         return body
 
     def inputs(self, step: StepTrace) -> RenderableType:
-        if step.inputs.ndim > 2:
-            return Group(*self.grids.maps(step, "Input x", step.inputs))
         if step.inputs.size > self.view.table_limit:
             n, f = step.inputs.shape
             return self.large.stats(f"Inputs ({n} × {f}, summarised)", [("x", step.inputs)])
