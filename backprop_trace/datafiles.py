@@ -54,7 +54,8 @@ def listing(names: Sequence[str], most: int = 8) -> str:
 
 
 def _check_declared(shape: tuple[int, ...], dtype: np.dtype[np.generic], what: str) -> None:
-    """An array's header, before its values are read: plain numbers, 1-D or 2-D, not too many."""
+    """An array's header, before its values are read: plain numbers, 1-D to 4-D (images
+    [example][channel][height][width], kernels), not too many."""
     if dtype.hasobject or dtype.kind not in "iuf":
         kind = "Python objects" if dtype.hasobject else f"{dtype} values"
         raise DataFileError(f"{what} holds {kind}, not numbers", "save plain numbers")
@@ -63,11 +64,9 @@ def _check_declared(shape: tuple[int, ...], dtype: np.dtype[np.generic], what: s
             f"{what} holds {dtype} values, beyond float64", "save the array as float64"
         )
     whole = all(isinstance(d, int) and not isinstance(d, bool) for d in shape)
-    if not whole or not 1 <= len(shape) <= 2 or min(shape, default=0) <= 0:  # or -1
-        raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D or 2-D array")
+    if not whole or not 1 <= len(shape) <= 4 or min(shape, default=0) <= 0:  # or -1
+        raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D to 4-D array")
     count = math.prod(shape)
-    if not 1 <= len(shape) <= 2 or count == 0:
-        raise DataFileError(f"{what} has shape {shape}: expected a non-empty 1-D or 2-D array")
     if count > MAX_DATA_VALUES:
         raise DataFileError(
             f"{what} has shape {shape}: {count:,} values, more than the {MAX_DATA_VALUES:,} "

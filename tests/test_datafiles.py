@@ -93,3 +93,36 @@ def test_a_short_csv_row_counts_its_fields_in_good_english(folder: Path) -> None
     (folder / "short.csv").write_text("a,b,c,label\n1,2,3,0\n4\n")
     with pytest.raises(ScenarioError, match="row 3 has 1 field but the header has 4"):
         load_scenario(scenario(folder, "{file: short.csv, target_columns: [label]}"))
+
+
+def test_images_come_from_npz_and_npy_files_as_from_the_scenario(tmp_path: Path) -> None:
+    """4-D inputs [example][channel][height][width] in a .npz or .npy file train exactly as the
+    same images written in the scenario."""
+    from backprop_trace import load_scenario, run
+
+    rng = np.random.default_rng(0)
+    x = np.round(rng.uniform(-1, 1, size=(3, 1, 4, 4)) * 8) / 8
+    y = np.array([0, 1, 1])
+    np.savez(tmp_path / "imgs.npz", inputs=x, targets=y)
+    np.save(tmp_path / "x.npy", x)
+    np.save(tmp_path / "y.npy", y)
+    layers = (
+        "layers:\n"
+        "  - {type: conv2d, weight: [[[[0.5, -0.25], [0.25, 1]]]], bias: [0.125]}\n"
+        "  - {type: relu}\n  - {type: flatten}\n"
+        "  - {type: linear, weight: [[0.5, -0.5], [0.25, 0.25], [1, 0], [0, 1], [0.5, 0.5],"
+        " [-1, 1], [0.25, -0.25], [0, 0.5], [0.5, 0]]}\n"
+        "loss: cross_entropy\noptimizer: {type: sgd, lr: 0.1}\nnumerics: float64\n"
+    )
+    sources = {
+        "npz": "data: {file: imgs.npz}\n",
+        "npy": "data: {inputs: x.npy, targets: y.npy}\n",
+        "yaml": f"data: {{inputs: {x.tolist()}, targets: [0, 1, 1]}}\n",
+    }
+    losses = {}
+    for name, data in sources.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(f"name: images from {name}\n" + layers + data)
+        trace = run(load_scenario(path))
+        losses[name] = (trace.steps[0].loss_before, trace.steps[0].loss_after)
+    assert losses["npz"] == losses["npy"] == losses["yaml"]
