@@ -33,6 +33,7 @@ from .source import Locations, read_yaml
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario holds a small network; data goes in data files
 MAX_PARAMETERS = 50_000_000
 MAX_UNITS = 10_000_000
+MAX_WORK_VALUES = 20_000_000  # numbers one layer computes for a batch (a conv's windows too)
 EXACT_MAX_PARAMETERS = 5_000  # auto picks float64 above this
 
 
@@ -535,7 +536,8 @@ class _Builder(DataChecks):
         self.output_shape = shape
 
     def _batches_fit(self, layers: list[L.Layer], inputs: Array) -> None:
-        """Each layer can take every batch: the smallest (the last of uneven ones) too."""
+        """Each layer can take every batch: the smallest (the last of uneven ones) too, and the
+        largest without computing more numbers than MAX_WORK_VALUES."""
         if self.problems or not inputs.size:
             return
         n = int(inputs.shape[0])
@@ -543,6 +545,15 @@ class _Builder(DataChecks):
         smallest = min(size, n % size or size)
         shape: L.Shape = tuple(int(d) for d in inputs.shape[1:])
         for i, layer in enumerate(layers):
+            work = size * layer.work_size(shape)
+            if work > MAX_WORK_VALUES:
+                self.problem(
+                    ("layers", i),
+                    f"this layer would compute {work:,} numbers for a batch of {size}, more than "
+                    f"the {MAX_WORK_VALUES:,} this tool traces",
+                    "use smaller images, fewer channels or smaller batches (batch_size)",
+                )
+                return
             message = layer.batch_problem(smallest, shape)
             if message:
                 self.problem(

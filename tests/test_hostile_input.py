@@ -576,3 +576,27 @@ def test_many_unknown_frozen_names_are_counted_not_each_listed() -> None:
     text = "\n".join(str(p) for p in caught.value.problems)
     assert len(caught.value.problems) <= 25 and len(text) < 20_000
     assert "2,980 more names in frozen match nothing" in text
+
+
+def test_a_convolution_that_would_compute_too_much_is_refused_before_it_runs(
+    tmp_path: Path,
+) -> None:
+    """Few parameters, but 2000 channels of 100×100 maps for a batch of 2: 40 million numbers,
+    refused at validation with the layer named, nothing allocated for them."""
+    import numpy as np
+
+    from backprop_trace import ScenarioError, load_scenario
+
+    np.save(tmp_path / "big.npy", np.zeros((2, 1, 100, 100)))
+    (tmp_path / "s.yaml").write_text(
+        "name: wide conv\nlayers:\n"
+        "  - {type: conv2d, in_channels: 1, out_channels: 2000, kernel_size: 1}\n"
+        "  - {type: maxpool2d, kernel_size: 100}\n  - {type: flatten}\n"
+        "  - {type: linear, in: 2000, out: 1}\n"
+        "loss: mse\noptimizer: {type: sgd, lr: 0.1}\n"
+        "data: {inputs: big.npy, targets: [[1], [0]]}\n"
+    )
+    with pytest.raises(ScenarioError) as caught:
+        load_scenario(tmp_path / "s.yaml")
+    (problem,) = caught.value.problems
+    assert problem.path == ("layers", 0) and "40,020,000 numbers" in problem.message

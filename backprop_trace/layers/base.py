@@ -228,6 +228,11 @@ class Layer(ABC):
         [rows, ...]: by name; the verifying pass reuses them."""
         return {}
 
+    def work_size(self, shape: Shape) -> int:
+        """How many numbers the layer's forward and backward hold per example, for an input of
+        ``shape`` (its output, or a convolution's windows): checked before any is allocated."""
+        return int(np.prod(self.output_shape(shape)))
+
     def batch_problem(self, rows: int, shape: Shape) -> str:
         """What is wrong with a batch of ``rows`` examples of ``shape`` for this layer ('')."""
         return ""

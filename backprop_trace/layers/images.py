@@ -251,6 +251,11 @@ class Conv2d(Layer):
             )
         return (self.out_channels, *_pooled_size(self.kernel_size, self.stride, self.padding, h, w))
 
+    def work_size(self, shape: Shape) -> int:
+        """The windows gathered (in·kh·kw numbers at each output position) and the output"""
+        c, oh, ow = self.output_shape(shape)
+        return oh * ow * (self.in_channels * self.kernel_size[0] * self.kernel_size[1] + c)
+
     def _patches(self, nx: Numerics, x: Array) -> tuple[Array, Array, Array, int, int]:
         xp = pad(nx, x, self.padding)
         rows, cols, oh, ow = windows(xp.shape[2], xp.shape[3], self.kernel_size, self.stride)
@@ -384,6 +389,10 @@ class _Pool(Layer):
                 "pool before flattening",
             )
         return (shape[0], *_pooled_size(self.kernel_size, self.stride, (0, 0), shape[1], shape[2]))
+
+    def work_size(self, shape: Shape) -> int:
+        c, oh, ow = self.output_shape(shape)
+        return c * oh * ow * (self.kernel_size[0] * self.kernel_size[1] + 1)
 
     def _windows(self, x: Array) -> tuple[Array, Array, Array]:
         """Each window's entries in row-major order: [N, C, OH, OW, KH·KW], and the indices."""
