@@ -220,7 +220,7 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
             )
         for a, *at in layer.near_kink:
             where = f" for example {step.examples[a]}" if batch else ""
-            value = float(layer.input[(a, *at)])
+            value = float(layer.input[(a,) + tuple(at)])
             notes.append(
                 Note(
                     "forward",

@@ -89,7 +89,7 @@ def scatter(nx: Numerics, shape: tuple[int, ...], rows: Array, cols: Array, valu
     r = np.broadcast_to(rows, values.shape[2:])
     c = np.broadcast_to(cols, values.shape[2:])
     for i in np.ndindex(*values.shape[2:]):  # windows overlap: add one window entry at a time
-        out[:, :, r[i], c[i]] += values[(slice(None), slice(None), *i)]
+        out[:, :, r[i], c[i]] += values[(slice(None), slice(None)) + i]
     return out
 
 
