@@ -220,7 +220,8 @@ def _kinks_and_dead_units(trace: Trace, step: StepTrace, fmt: Fmt) -> list[Note]
             )
         for a, *at in layer.near_kink:
             where = f" for example {step.examples[a]}" if batch else ""
-            value = float(layer.input[(a,) + tuple(at)])
+            index = (a, *at)  # (not inside the brackets: Python 3.10 cannot parse that)
+            value = float(layer.input[index])
             notes.append(
                 Note(
                     "forward",

@@ -89,7 +89,8 @@ def scatter(nx: Numerics, shape: tuple[int, ...], rows: Array, cols: Array, valu
     r = np.broadcast_to(rows, values.shape[2:])
     c = np.broadcast_to(cols, values.shape[2:])
     for i in np.ndindex(*values.shape[2:]):  # windows overlap: add one window entry at a time
-        out[:, :, r[i], c[i]] += values[(slice(None), slice(None)) + i]
+        window = (slice(None), slice(None), *i)  # (outside the brackets, for Python 3.10)
+        out[:, :, r[i], c[i]] += values[window]
     return out
 
 
