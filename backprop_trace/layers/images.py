@@ -9,7 +9,7 @@ from __future__ import annotations
 import dataclasses
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import TYPE_CHECKING, ClassVar, Literal
+from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
@@ -89,7 +89,7 @@ def scatter(nx: Numerics, shape: tuple[int, ...], rows: Array, cols: Array, valu
     r = np.broadcast_to(rows, values.shape[2:])
     c = np.broadcast_to(cols, values.shape[2:])
     for i in np.ndindex(*values.shape[2:]):  # windows overlap: add one window entry at a time
-        window = (slice(None), slice(None), *i)  # (outside the brackets, for Python 3.10)
+        window: tuple[Any, ...] = (slice(None), slice(None), *i)  # Python 3.10: not in []
         out[:, :, r[i], c[i]] += values[window]
     return out
 
