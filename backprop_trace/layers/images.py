@@ -40,7 +40,7 @@ from .base import (
     TableData,
     shape_text,
 )
-from .linear import MAX_UNITS, initialise
+from .linear import MAX_UNITS, initialise, written_weight
 
 Pair = tuple[int, int]
 
@@ -139,14 +139,10 @@ class Conv2d(Layer):
                 at.problem(
                     "init", "give either weight or init, not both", "remove init", at_key=True
                 )
-            if isinstance(spec.weight, FileRef):
-                read = at.builder.read_tensor(spec.weight, (*at.path, "weight"), 4)
-                if read is None:
-                    return None
-                weight: Array = read
-                how = f"read from {spec.weight.path}"
-            else:
-                weight = np.array(spec.weight, dtype=object)
+            written = written_weight(spec.weight, at, 4)
+            if written is None:
+                return None
+            weight, how = written
             out_c, in_c, kh, kw = (int(d) for d in weight.shape)
             for key, given, actual in (
                 ("in_channels", spec.in_channels, in_c),

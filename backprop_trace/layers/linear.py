@@ -6,7 +6,7 @@ import dataclasses
 import math
 from dataclasses import dataclass
 from fractions import Fraction
-from typing import ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
 import numpy as np
 from pydantic import Field
@@ -72,14 +72,10 @@ class Linear(Layer):
                     "remove init to use the weights written here",
                     at_key=True,
                 )
-            if isinstance(spec.weight, FileRef):
-                read = at.builder.read_tensor(spec.weight, (*at.path, "weight"), 2)
-                if read is None:
-                    return None
-                weight: Array = read
-                how = f"read from {spec.weight.path}"
-            else:
-                weight = np.array(spec.weight, dtype=object)
+            written = written_weight(spec.weight, at, 2)
+            if written is None:
+                return None
+            weight, how = written
             if at.builder.layout == "out_in":
                 weight = weight.T
             fan_in, fan_out = int(weight.shape[0]), int(weight.shape[1])
@@ -216,6 +212,15 @@ class Linear(Layer):
 
     def torch_value(self, role: str, value: Array) -> Array:
         return value.T if role == "weight" else value  # nn.Linear keeps weight as [out, in]
+
+
+def written_weight(value: Any, at: Building, ndim: int) -> tuple[Array, str] | None:
+    """A weight written out (exact) or named as a .npy file (float64), and how it came in
+    float64 ('' when exact); None when the file cannot be read (the problem reported)."""
+    if not isinstance(value, FileRef):
+        return np.array(value, dtype=object), ""
+    read = at.builder.read_tensor(value, (*at.path, "weight"), ndim)
+    return None if read is None else (read, f"read from {value.path}")
 
 
 def _bias(spec_bias: object, units: int, at: Building) -> Array | None:

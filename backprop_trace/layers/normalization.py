@@ -89,13 +89,8 @@ class _Normalisation(Layer):
             at.problem("eps", f"eps must be positive, got {short_number(self.eps)}", "e.g. 1e-5")
 
     def sized(self, shape: Shape, at: Building) -> Built | None:
+        self.output_shape(shape)  # the sizes written must agree with the input's
         channels = self._channels(shape)
-        if self.features and self.features != channels:
-            raise ShapeProblem(
-                f"this layer has {plural(self.features, self.axis_name)} but its input has "
-                f"{channels}",
-                f"give one number per {self.axis_name}",
-            )
         params = {}
         if self.weight is not None:
             params[self.weight] = np.full(channels, Fraction(1), dtype=object)
