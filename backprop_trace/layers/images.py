@@ -40,7 +40,7 @@ from .base import (
     TableData,
     shape_text,
 )
-from .linear import MAX_UNITS, initialise, written_weight
+from .linear import MAX_UNITS, initialise, written_bias, written_weight
 
 Pair = tuple[int, int]
 
@@ -185,20 +185,8 @@ class Conv2d(Layer):
             how = "" if init == "zeros" else f"initialised randomly ({init})"
             wants_bias = spec.bias is not False
         values: dict[str, Array] = {at.param("weight"): weight}
-        if isinstance(spec.bias, (tuple, FileRef)):
-            if isinstance(spec.bias, FileRef):
-                bias = at.builder.read_tensor(spec.bias, (*at.path, "bias"), 1)
-                if bias is None:
-                    return None
-            else:
-                bias = np.array(spec.bias, dtype=object)
-            if len(bias) != out_c:
-                at.problem(
-                    "bias",
-                    f"the bias has {plural(len(bias), 'number')} but the layer has "
-                    f"{plural(out_c, 'output channel')}",
-                    "give one bias per output channel",
-                )
+        bias = written_bias(spec.bias, out_c, at, "output channel")
+        if bias is not None:
             values[at.param("bias")] = bias
         elif wants_bias:
             values[at.param("bias")] = default_bias

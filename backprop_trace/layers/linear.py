@@ -100,7 +100,7 @@ class Linear(Layer):
             how = "" if init == "zeros" else f"initialised randomly ({init})"
             wants_bias = spec.bias is not False  # like nn.Linear: a bias unless bias: false
         values: dict[str, Array] = {weight_name: weight}
-        bias = _bias(spec.bias, fan_out, at)
+        bias = written_bias(spec.bias, fan_out, at)
         if bias is not None:
             values[bias_name] = bias
         elif wants_bias:
@@ -223,16 +223,17 @@ def written_weight(value: Any, at: Building, ndim: int) -> tuple[Array, str] | N
     return None if read is None else (read, f"read from {value.path}")
 
 
-def _bias(spec_bias: object, units: int, at: Building) -> Array | None:
-    """The bias written (a list or a .npy file), checked against the layer's units."""
+def written_bias(spec_bias: object, units: int, at: Building, unit: str = "unit") -> Array | None:
+    """The bias written (a list or a .npy file), checked against the layer's units (output
+    channels, for a convolution); None when none is written or the file cannot be read."""
     if isinstance(spec_bias, FileRef):
         bias = at.builder.read_tensor(spec_bias, (*at.path, "bias"), 1)
         if bias is not None and len(bias) != units:
             at.problem(
                 "bias",
                 f"{spec_bias.path} holds {plural(len(bias), 'number')} "
-                f"but the layer has {plural(units, 'unit')}",
-                "give one bias per unit",
+                f"but the layer has {plural(units, unit)}",
+                f"give one bias per {unit}",
             )
         return bias
     if isinstance(spec_bias, tuple):
@@ -240,8 +241,8 @@ def _bias(spec_bias: object, units: int, at: Building) -> Array | None:
             at.problem(
                 "bias",
                 f"the bias has {plural(len(spec_bias), 'number')} "
-                f"but the layer has {plural(units, 'unit')}",
-                "give one bias per unit",
+                f"but the layer has {plural(units, unit)}",
+                f"give one bias per {unit}",
             )
         return np.array(spec_bias, dtype=object)
     return None

@@ -37,6 +37,22 @@ def _column(values: Array, ndim: int) -> Array:
     return values if ndim == 2 else values.reshape(1, -1, 1, 1)
 
 
+def _through_statistics(
+    scale: Array, ax: Array, e: Array, g: Array, axes: tuple[int, ...], count: int
+) -> Array:
+    """The rounding bound of dL/dx = scale · (g − mean(g) − x̂ · mean(g · x̂)), the means over
+    ``axes`` (``count`` values): what the incoming bounds ``e`` carry through it, plus its own
+    rounding of sums of magnitudes |g| (ax = |x̂|)."""
+
+    def spread(v: Array) -> Array:
+        out: Array = v + v.mean(axis=axes, keepdims=True)
+        out = out + ax * (v * ax).mean(axis=axes, keepdims=True)
+        return out
+
+    bound: Array = scale * spread(e) + noise_bound(scale * spread(g), count + 2)
+    return bound
+
+
 def _vector(values: Any) -> Array:
     return np.array(values, dtype=object)
 
@@ -232,12 +248,7 @@ class BatchNorm(_Normalisation):
             w = np.abs(_column(params[self.weight], x.ndim))
             g, e = g * w, e * w
 
-        def spread(v: Array) -> Array:
-            out: Array = v + v.mean(axis=axes, keepdims=True)
-            out = out + ax * (v * ax).mean(axis=axes, keepdims=True)
-            return out
-
-        return scale * spread(e) + noise_bound(scale * spread(g), count + 2), bounds
+        return _through_statistics(scale, ax, e, g, axes, count), bounds
 
     def notes(
         self, step: LayerStep, flow_in: Array | None, examples: tuple[int, ...]
@@ -344,13 +355,7 @@ class LayerNorm(_Normalisation):
             w = np.abs(params[self.weight])
             g, e = g * w, e * w
 
-        def spread(v: Array) -> Array:
-            out: Array = v + v.mean(axis=-1, keepdims=True)
-            out = out + ax * (v * ax).mean(axis=-1, keepdims=True)
-            return out
-
-        scale = np.abs(inv_std)
-        return scale * spread(e) + noise_bound(scale * spread(g), features + 2), bounds
+        return _through_statistics(np.abs(inv_std), ax, e, g, (-1,), features), bounds
 
     def torch_module(self) -> str:
         return (
