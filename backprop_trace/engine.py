@@ -350,6 +350,7 @@ def _step(
         g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, used, i > 0)
         grads.update(layer_grads)
     # update
+    states_before = dict(states) if keep else {}
     new_params = dict(params)
     for name in scenario.param_order:
         if name not in scenario.frozen:
@@ -385,6 +386,8 @@ def _step(
                 key: scenario.in_layout(name, value)
                 for key, value in (states[name].arrays() if name in states else {}).items()
             },
+            optimizer_before=states_before.get(name),
+            optimizer_after=states.get(name),
             terms={
                 key: scenario.in_layout(name, value)
                 for key, value in (

@@ -13,6 +13,7 @@ from typing import ClassVar
 
 import numpy as np
 
+from .chain import Factor
 from .numerics import Array, Numerics
 
 LOG_FLOOR = -100.0  # torch.nn.BCELoss clamps each log at -100
@@ -37,6 +38,11 @@ class Loss(ABC):
         """dLoss/dy"""
         ...
 
+    @abstractmethod
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        """dLoss/dy[at] (``at`` with the example first), with its rule in symbols and as
+        arithmetic on its operands. ``symbol`` is left for the caller to name."""
+
     def value(self, nx: Numerics, y: Array, t: Array) -> object:
         return self.terms(nx, y, t).sum()
 
@@ -59,6 +65,13 @@ class MSE(Loss):
         out: Array = d * d / y.size
         return out
 
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        n = y.size
+        value = 2 * (y[at] - t[at]) / n
+        return Factor(
+            "", value, "2·(y − t)/n", "2*(y - t)/n", (("y", y[at]), ("t", t[at]), ("n", n))
+        )
+
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         out: Array = 2 * (y - t) / y.size
         return out
@@ -77,6 +90,11 @@ class SSE(Loss):
         d = y - t
         out: Array = d * d
         return out
+
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        return Factor(
+            "", 2 * (y[at] - t[at]), "2·(y − t)", "2*(y - t)", (("y", y[at]), ("t", t[at]))
+        )
 
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         out: Array = 2 * (y - t)
@@ -99,6 +117,9 @@ class HalfSSE(Loss):
         out: Array = d * d / 2
         return out
 
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        return Factor("", y[at] - t[at], "y − t", "y - t", (("y", y[at]), ("t", t[at])))
+
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         out: Array = y - t
         return out
@@ -120,6 +141,17 @@ class BCE(Loss):
             log_q = np.maximum(nx.log1p(-y), LOG_FLOOR)
         out: Array = -(t * log_p + (1 - t) * log_q) / y.size
         return out
+
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        p, n = y[at], y.size
+        value = (p - t[at]) / max((1 - p) * p, BCE_EPSILON) / n
+        return Factor(
+            "",
+            value,
+            "(p − t)/max(p·(1 − p), 1e-12)/n",
+            "(p - t)/max(p*(1 - p), eps)/n",
+            (("p", p), ("t", t[at]), ("eps", BCE_EPSILON), ("n", n)),
+        )
 
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         out: Array = (y - t) / np.maximum((1 - y) * y, BCE_EPSILON) / y.size
@@ -149,6 +181,17 @@ class CrossEntropy(Loss):
 
     def probabilities(self, nx: Numerics, y: Array) -> Array | None:
         return nx.exp(log_softmax(nx, y))
+
+    def explain(self, nx: Numerics, y: Array, t: Array, at: tuple[int, ...]) -> Factor:
+        """softmax and the log together: p − t per example (over N examples), p the softmax"""
+        p = nx.exp(log_softmax(nx, y))[at]
+        total, n = t[at[0]].sum(), y.shape[0]
+        operands = (("p", p), ("t", t[at]), ("n", n))
+        if total == 1:
+            return Factor("", (p - t[at]) / n, "(p − t)/N, p = softmax(z)", "(p - t)/n", operands)
+        value = (p * total - t[at]) / n
+        formula = "(p·Σt − t)/N, p = softmax(z)"
+        return Factor("", value, formula, "(p*s - t)/n", (*operands, ("s", total)))
 
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
         p = nx.exp(log_softmax(nx, y))

@@ -14,6 +14,7 @@ from typing import Any, ClassVar
 
 import numpy as np
 
+from .chain import Factor, computed
 from .numerics import Array, Numerics
 
 
@@ -78,6 +79,21 @@ class Optimizer(ABC):
         """What the update was made of, for the update table: label -> values after the step,
         in the order the rule computes them."""
         return {}
+
+    @abstractmethod
+    def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
+        """The update of one entry with this step's numbers, line by line in the order the rule
+        computes them, ending in the new value: ``p`` and ``grad`` that entry's value and
+        gradient, ``before`` and ``after`` its optimizer state (a State of scalars, None
+        before the first step)."""
+
+    def _gradient(self, p: Any, grad: Any) -> tuple[Any, list[Factor]]:
+        """g with weight decay added to the gradient (torch's weight_decay), as a line"""
+        wd = getattr(self, "weight_decay", 0)
+        if not wd or getattr(self, "decoupled", False):
+            return grad, []
+        line = computed("g", "grad + wd·p", "grad + wd*p", grad=grad, wd=wd, p=p)
+        return line.value, [line]
 
     @abstractmethod
     def rule(self) -> str:
@@ -149,6 +165,42 @@ class SGD(Optimizer):
                 )
             )
         return out
+
+    def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
+        g, lines = self._gradient(p, grad)
+        if not self.momentum:
+            lines.append(computed("new", "p − lr·g", "p - lr*g", p=p, lr=self.lr, g=g))
+            return lines
+        mu = self.momentum
+        if before is None or before.momentum_buffer is None:
+            buf = computed("buffer", "g (the first step)", "g", g=g)
+        else:
+            buf = computed(
+                "buffer",
+                "momentum·buffer + (1 − dampening)·g",
+                "mu*b + (1 - d)*g",
+                mu=mu,
+                b=before.momentum_buffer,
+                d=self.dampening,
+                g=g,
+            )
+        lines.append(buf)
+        if self.nesterov:
+            lines.append(computed("d", "g + momentum·buffer", "g + mu*b", g=g, mu=mu, b=buf.value))
+            step = lines[-1].value
+        else:
+            step = buf.value
+        lines.append(
+            computed(
+                "new",
+                "p − lr·d" if self.nesterov else "p − lr·buffer",
+                "p - lr*d",
+                p=p,
+                lr=self.lr,
+                d=step,
+            )
+        )
+        return lines
 
     def rule(self) -> str:
         if not self.momentum:
@@ -232,6 +284,51 @@ class Adam(Optimizer):
         out["v̂"] = v / (1 - nx.scalar(self.beta2) ** t)
         return out
 
+    def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
+        g, lines = self._gradient(p, grad)
+        lr, b1, b2, t = self.lr, self.beta1, self.beta2, after.step
+        if self.weight_decay and self.decoupled:
+            lines.append(
+                computed(
+                    "p", "p·(1 − lr·wd), first", "p*(1 - lr*wd)", p=p, lr=lr, wd=self.weight_decay
+                )
+            )
+            p = lines[-1].value
+        m0 = before.exp_avg if before is not None else 0 * g
+        v0 = before.exp_avg_sq if before is not None else 0 * g
+        m = computed("m", "β1·m + (1 − β1)·g", "b1*m + (1 - b1)*g", b1=b1, m=m0, g=g)
+        v = computed("v", "β2·v + (1 − β2)·g²", "b2*v + (1 - b2)*g**2", b2=b2, v=v0, g=g)
+        lines += [m, v]
+        v_used = v.value
+        if self.amsgrad:
+            earlier = before.max_exp_avg_sq if before is not None else None
+            if earlier is not None:
+                lines.append(computed("v max", "max(v max, v)", "max(a, v)", a=earlier, v=v.value))
+                v_used = lines[-1].value
+        m_hat = computed("m̂", "m / (1 − β1^t)", "m/(1 - b1**t)", m=m.value, b1=b1, t=t)
+        v_hat = computed(
+            "v̂",
+            ("v max" if self.amsgrad else "v") + " / (1 − β2^t)",
+            "v/(1 - b2**t)",
+            v=v_used,
+            b2=b2,
+            t=t,
+        )
+        lines += [m_hat, v_hat]
+        lines.append(
+            computed(
+                "new",
+                "p − lr·m̂ / (√v̂ + eps)",
+                "p - lr*m/(sqrt(v) + eps)",
+                p=p,
+                lr=lr,
+                m=m_hat.value,
+                v=v_hat.value,
+                eps=self.eps,
+            )
+        )
+        return lines
+
     def rule(self) -> str:
         text = (
             "m = β1·m + (1 − β1)·g;  v = β2·v + (1 − β2)·g²;  m̂ = m / (1 − β1^t);  "
@@ -310,6 +407,50 @@ class RMSprop(Optimizer):
             step=state.step + 1, square_avg=s, grad_avg=grad_avg, momentum_buffer=buf
         )
 
+    def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
+        g, lines = self._gradient(p, grad)
+        a = self.alpha
+        s0 = before.square_avg if before is not None else 0 * g
+        s = computed(
+            "square avg", "α·square avg + (1 − α)·g²", "a*s + (1 - a)*g**2", a=a, s=s0, g=g
+        )
+        lines.append(s)
+        if self.centered:
+            a0 = before.grad_avg if before is not None else 0 * g
+            avg = computed("grad avg", "α·grad avg + (1 − α)·g", "a*m + (1 - a)*g", a=a, m=a0, g=g)
+            lines.append(avg)
+            d = computed(
+                "d",
+                "√(square avg − grad avg²) + eps",
+                "sqrt(s - m**2) + eps",
+                s=s.value,
+                m=avg.value,
+                eps=self.eps,
+            )
+        else:
+            d = computed("d", "√(square avg) + eps", "sqrt(s) + eps", s=s.value, eps=self.eps)
+        lines.append(d)
+        if self.momentum:
+            b0 = before.momentum_buffer if before is not None else 0 * g
+            buf = computed(
+                "buffer",
+                "momentum·buffer + g/d",
+                "mu*b + g/d",
+                mu=self.momentum,
+                b=b0,
+                g=g,
+                d=d.value,
+            )
+            lines += [
+                buf,
+                computed("new", "p − lr·buffer", "p - lr*b", p=p, lr=self.lr, b=buf.value),
+            ]
+        else:
+            lines.append(
+                computed("new", "p − lr·g/d", "p - lr*g/d", p=p, lr=self.lr, g=g, d=d.value)
+            )
+        return lines
+
     def rule(self) -> str:
         text = "square avg = α·s + (1 − α)·g²;  "
         if self.centered:
@@ -367,6 +508,34 @@ class Adagrad(Optimizer):
         total = state.sum + g * g
         std = nx.sqrt(total) + nx.scalar(self.eps)
         return p - clr * (g / std), AdagradState(step=step, sum=total)
+
+    def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
+        g, lines = self._gradient(p, grad)
+        t = after.step
+        clr = computed(
+            "lr_t",
+            "lr / (1 + (t − 1)·lr_decay)",
+            "lr/(1 + (t - 1)*k)",
+            lr=self.lr,
+            t=t,
+            k=self.lr_decay,
+        )
+        start = before.sum if before is not None else self.initial_accumulator_value + 0 * g
+        total = computed("sum", "sum + g²", "s + g**2", s=start, g=g)
+        lines += [clr, total]
+        lines.append(
+            computed(
+                "new",
+                "p − lr_t·g / (√sum + eps)",
+                "p - c*g/(sqrt(s) + eps)",
+                p=p,
+                c=clr.value,
+                g=g,
+                s=total.value,
+                eps=self.eps,
+            )
+        )
+        return lines
 
     def rule(self) -> str:
         text = (

@@ -30,6 +30,10 @@ class ParamStep:
     # float64: the rounding bound of each gradient entry (a sum over the batch, of learning flows
     # that are sums themselves), so that a gradient within it shows as 0; None in exact numerics
     grad_noise: Array | None = None
+    # the optimizer's state for this tensor before and after the step (a State, in the
+    # engine's layout; None before the first step), for explain
+    optimizer_before: Any = None
+    optimizer_after: Any = None
 
     @property
     def shape(self) -> tuple[int, ...]:

@@ -14,7 +14,7 @@ import numpy as np
 from backprop_trace.numerics import Array, Numerics, noise_bound
 from backprop_trace.spec_types import Approximation, Number, short_number
 
-from .base import SETTING, Building, Layer, LayerSpec, Params
+from .base import SETTING, Around, Building, Factor, Layer, LayerSpec, Params, Route
 
 # -- the functions, each next to its derivative --------------------------------------------------
 
@@ -227,6 +227,19 @@ class ReLU(Layer):
     ) -> tuple[Array, Params]:
         return relu_back(nx, x, grad_y, self.grad_at_zero), {}
 
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        z = around.x[at]
+        symbol = f"relu′({around.input_unit(at)})"
+        if z > 0:
+            return Factor(symbol, around.nx.one, "1, as z > 0")
+        if z < 0:
+            why = f"{around.input_unit(at)} < 0: the unit is dead for this example"
+            return Factor(symbol, around.nx.zero, "0, as z < 0", why=why)
+        why = f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
+        return Factor(
+            symbol, around.nx.scalar(self.grad_at_zero), "grad_at_zero, as z = 0", why=why
+        )
+
     def torch_module(self) -> str:
         if self.grad_at_zero == 0:
             return "nn.ReLU()"
@@ -264,6 +277,18 @@ class LeakyReLU(Layer):
     ) -> tuple[Array, Params]:
         return leaky_relu_back(nx, x, grad_y, self.slope), {}
 
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        z = around.x[at]
+        symbol = f"leaky_relu′({around.input_unit(at)})"
+        if z > 0:
+            return Factor(symbol, around.nx.one, "1, as z > 0")
+        why = (
+            f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
+            if z == 0
+            else ""
+        )
+        return Factor(symbol, around.nx.scalar(self.slope), "slope, as z ≤ 0", why=why)
+
     def torch_module(self) -> str:
         return f"nn.LeakyReLU({float(self.slope)!r})"
 
@@ -283,6 +308,16 @@ class Tanh(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return tanh_back(y, grad_y), {}
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        t = around.y[at]
+        return Factor(
+            f"tanh′({around.input_unit(at)})",
+            1 - t * t,
+            "1 − tanh²(z)",
+            "1 - t**2",
+            (("t", t),),
+        )
 
     def torch_module(self) -> str:
         return "nn.Tanh()"
@@ -305,6 +340,16 @@ class Sigmoid(Layer):
     ) -> tuple[Array, Params]:
         return sigmoid_back(y, grad_y), {}
 
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        y = around.y[at]
+        return Factor(
+            f"σ′({around.input_unit(at)})",
+            y * (1 - y),
+            "σ(z)·(1 − σ(z))",
+            "s*r",
+            (("s", y), ("r", 1 - y)),
+        )
+
     def torch_module(self) -> str:
         return "nn.Sigmoid()"
 
@@ -323,6 +368,9 @@ class Identity(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return grad_y, {}
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        return Factor(f"identity′({around.input_unit(at)})", around.nx.one, "1")
 
     def torch_module(self) -> str:
         return "nn.Identity()"
@@ -354,6 +402,24 @@ class Softmax(Layer):
         bound: Array = carried + own
         return bound, {}
 
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """∂p_j/∂z_i = p_j (δ_ij − p_i): every output of the example depends on every input"""
+        p, i = around.y, at[-1]
+        out = []
+        for j in range(p.shape[-1]):
+            to = (*at[:-1], j)
+            symbol = f"∂{around.output_unit(to)}/∂{around.input_unit(at)}"
+            if j == i:
+                factor = Factor(
+                    symbol, p[at] * (1 - p[at]), "p_i·(1 − p_i)", "pi*(1 - pi)", (("pi", p[at]),)
+                )
+            else:
+                factor = Factor(
+                    symbol, -p[to] * p[at], "−p_j·p_i", "-pj*pi", (("pj", p[to]), ("pi", p[at]))
+                )
+            out.append(Route(to, factor))
+        return out
+
     def torch_module(self) -> str:
         return "nn.Softmax(dim=-1)"
 
@@ -378,6 +444,32 @@ class GELU(Layer):
     ) -> tuple[Array, Params]:
         return gelu_back(nx, x, grad_y, self.approximate), {}
 
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        z = float(around.x[at])
+        symbol = f"gelu′({around.input_unit(at)})"
+        if self.approximate == "tanh":
+            t = math.tanh(SQRT_2_OVER_PI * (z + GELU_CUBIC * z**3))
+            slope = 0.5 * (1 + t) + 0.5 * z * (1 - t * t) * SQRT_2_OVER_PI * (
+                1 + 3 * GELU_CUBIC * z**2
+            )
+            return Factor(
+                symbol,
+                slope,
+                "(1 + t)/2 + z·(1 − t²)·√(2/π)·(1 + 3·0.044715·z²)/2, "
+                "t = tanh(√(2/π)·(z + 0.044715·z³))",
+                "(1 + t)/2 + z*(1 - t**2)*c*(1 + 3*k*z**2)/2",
+                (("t", t), ("z", z), ("c", SQRT_2_OVER_PI), ("k", GELU_CUBIC)),
+            )
+        big_phi = 0.5 * (1 + math.erf(z / math.sqrt(2)))
+        small_phi = math.exp(-0.5 * z * z) / math.sqrt(2 * math.pi)
+        return Factor(
+            symbol,
+            big_phi + z * small_phi,
+            "Φ(z) + z·φ(z)",
+            "Phi + z*phi",
+            (("Phi", big_phi), ("z", z), ("phi", small_phi)),
+        )
+
     def torch_module(self) -> str:
         return f"nn.GELU(approximate={self.approximate!r})"
 
@@ -399,6 +491,17 @@ class SiLU(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return silu_back(nx, x, grad_y), {}
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        z = float(around.x[at])
+        s = float(sigmoid(around.nx, np.array(z)))
+        return Factor(
+            f"silu′({around.input_unit(at)})",
+            s * (1 + z * (1 - s)),
+            "σ(z)·(1 + z·(1 − σ(z)))",
+            "s*(1 + z*(1 - s))",
+            (("s", s), ("z", z)),
+        )
 
     def torch_module(self) -> str:
         return "nn.SiLU()"
@@ -432,6 +535,26 @@ class ELU(Layer):
     def kink_convention(self) -> str:
         return f"its derivative there is taken as alpha = {self.alpha} (PyTorch's), not 1."
 
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        z = float(around.x[at])
+        symbol = f"elu′({around.input_unit(at)})"
+        if z > 0:
+            return Factor(symbol, 1.0, "1, as z > 0")
+        why = (
+            f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
+            if z == 0 and self.kinked
+            else ""
+        )
+        e = math.exp(z)
+        return Factor(
+            symbol,
+            float(self.alpha) * e,
+            "α·e^z, as z ≤ 0",
+            "a*e",
+            (("a", float(self.alpha)), ("e", e)),
+            why,
+        )
+
     def torch_module(self) -> str:
         return f"nn.ELU(alpha={float(self.alpha)!r})"
 
@@ -461,6 +584,15 @@ class Softplus(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return softplus_back(nx, x, grad_y, self.beta, self.threshold), {}
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        bz = float(self.beta) * float(around.x[at])
+        symbol = f"softplus′({around.input_unit(at)})"
+        if bz > self.threshold:
+            why = "β·z is above the threshold: there softplus is z itself (as PyTorch)"
+            return Factor(symbol, 1.0, "1, as β·z > threshold", why=why)
+        s = float(sigmoid(around.nx, np.array(bz)))
+        return Factor(symbol, s, "σ(β·z)", "s", (("s", s),))
 
     def torch_module(self) -> str:
         return f"nn.Softplus(beta={float(self.beta)!r}, threshold={float(self.threshold)!r})"

@@ -11,12 +11,14 @@ from __future__ import annotations
 import dataclasses
 import typing
 from abc import ABC, abstractmethod
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, ClassVar, Protocol
 
 import numpy as np
 from pydantic import create_model
 
+from backprop_trace.chain import Factor, Route
 from backprop_trace.errors import Path
 from backprop_trace.numerics import FLOAT64, Array, Numerics
 from backprop_trace.spec_types import FileRef, Spec, Text
@@ -124,6 +126,23 @@ class LayerNote:
     phase: str
     kind: str
     text: str
+
+
+@dataclass(frozen=True)
+class Around:
+    """What a kind's local-derivative hooks are handed about its layer in one step: its input
+    x and output y (whole batches), the parameters and buffers it read, and how entries are
+    named as the tables name them (``entry``: a parameter's entry, in the scenario's layout;
+    ``unit``: an entry of the layer's input or output, 'sigmoid1[0]', 'x[2]')."""
+
+    nx: Numerics
+    x: Array
+    y: Array
+    params: Params
+    entry: Callable[[str, tuple[int, ...]], str]
+    input_unit: Callable[[tuple[int, ...]], str]
+    output_unit: Callable[[tuple[int, ...]], str]
+    memo: dict[str, Any] = dataclasses.field(default_factory=dict)  # a kind's own, per step
 
 
 class ShapeProblem(Exception):
@@ -288,6 +307,24 @@ class Layer(ABC):
         this scale (for the rounding bound of the next layer's input: numerics.noise_bound);
         None when the output is not such a sum (then a few ulps of the value itself)."""
         return None
+
+    # -- how each number came to be (explain) ----------------------------------------------------
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """How dL/dx[at] (``at`` with the example first) is made from dL/dy: the entries of y
+        that x[at] feeds, each with ∂y/∂x[at] and its formula. By default, for a kind that
+        acts entry by entry: the one path to y[at], its factor from ``derivative``."""
+        return [Route(at, self.derivative(around, at))]
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        """f′ at the input entry x[at], for a kind that acts entry by entry, with its rule in
+        symbols and as arithmetic on its operands."""
+        raise NotImplementedError(f"{self.kind} does not say its derivative")
+
+    def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
+        """How dL/dθ for the entry ``index`` (the engine's layout) of the parameter with this
+        role is made from dL/dy: every entry of y it moves (example first), with ∂y/∂θ."""
+        return []
 
     # -- what the tables say ----------------------------------------------------------------------
 

@@ -28,19 +28,22 @@ from backprop_trace.wording import plural
 
 from .base import (
     PARAMETER,
+    Around,
     Building,
     Built,
+    Factor,
     Layer,
     LayerNote,
     LayerSpec,
     Marked,
     Params,
+    Route,
     Shape,
     ShapeProblem,
     TableData,
     shape_text,
 )
-from .linear import MAX_UNITS, initialise, written_bias, written_weight
+from .linear import MAX_UNITS, initialise, input_factor, written_bias, written_weight
 
 Pair = tuple[int, int]
 
@@ -328,6 +331,60 @@ class Conv2d(Layer):
         scale = self.forward(FLOAT64, np.abs(x), absolute)
         return scale, self.in_channels * self.kernel_size[0] * self.kernel_size[1] + 1
 
+    def _positions(self, around: Around) -> tuple[int, int]:
+        return int(around.y.shape[2]), int(around.y.shape[3])
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """∂y[o, i, j]/∂x[c, r, q] = w[o, c, kh, kw] for every output position whose window
+        holds x[c, r, q] (at kernel entry kh, kw) and every output channel o"""
+        e, c, r, q = at
+        oh, ow = self._positions(around)
+        (kh, kw), (sh, sw), (ph, pw) = self.kernel_size, self.stride, self.padding
+        w = around.params[self.weight]
+        out = []
+        for o in range(self.out_channels):
+            for a in range(kh):
+                for b in range(kw):
+                    i, i_rest = divmod(r + ph - a, sh)
+                    j, j_rest = divmod(q + pw - b, sw)
+                    if i_rest or j_rest or not (0 <= i < oh and 0 <= j < ow):
+                        continue
+                    factor = Factor(around.entry(self.weight, (o, c, a, b)), w[o, c, a, b])
+                    out.append(Route((e, o, i, j), factor))
+        return out
+
+    def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
+        """∂y[n, o, i, j]/∂w[o, c, kh, kw] = x[n, c, s·i + kh − p, s·j + kw − p] (0 in the
+        padding);  ∂y[n, o, i, j]/∂b[o] = 1, at every position of every example"""
+        oh, ow = self._positions(around)
+        n = int(around.x.shape[0])
+        if role == "bias":
+            one = Factor("1", around.nx.one)
+            return [
+                Route((e, index[0], i, j), one)
+                for e in range(n)
+                for i in range(oh)
+                for j in range(ow)
+            ]
+        o, c, a, b = index
+        (sh, sw), (ph, pw) = self.stride, self.padding
+        height, width = int(around.x.shape[2]), int(around.x.shape[3])
+        out = []
+        for e in range(n):
+            for i in range(oh):
+                for j in range(ow):
+                    r, q = i * sh + a - ph, j * sw + b - pw
+                    if 0 <= r < height and 0 <= q < width:
+                        factor = input_factor(around, (e, c, r, q))
+                    else:
+                        factor = Factor(
+                            "0 (padding)",
+                            around.nx.zero,
+                            why="the window reaches into the zero padding",
+                        )
+                    out.append(Route((e, o, i, j), factor))
+        return out
+
     def torch_module(self) -> str:
         return (
             f"nn.Conv2d({self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, "
@@ -386,6 +443,21 @@ class _Pool(Layer):
         return patches.reshape(*patches.shape[:4], -1), rows, cols
 
 
+def _covering(pool: _Pool, around: Around, at: tuple[int, ...]) -> list[tuple[int, int, int]]:
+    """The windows (i, j) that hold input entry at = (e, c, r, q), with the entry's place k in
+    each window (row-major)."""
+    _e, _c, r, q = at
+    (kh, kw), (sh, sw) = pool.kernel_size, pool.stride
+    oh, ow = int(around.y.shape[2]), int(around.y.shape[3])
+    out = []
+    for i in range(oh):
+        for j in range(ow):
+            a, b = r - i * sh, q - j * sw
+            if 0 <= a < kh and 0 <= b < kw:
+                out.append((i, j, a * kw + b))
+    return out
+
+
 @dataclass(frozen=True)
 class MaxPool2d(_Pool):
     """y[n, c, i, j] = the largest entry of its window; its gradient goes to that entry alone,
@@ -421,6 +493,32 @@ class MaxPool2d(_Pool):
         np.put_along_axis(spread, first[..., None], grad_y[..., None], axis=-1)
         kh, kw = self.kernel_size
         return scatter(nx, x.shape, rows, cols, spread.reshape(*flat.shape[:4], kh, kw)), {}
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """∂y[i, j]/∂x = 1 for the input that won window [i][j], 0 for the others"""
+        if "first" not in around.memo:
+            around.memo["first"] = self._winners(around.x)[1]
+            around.memo["ties"] = self.kinks(around.x)
+        first, ties = around.memo["first"], around.memo["ties"]
+        e, c = at[0], at[1]
+        kw = self.kernel_size[1]
+        out = []
+        for i, j, k in _covering(self, around, at):
+            to = (e, c, i, j)
+            symbol = f"∂{around.output_unit(to)}/∂{around.input_unit(at)}"
+            won = int(first[to])
+            if won == k:
+                why = f"window [{c}][{i}][{j}] ties: " + self.kink_convention() if ties[to] else ""
+                factor = Factor(symbol, around.nx.one, "1: it won the window", why=why)
+            else:
+                r = i * self.stride[0] + won // kw
+                q = j * self.stride[1] + won % kw
+                why = f"window [{c}][{i}][{j}] was won by {around.input_unit((e, c, r, q))}"
+                if ties[to]:
+                    why += " (a tie: " + self.kink_convention().rstrip(".") + ")"
+                factor = Factor(symbol, around.nx.zero, "0: another input won", why=why)
+            out.append(Route(to, factor))
+        return out
 
     def kink_sides(self, x: Array) -> Array:
         return self._winners(x)[1]
@@ -570,6 +668,25 @@ class AvgPool2d(_Pool):
         spread = np.broadcast_to(share[..., None, None], (*grad_y.shape, kh, kw))
         return scatter(nx, x.shape, rows, cols, spread), {}
 
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """∂y[i, j]/∂x = 1/(kh·kw) for each window [i][j] that holds x"""
+        kh, kw = self.kernel_size
+        share = around.nx.one / (kh * kw)
+        e, c = at[0], at[1]
+        return [
+            Route(
+                (e, c, i, j),
+                Factor(
+                    f"∂{around.output_unit((e, c, i, j))}/∂{around.input_unit(at)}",
+                    share,
+                    "1/(kh·kw)",
+                    "1/n",
+                    (("n", kh * kw),),
+                ),
+            )
+            for i, j, _k in _covering(self, around, at)
+        ]
+
     def backward_noise(
         self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
     ) -> tuple[Array, Params]:
@@ -603,6 +720,12 @@ class Flatten(Layer):
         self, nx: Numerics, x: Array, y: Array, grad_y: Array, params: Params, need_x: bool = True
     ) -> tuple[Array, Params]:
         return grad_y.reshape(x.shape), {}
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """x[c][h][w] is output entry c·H·W + h·W + w (row-major): a derivative of 1"""
+        to = (at[0], int(np.ravel_multi_index(at[1:], around.x.shape[1:])))
+        symbol = f"∂{around.output_unit(to)}/∂{around.input_unit(at)}"
+        return [Route(to, Factor(symbol, around.nx.one, "1: the same number, renamed"))]
 
     def backward_noise(
         self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params

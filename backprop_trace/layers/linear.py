@@ -17,11 +17,14 @@ from backprop_trace.wording import plural
 
 from .base import (
     PARAMETER,
+    Around,
     Building,
     Built,
+    Factor,
     Layer,
     LayerSpec,
     Params,
+    Route,
     Shape,
     ShapeProblem,
     shape_text,
@@ -204,6 +207,25 @@ class Linear(Layer):
             scale = scale + np.abs(params[self.bias])
         return scale, self.in_features + 1
 
+    # -- explain ----------------------------------------------------------------------------------
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """∂y_j/∂x_i = W[i][j]: input i feeds every unit j"""
+        w = around.params[self.weight]
+        e, i = at
+        return [
+            Route((e, j), Factor(around.entry(self.weight, (i, j)), w[i, j]))
+            for j in range(self.out_features)
+        ]
+
+    def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
+        """∂y_j/∂W[i][j] = x_i (in every example);  ∂y_j/∂b[j] = 1"""
+        rows = range(around.x.shape[0])
+        if role == "bias":
+            return [Route((e, index[0]), Factor("1", around.nx.one)) for e in rows]
+        i, j = index
+        return [Route((e, j), input_factor(around, (e, i))) for e in rows]
+
     # -- PyTorch ----------------------------------------------------------------------------------
 
     def torch_module(self) -> str:
@@ -212,6 +234,14 @@ class Linear(Layer):
 
     def torch_value(self, role: str, value: Array) -> Array:
         return value.T if role == "weight" else value  # nn.Linear keeps weight as [out, in]
+
+
+def input_factor(around: Around, at: tuple[int, ...], symbol: str = "") -> Factor:
+    """An input entry as a factor (∂y/∂w is the input the weight multiplies), saying so when
+    it is 0."""
+    value = around.x[at]
+    name = symbol or around.input_unit(at)
+    return Factor(name, value, why=f"its input {name} is 0" if value == 0 else "")
 
 
 def written_weight(value: Any, at: Building, ndim: int) -> tuple[Array, str] | None:

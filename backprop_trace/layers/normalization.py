@@ -17,12 +17,15 @@ from backprop_trace.wording import plural
 from .base import (
     PARAMETER,
     SETTING,
+    Around,
     Building,
     Built,
+    Factor,
     Layer,
     LayerNote,
     LayerSpec,
     Params,
+    Route,
     Shape,
     ShapeProblem,
     shape_text,
@@ -133,6 +136,58 @@ class _Normalisation(Layer):
 
 
 # -- batchnorm -------------------------------------------------------------------------------------
+
+
+def _normalised(layer: BatchNorm | LayerNorm, around: Around) -> tuple[Array, Array]:
+    """(x̂, 1/√(σ² + eps) for every entry), once per step"""
+    if "xhat" not in around.memo:
+        stats = layer._statistics(around.nx, around.x)
+        around.memo["xhat"] = stats[0]
+        around.memo["inv_std"] = np.broadcast_to(stats[1], around.x.shape)
+        mean = around.x.mean(axis=layer._axes(around.x), keepdims=True)
+        around.memo["mean"] = np.broadcast_to(mean, around.x.shape)
+    return around.memo["xhat"], around.memo["inv_std"]
+
+
+def _through_the_statistics(
+    layer: BatchNorm | LayerNorm, around: Around, at: tuple[int, ...], group: list[tuple[int, ...]]
+) -> list[Route]:
+    """∂y_j/∂x_i = γ_j/√(σ² + eps)·(δ_ij − 1/N − x̂_i·x̂_j/N) for the N entries j that share x_i's
+    mean and variance: every one of them moves when x_i does"""
+    xhat, inv_std = _normalised(layer, around)
+    n = len(group)
+    gamma = around.params[layer.weight] if layer.weight is not None else None
+    out = []
+    for to in group:
+        g = gamma[to[1]] if gamma is not None else around.nx.one
+        delta = around.nx.one if to == at else around.nx.zero
+        r, a, b = inv_std[at], xhat[at], xhat[to]
+        value = g * r * (delta - around.nx.one / n - a * b / n)
+        factor = Factor(
+            f"∂{around.output_unit(to)}/∂{around.input_unit(at)}",
+            value,
+            ("γ" if gamma is not None else "1") + "/√(σ² + eps)·(δ − 1/N − x̂ᵢ·x̂ⱼ/N)",
+            "g*r*(d - 1/n - a*b/n)",
+            (("g", g), ("r", r), ("d", delta), ("n", n), ("a", a), ("b", b)),
+        )
+        out.append(Route(to, factor))
+    return out
+
+
+def _normalised_factor(
+    layer: BatchNorm | LayerNorm, around: Around, role: str, to: tuple[int, ...]
+) -> Factor:
+    """∂y/∂weight = x̂ there, ∂y/∂bias = 1"""
+    if role == "bias":
+        return Factor("1", around.nx.one)
+    xhat, inv_std = _normalised(layer, around)
+    return Factor(
+        f"x̂ of {around.input_unit(to)}",
+        xhat[to],
+        "(x − μ)/√(σ² + eps)",
+        "(x - m)*r",
+        (("x", around.x[to]), ("m", around.memo["mean"][to]), ("r", inv_std[to])),
+    )
 
 
 @dataclass(frozen=True)
@@ -265,6 +320,35 @@ class BatchNorm(_Normalisation):
             )
         ]
 
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """every entry of the channel, in every example (and row and column), shares the batch
+        mean and variance"""
+        shape = around.x.shape
+        if len(shape) == 2:
+            group = [(e, at[1]) for e in range(shape[0])]
+        else:
+            group = [
+                (e, at[1], r, q)
+                for e in range(shape[0])
+                for r in range(shape[2])
+                for q in range(shape[3])
+            ]
+        return _through_the_statistics(self, around, at, group)
+
+    def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
+        shape = around.x.shape
+        c = index[0]
+        if len(shape) == 2:
+            group = [(e, c) for e in range(shape[0])]
+        else:
+            group = [
+                (e, c, r, q)
+                for e in range(shape[0])
+                for r in range(shape[2])
+                for q in range(shape[3])
+            ]
+        return [Route(to, _normalised_factor(self, around, role, to)) for to in group]
+
     def next_state(self, nx: Numerics, x: Array, state: Params) -> Params:
         """running = (1 − momentum) · running + momentum · statistic, with the unbiased
         variance σ² · n / (n − 1), as torch"""
@@ -341,6 +425,18 @@ class LayerNorm(_Normalisation):
         mean_gx = (g_hat * xhat).mean(axis=-1, keepdims=True)
         grad_x: Array = inv_std * (g_hat - mean_g - xhat * mean_gx)
         return grad_x, grads
+
+    def _axes(self, x: Array) -> tuple[int, ...]:
+        return (x.ndim - 1,)
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """every feature of the example shares its mean and variance"""
+        group = [(at[0], j) for j in range(around.x.shape[1])]
+        return _through_the_statistics(self, around, at, group)
+
+    def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
+        group = [(e, index[0]) for e in range(around.x.shape[0])]
+        return [Route(to, _normalised_factor(self, around, role, to)) for to in group]
 
     def backward_noise(
         self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params
@@ -473,6 +569,17 @@ class Dropout(Layer):
     ) -> tuple[Array, Params]:
         out: Array = grad_y * params[f"{self.name}.mask"] * nx.scalar(1 / (1 - self.p))
         return out, {}
+
+    def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
+        kept = around.params[f"{self.name}.mask"][at]
+        symbol = f"∂{around.output_unit(at)}/∂{around.input_unit(at)}"
+        scale = around.nx.scalar(1 / (1 - self.p))
+        if kept:
+            return Factor(
+                symbol, scale, "1/(1 − p): kept", "1/(1 - p)", (("p", around.nx.scalar(self.p)),)
+            )
+        why = f"the mask dropped {around.input_unit(at)} this step"
+        return Factor(symbol, around.nx.zero, "0: dropped", why=why)
 
     def torch_definitions(self) -> str:
         return DROPOUT
