@@ -94,6 +94,8 @@ def with_numbers(expr: str, operands: Mapping[str, Any], show: Callable[[Any], s
     's*r' with s = 0.75, r = 0.25 -> '0.75 × 0.25'; a negative number in parentheses."""
 
     def number(value: Any) -> str:
+        if isinstance(value, int) and not isinstance(value, bool):
+            return str(value)  # a count: n, t
         text = show(value)
         return f"({text})" if text.startswith("-") or text.startswith("−") else text
 

@@ -89,6 +89,7 @@ class Explanation:
     loss: str  # the loss's kind
     optimizer: str  # its kind
     rule: str  # the optimizer's rule in words
+    layers: tuple[str, ...] = ()  # the layers' names, in order
 
     def line(self, key: str) -> Line:
         return self._by_key[key]
@@ -119,12 +120,26 @@ def explain(
         numerics=trace.numerics,
         examples=chosen.examples,
         focus=chosen.examples[builder.focus],
-        lines=tuple(builder.lines.values()),
+        lines=tuple(_in_order(builder.lines.values(), trace)),
         results=tuple(results),
         loss=trace.scenario.loss.kind,
         optimizer=trace.scenario.optimizer.kind,
         rule=trace.scenario.optimizer.rule(),
+        layers=tuple(layer.name for layer in trace.scenario.layers),
     )
+
+
+def _in_order(lines: Any, trace: Trace) -> list[Line]:
+    """From the loss down: the loss's lines, then each layer's flows from the last layer to the
+    first (a flow is made of the next layer's), the examples' shares, the gradients last."""
+    depth = {layer.name: k for k, layer in enumerate(trace.scenario.layers)}
+    rank = {"loss": 0, "flow": 1, "share": 2, "gradient": 3}
+
+    def key(line: Line) -> tuple[int, int, int]:
+        late = rank[line.kind] >= 2
+        return (int(late), rank[line.kind] if late else -depth[line.layer], rank[line.kind])
+
+    return sorted(lines, key=key)
 
 
 def _entries(trace: Trace, step: StepTrace, target: Target, limit: int) -> list[tuple[int, ...]]:

@@ -1,0 +1,197 @@
+"""backprop-trace explain: how one number of a step came to be, the chain rule with its values."""
+
+from __future__ import annotations
+
+import sys
+from typing import TYPE_CHECKING, Annotated
+
+import typer
+
+from backprop_trace.bundled import resolve
+from backprop_trace.errors import ScenarioError
+from backprop_trace.visible import visible
+
+from .core import (
+    EXIT_BAD_INPUT,
+    AllowOutsideData,
+    NumericsChoice,
+    _bad_input,
+    _choice,
+    _Command,
+    _listed,
+    _shown_as,
+    _tell,
+    _whole,
+    app,
+)
+from .output import _destination, _write_file
+
+if TYPE_CHECKING:
+    from backprop_trace.explain import Target
+    from backprop_trace.scenario import Scenario
+
+
+EXPLAIN_FORMATS = ("text", "markdown", "html", "json")
+
+
+@app.command(cls=_Command)
+def explain(
+    file: Annotated[
+        str,
+        typer.Argument(metavar="FILE", help="A scenario file, or a bundled scenario's name."),
+    ],
+    param: Annotated[
+        str,
+        typer.Argument(
+            metavar="PARAM",
+            help="What to explain: a parameter entry (W1[0][2], conv1.weight[0][0][1][1]), a "
+            "whole tensor (W1), a unit's learning flow (relu1[2]) or loss[j].",
+        ),
+    ],
+    step: Annotated[
+        int,
+        typer.Option("--step", parser=_whole(1), metavar="K", help="The step to explain."),
+    ] = 1,
+    example: Annotated[
+        int | None,
+        typer.Option(
+            "--example",
+            parser=_whole(0),
+            metavar="E",
+            help="The example (data row) to expand [default: the batch's first].",
+        ),
+    ] = None,
+    precision: Annotated[
+        int | None,
+        typer.Option(
+            "--precision",
+            parser=_whole(0, 17),
+            metavar="N",
+            help="Decimals shown [default: 4, and values below 0.001 to 4 significant digits].",
+        ),
+    ] = None,
+    fractions: Annotated[
+        bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
+    ] = False,
+    format_name: Annotated[
+        str,
+        typer.Option("--format", "-f", metavar=_listed(EXPLAIN_FORMATS), help="What to print."),
+    ] = "text",
+    output: Annotated[
+        str | None,
+        typer.Option(
+            "--output", "-o", metavar="FILE", help="Write the output to this file instead."
+        ),
+    ] = None,
+    numerics_name: Annotated[
+        str | None,
+        typer.Option(
+            "--numerics",
+            metavar=_listed(NumericsChoice),
+            help="Force exact or float64 arithmetic.",
+        ),
+    ] = None,
+    table_limit: Annotated[
+        int,
+        typer.Option(
+            "--table-limit",
+            parser=_whole(1),
+            metavar="N",
+            help="A whole tensor: explain at most this many entries, the largest first.",
+        ),
+    ] = 64,
+    allow_outside_data: AllowOutsideData = False,
+) -> None:
+    """Show how a gradient, learning flow or update came to be: the chain rule, with this
+    step's numbers in."""
+    from backprop_trace.engine import run as run_engine
+    from backprop_trace.explain import TooLarge
+    from backprop_trace.explain import explain as explain_target
+    from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
+    from backprop_trace.scenario import load_scenario
+
+    if format_name not in EXPLAIN_FORMATS:
+        _choice("--format", format_name, NumericsChoice)  # says what the choices are
+    numerics = (
+        None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
+    )
+    if output is not None:
+        _destination(output, "written")
+    path = resolve(file)
+    try:
+        scenario = load_scenario(
+            path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
+        )
+    except ScenarioError as error:
+        _bad_input(error)
+    target = read_target(scenario, param)
+    rows = scenario.batch_indices(step)
+    if example is not None and example not in rows:
+        raise typer.BadParameter(
+            f"example {example} is not in step {step}'s batch, which holds examples "
+            f"{rows.start}–{rows.stop - 1}",
+            param_hint="--example",
+        )
+    try:
+        trace = run_engine(
+            scenario,
+            steps=step,
+            numerics=numerics.value if numerics is not None else None,
+            keep=lambda k: k == step,
+        )
+    except ScenarioError as error:
+        _bad_input(error)
+    if not trace.steps or trace.steps[-1].step != step:
+        _tell(f"step {step} was not reached: the run stopped at step {len(trace.losses_before)}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    if fractions and trace.numerics != "exact":
+        _tell("note: --fractions shows exact values; this trace is float64")
+    try:
+        explained = explain_target(trace, target, step=step, example=example, limit=table_limit)
+    except TooLarge as error:
+        _tell(f"{visible(param)}: {error}; explain one entry, or a smaller part")
+        raise typer.Exit(EXIT_BAD_INPUT) from None
+    num = NumberStyle(
+        DEFAULT_PRECISION if precision is None else precision,
+        fractions and trace.numerics == "exact",
+        explicit=precision is not None,
+    )
+    from backprop_trace.render import explain as formats
+
+    if format_name == "text" and output is None:
+        from backprop_trace.render.console import terminal_console
+
+        terminal_console(highlight=False).print(formats.text_renderable(explained, num))
+        return
+    content = {
+        "text": formats.plain,
+        "markdown": formats.markdown,
+        "html": formats.html_page,
+    }.get(format_name)
+    text = formats.render_json(explained) if content is None else content(explained, num)
+    if output is None:
+        sys.stdout.write(text)
+    else:
+        _write_file(output, text, protect=path)
+
+
+def read_target(scenario: Scenario, text: str) -> Target:
+    """PARAM read against the scenario, or a message naming what exists and exit status 2."""
+    from backprop_trace.explain import TargetError, parse_target
+
+    try:
+        return parse_target(scenario, text, output_shapes(scenario))
+    except TargetError as error:
+        raise typer.BadParameter(
+            f"{error.message}\n  hint: {error.hint}", param_hint="PARAM"
+        ) from None
+
+
+def output_shapes(scenario: Scenario) -> list[tuple[int, ...]]:
+    """Each layer's output shape for one example."""
+    shape = tuple(int(n) for n in scenario.inputs.shape[1:])
+    out = []
+    for layer in scenario.layers:
+        shape = tuple(int(n) for n in layer.output_shape(shape))
+        out.append(shape)
+    return out
