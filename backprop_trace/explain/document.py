@@ -160,11 +160,12 @@ def _section(e: Explanation, line: Line) -> str:
 
 
 def _largest(terms: tuple[Term, ...]) -> tuple[list[Term], list[Term]]:
-    """(the terms shown, the rest): all when few, else the SHOWN_TERMS largest in size."""
+    """(the terms shown, the rest): all when few, else the SHOWN_TERMS largest in size (the
+    nonzero ones only, when fewer are)."""
     if len(terms) <= SHOWN_TERMS:
         return list(terms), []
     ranked = sorted(range(len(terms)), key=lambda k: -abs(float(terms[k].value)))
-    keep = set(ranked[:SHOWN_TERMS])
+    keep = {k for k in ranked[:SHOWN_TERMS] if terms[k].value != 0} or {ranked[0]}
     return [terms[k] for k in sorted(keep)], [t for k, t in enumerate(terms) if k not in keep]
 
 
@@ -200,9 +201,7 @@ def _line(out: _Layout, line: Line) -> None:
             Equation(line.symbol, (_held(out, line),), "nothing after it reaches the loss")
         )
         return
-    symbols = " + ".join(_symbols(t) for t in line.terms[:SHOWN_SYMBOLS])
-    if len(line.terms) > SHOWN_SYMBOLS:
-        symbols += f" + … ({len(line.terms)} terms)"
+    symbols = _symbolic(line.terms)
     numbers = " + ".join(" × ".join(_signed(out, u.factor.value) for u in t.uses) for t in shown)
     values = " + ".join(_signed(out, t.value) for t in shown)
     if rest:
@@ -233,6 +232,14 @@ def _distinct(rows: list[str]) -> list[str]:
     return out
 
 
+def _symbolic(terms: tuple[Term, ...]) -> str:
+    """The terms in symbols: all of them when few, else the first ones and how many."""
+    if len(terms) <= SHOWN_SYMBOLS + 1:
+        return " + ".join(_symbols(t) for t in terms)
+    shown = " + ".join(_symbols(t) for t in terms[:SHOWN_SYMBOLS])
+    return f"{shown} + … ({len(terms)} terms)"
+
+
 def _symbols(term: Term) -> str:
     return " × ".join(u.factor.symbol for u in term.uses)
 
@@ -241,9 +248,9 @@ def _local(out: _Layout, factor: Factor) -> None:
     if factor.symbol in out.shown_locals:
         return
     out.shown_locals.add(factor.symbol)
-    if not factor.expr:  # a rule by cases (relu′ = 1 as z > 0): the value, and why
-        note = "; ".join(part for part in (factor.formula, factor.why) if part)
-        out.blocks.append(Equation(factor.symbol, (out.number(factor.value),), note))
+    if not factor.expr:  # a rule by cases (relu′ = 1, as z > 0): the value, its case, why
+        row = out.number(factor.value) + (f", {factor.formula}" if factor.formula else "")
+        out.blocks.append(Equation(factor.symbol, (row,), factor.why))
         return
     rows = [
         factor.formula,
@@ -302,10 +309,8 @@ def _tensor(out: _Layout) -> None:
     out.blocks.append(Heading("Each entry"))
     out.blocks.append(
         Paragraph(
-            f"as {example.symbol} = "
-            + " + ".join(_symbols(t) for t in example.terms[:SHOWN_SYMBOLS])
-            + (" + …" if len(example.terms) > SHOWN_SYMBOLS else "")
-            + " (explain one entry to see every line)"
+            f"Each as {example.symbol} = {_symbolic(example.terms)}, and its update (explain "
+            "one entry to see every line):"
         )
     )
     for result in results:
@@ -318,8 +323,16 @@ def _tensor(out: _Layout) -> None:
         )
         if rest:
             numbers += f" + [{len(rest)} other terms: {_signed(out, _sum(rest))}]"
-        new = f"new {out.number(result.new)}"
-        out.blocks.append(Equation(result.entry, (numbers, _held(out, line), new)))
+        update = result.update[-1]
+        new = (
+            f"new {result.entry} = "
+            + with_numbers(update.expr, dict(update.operands), out.number)
+            + f" = {out.number(result.new)}"
+        )
+        why = f"; 0 as {result.why_zero[0]}" if result.why_zero else ""
+        out.blocks.append(
+            Equation(line.symbol, tuple(_distinct([numbers, _held(out, line)])), new + why)
+        )
 
 
 def _tensor_size(e: Explanation) -> int:

@@ -276,9 +276,9 @@ class _Builder:
         for route in layer.param_local(self.arounds[i], role, engine_index):
             uses, to, j = [Use(route.factor)], route.to, i
             # entry-wise layers after it (an activation) join the product: ∂L/∂out × f′ × x
-            while j + 1 < len(self.scenario.layers):
+            while j + 1 < len(self.scenario.layers) and self.scenario.layers[j + 1].same_shape:
                 onward = self.scenario.layers[j + 1].local(self.arounds[j + 1], to)
-                if len(onward) != 1:
+                if len(onward) != 1 or onward[0].to != to:
                     break
                 uses.insert(0, Use(onward[0].factor))
                 to, j = onward[0].to, j + 1
@@ -294,7 +294,7 @@ class _Builder:
             share = self._add(
                 Line(
                     f"share {symbol} {position}",
-                    f"∂L/∂{symbol}, example {self.step.examples[position]}'s share",
+                    f"example {self.step.examples[position]}'s share",
                     "share",
                     param.layer,
                     self.step.examples[position],

@@ -231,13 +231,13 @@ class ReLU(Layer):
         z = around.x[at]
         symbol = f"relu′({around.input_unit(at)})"
         if z > 0:
-            return Factor(symbol, around.nx.one, "1, as z > 0")
+            return Factor(symbol, around.nx.one, "as z > 0")
         if z < 0:
             why = f"{around.input_unit(at)} < 0: the unit is dead for this example"
-            return Factor(symbol, around.nx.zero, "0, as z < 0", why=why)
+            return Factor(symbol, around.nx.zero, "as z < 0", why=why)
         why = f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
         return Factor(
-            symbol, around.nx.scalar(self.grad_at_zero), "grad_at_zero, as z = 0", why=why
+            symbol, around.nx.scalar(self.grad_at_zero), "as z = 0: grad_at_zero", why=why
         )
 
     def torch_module(self) -> str:
@@ -281,13 +281,13 @@ class LeakyReLU(Layer):
         z = around.x[at]
         symbol = f"leaky_relu′({around.input_unit(at)})"
         if z > 0:
-            return Factor(symbol, around.nx.one, "1, as z > 0")
+            return Factor(symbol, around.nx.one, "as z > 0")
         why = (
             f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
             if z == 0
             else ""
         )
-        return Factor(symbol, around.nx.scalar(self.slope), "slope, as z ≤ 0", why=why)
+        return Factor(symbol, around.nx.scalar(self.slope), "the slope, as z ≤ 0", why=why)
 
     def torch_module(self) -> str:
         return f"nn.LeakyReLU({float(self.slope)!r})"
@@ -370,7 +370,7 @@ class Identity(Layer):
         return grad_y, {}
 
     def derivative(self, around: Around, at: tuple[int, ...]) -> Factor:
-        return Factor(f"identity′({around.input_unit(at)})", around.nx.one, "1")
+        return Factor(f"identity′({around.input_unit(at)})", around.nx.one, "always")
 
     def torch_module(self) -> str:
         return "nn.Identity()"
@@ -539,7 +539,7 @@ class ELU(Layer):
         z = float(around.x[at])
         symbol = f"elu′({around.input_unit(at)})"
         if z > 0:
-            return Factor(symbol, 1.0, "1, as z > 0")
+            return Factor(symbol, 1.0, "as z > 0")
         why = (
             f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
             if z == 0 and self.kinked
@@ -590,7 +590,7 @@ class Softplus(Layer):
         symbol = f"softplus′({around.input_unit(at)})"
         if bz > self.threshold:
             why = "β·z is above the threshold: there softplus is z itself (as PyTorch)"
-            return Factor(symbol, 1.0, "1, as β·z > threshold", why=why)
+            return Factor(symbol, 1.0, "as β·z > threshold", why=why)
         s = float(sigmoid(around.nx, np.array(bz)))
         return Factor(symbol, s, "σ(β·z)", "s", (("s", s),))
 

@@ -509,14 +509,14 @@ class MaxPool2d(_Pool):
             won = int(first[to])
             if won == k:
                 why = f"window [{c}][{i}][{j}] ties: " + self.kink_convention() if ties[to] else ""
-                factor = Factor(symbol, around.nx.one, "1: it won the window", why=why)
+                factor = Factor(symbol, around.nx.one, "it won the window", why=why)
             else:
                 r = i * self.stride[0] + won // kw
                 q = j * self.stride[1] + won % kw
                 why = f"window [{c}][{i}][{j}] was won by {around.input_unit((e, c, r, q))}"
                 if ties[to]:
                     why += " (a tie: " + self.kink_convention().rstrip(".") + ")"
-                factor = Factor(symbol, around.nx.zero, "0: another input won", why=why)
+                factor = Factor(symbol, around.nx.zero, "another input won", why=why)
             out.append(Route(to, factor))
         return out
 
@@ -725,7 +725,7 @@ class Flatten(Layer):
         """x[c][h][w] is output entry c·H·W + h·W + w (row-major): a derivative of 1"""
         to = (at[0], int(np.ravel_multi_index(at[1:], around.x.shape[1:])))
         symbol = f"∂{around.output_unit(to)}/∂{around.input_unit(at)}"
-        return [Route(to, Factor(symbol, around.nx.one, "1: the same number, renamed"))]
+        return [Route(to, Factor(symbol, around.nx.one, "the same number, renamed"))]
 
     def backward_noise(
         self, x: Array, y: Array, grad_y: Array, noise_y: Array, params: Params

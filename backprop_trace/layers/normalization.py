@@ -576,10 +576,10 @@ class Dropout(Layer):
         scale = around.nx.scalar(1 / (1 - self.p))
         if kept:
             return Factor(
-                symbol, scale, "1/(1 − p): kept", "1/(1 - p)", (("p", around.nx.scalar(self.p)),)
+                symbol, scale, "kept: 1/(1 − p)", "1/(1 - p)", (("p", around.nx.scalar(self.p)),)
             )
         why = f"the mask dropped {around.input_unit(at)} this step"
-        return Factor(symbol, around.nx.zero, "0: dropped", why=why)
+        return Factor(symbol, around.nx.zero, "dropped", why=why)
 
     def torch_definitions(self) -> str:
         return DROPOUT
