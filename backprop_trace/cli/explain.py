@@ -175,7 +175,7 @@ def explain(
         _write_file(output, text, protect=path)
 
 
-def read_target(scenario: Scenario, text: str) -> Target:
+def read_target(scenario: Scenario, text: str, option: str = "PARAM") -> Target:
     """PARAM read against the scenario, or a message naming what exists and exit status 2."""
     from backprop_trace.explain import TargetError, parse_target
 
@@ -183,7 +183,7 @@ def read_target(scenario: Scenario, text: str) -> Target:
         return parse_target(scenario, text, output_shapes(scenario))
     except TargetError as error:
         raise typer.BadParameter(
-            f"{error.message}\n  hint: {error.hint}", param_hint="PARAM"
+            f"{error.message}\n  hint: {error.hint}", param_hint=option
         ) from None
 
 

@@ -129,6 +129,15 @@ def run(
             help="Summarise tensors with more entries than this.",
         ),
     ] = 64,
+    explain: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--explain",
+            metavar="PARAM",
+            help="Show how PARAM's gradient came to be, in each backward pass (repeatable; "
+            "as `explain` takes it: W1[0][2], relu1[2], loss[0]).",
+        ),
+    ] = None,
     allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
@@ -145,10 +154,11 @@ def run(
         if destination is not None:
             _destination(destination, verb)
     with _interruptible():
-        trace = _trace(file, steps, numerics, selection, check, allow_outside_data)
+        explained = tuple(explain or ())
+        trace = _trace(file, steps, numerics, selection, check, allow_outside_data, explained)
         from backprop_trace.render.terminal import RenderOptions
 
-        options = RenderOptions(precision, fractions, table_limit)
+        options = RenderOptions(precision, fractions, table_limit, explained)
         if trace.interrupted:
             text = output_format is OutputFormat.text and output is None
             _stopped_early(trace, options, to_stderr=not text, only_summary=quiet or not text)
@@ -214,6 +224,7 @@ def _trace(
     show: StepSelection | None,
     check: bool = False,
     allow_outside_data: bool = False,
+    explain: tuple[str, ...] = (),
 ) -> Trace:
     from backprop_trace.engine import run as run_engine
     from backprop_trace.scenario import load_scenario
@@ -222,6 +233,11 @@ def _trace(
     try:
         shown_as = _shown_as(file, path)
         scenario = load_scenario(path, display_name=shown_as, allow_outside_data=allow_outside_data)
+        if explain:
+            from .explain import read_target
+
+            for text in explain:
+                read_target(scenario, text, option="--explain")
         if numerics is NumericsChoice.exact and scenario.numerics != "exact":
             reason = scenario.numerics_reason.split(": ", 1)[-1]
             raise ScenarioError(

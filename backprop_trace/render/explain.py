@@ -17,6 +17,7 @@ from backprop_trace.chain import Factor
 from backprop_trace.explain.document import Block, Equation, Heading, Paragraph, layout
 from backprop_trace.explain.model import Explanation, Line
 from backprop_trace.render.numbers import NumberStyle
+from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
 
 FORMAT = "backprop-trace-explain/1"
@@ -55,14 +56,37 @@ def _equation(eq: Equation) -> RenderableType:
     return grid
 
 
+class Expansion(Group):
+    """An explanation inside a phase (run --explain): drawn as its blocks; the Markdown export
+    writes the blocks its own way."""
+
+    def __init__(self, blocks: list[Block]) -> None:
+        super().__init__(*renderables(blocks))
+        self.blocks = blocks
+
+
 def text_renderable(explanation: Explanation, num: NumberStyle, *, title: bool = True) -> Group:
-    return Group(*renderables(layout(explanation, num, title=title)))
+    return Expansion(layout(explanation, num, title=title))
 
 
-# -- Markdown -------------------------------------------------------------------------------------
+def in_phase(
+    trace: Trace, step: int, texts: tuple[str, ...], num: NumberStyle, limit: int
+) -> list[RenderableType]:
+    """run --explain: each PARAM's expansion for this step, under its own heading."""
+    from backprop_trace.explain import explain, parse_target
+
+    shapes = [tuple(int(n) for n in layer.output.shape[1:]) for layer in trace.steps[0].layers]
+    out: list[RenderableType] = []
+    for text in texts:
+        target = parse_target(trace.scenario, text, shapes)
+        explained = explain(trace, target, step=step, limit=limit)
+        blocks = layout(explained, num, title=False)
+        heading = Heading(f"How {text} came to be (explain)")
+        out.append(Expansion([heading, *blocks]))
+    return out
 
 
-def markdown(explanation: Explanation, num: NumberStyle) -> str:
+def markdown_blocks(blocks: list[Block], top: str = "##") -> str:
     from backprop_trace.render.export import escape_markdown
 
     out: list[str] = []
@@ -73,17 +97,25 @@ def markdown(explanation: Explanation, num: NumberStyle) -> str:
             out.append("```text\n" + "\n".join(equations) + "\n```\n")
             equations.clear()
 
-    for k, block in enumerate(layout(explanation, num)):
+    for k, block in enumerate(blocks):
         if isinstance(block, Equation):
             equations += _plain_equation(block)
             continue
         flush()
         if isinstance(block, Heading):
-            out.append(("# " if k == 0 else "## ") + escape_markdown(block.text) + "\n")
+            level = top if k == 0 else top + "#"
+            out.append(f"{level} {escape_markdown(block.text)}\n")
         else:
             out.append(("- " if block.bullet else "") + escape_markdown(block.text) + "\n")
     flush()
     return "\n".join(out)
+
+
+# -- Markdown -------------------------------------------------------------------------------------
+
+
+def markdown(explanation: Explanation, num: NumberStyle) -> str:
+    return markdown_blocks(layout(explanation, num), top="#")
 
 
 def _plain_equation(eq: Equation) -> list[str]:

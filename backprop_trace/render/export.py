@@ -17,6 +17,7 @@ from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
 
+from backprop_trace.render.explain import Expansion, markdown_blocks
 from backprop_trace.render.terminal import RenderOptions, phases, render_text
 from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
@@ -46,7 +47,9 @@ def render_markdown(trace: Trace, options: RenderOptions) -> str:
 def _markdown_items(items: Iterable[RenderableType]) -> list[str]:
     out: list[str] = []
     for item in items:
-        if isinstance(item, Table):
+        if isinstance(item, Expansion):
+            out.append(markdown_blocks(item.blocks, top="###"))
+        elif isinstance(item, Table):
             out.append(_markdown_table(item))
         elif isinstance(item, Padding) and isinstance(item.renderable, Table):
             out.append(_markdown_facts(item.renderable))

@@ -115,6 +115,10 @@ def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
         for name in PHASES:
             body = shown[name](step)
             body += view.notes([n for n in notes if n.phase == name])
+            if name == "backward" and options.explain:
+                from backprop_trace.render.explain import in_phase
+
+                body += in_phase(trace, step.step, options.explain, view.num, view.table_limit)
             if name == "forward" and step.step > previous + 1:
                 skipped = (
                     f"step {previous + 1}"

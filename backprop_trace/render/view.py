@@ -43,6 +43,7 @@ class RenderOptions:
     precision: int | None = None  # None: 4 decimals, and small values to 4 significant digits
     fractions: bool = False
     table_limit: int = 64  # a tensor with more entries than this is summarised
+    explain: tuple[str, ...] = ()  # run --explain: expansions shown in the backward phase
 
 
 @dataclass(frozen=True)
