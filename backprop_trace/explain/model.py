@@ -117,7 +117,7 @@ def explain(
         scenario=trace.scenario.name,
         target=target,
         step=chosen.step,
-        numerics=trace.numerics,
+        numerics=builder.nx.name,
         examples=chosen.examples,
         focus=chosen.examples[builder.focus],
         lines=tuple(_in_order(builder.lines.values(), trace)),
@@ -167,7 +167,8 @@ class _Builder:
     def __init__(self, trace: Trace, step: StepTrace, example: int | None) -> None:
         self.trace, self.step = trace, step
         self.scenario = trace.scenario
-        self.nx: Numerics = backend(trace.numerics)
+        # a run that left exact numerics part way keeps its earlier steps exact
+        self.nx: Numerics = backend("exact" if step.inputs.dtype == object else "float64")
         self.focus = 0 if example is None else step.examples.index(example)
         self.lines: dict[str, Line] = {}
         self.terms = 0

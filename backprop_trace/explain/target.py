@@ -12,6 +12,7 @@ from backprop_trace.spec_types import did_you_mean
 from backprop_trace.visible import visible
 
 _INDEX = re.compile(r"\[\s*(-?\d+)\s*\]")
+_INDEX_TAIL = re.compile(r"(\[\s*\d+\s*\])+")
 
 
 class TargetError(ValueError):
@@ -56,9 +57,13 @@ def parse_target(scenario: Scenario, text: str, output_shapes: list[tuple[int, .
     text = text.strip()
     starts = [n for n in names if text.startswith(n)]
     if not starts:
+        stem = _stem(text)
+        guess = did_you_mean(stem, list(names))
+        if guess and _INDEX_TAIL.fullmatch(text[len(stem) :]):  # keep the indexes typed
+            guess = guess.replace("'? ", text[len(stem) :] + "'? ")
         raise TargetError(
             f"{visible(text)!r} names no parameter, layer or loss of this scenario",
-            did_you_mean(_stem(text), list(names)) + "it has " + _listing(scenario, names),
+            guess + "it has " + _listing(scenario, names),
         )
     name = max(starts, key=len)
     kind = names[name]

@@ -236,6 +236,8 @@ def render_json(explanation: Explanation) -> str:
 def _value(name: str, value: Any) -> dict[str, Any]:
     from backprop_trace.render.json import number
 
+    if isinstance(value, int) and not isinstance(value, bool):
+        return {name: value}  # a count (n, t): exact as it is
     out: dict[str, Any] = {name: number(value)}
     if isinstance(value, Fraction):
         out[f"{name}_exact"] = str(value)
