@@ -29,6 +29,7 @@ from backprop_trace.trace import Trace
 CASES = Path(__file__).parent / "torch_cases"
 BUNDLED = sorted(scenarios_dir().glob("*.yaml"))
 runner = CliRunner()
+FIXTURE = [HealthCheck.function_scoped_fixture]  # tmp_path: each example writes its own file
 
 
 # -- recomputing an explanation from its JSON ------------------------------------------------------
@@ -41,7 +42,7 @@ def _arith(expr: str, operands: dict[str, Any]) -> Any:
         return math.sqrt(v)
 
     names = {"sqrt": sqrt, "max": max, "min": min, "exp": math.exp, **operands}
-    return eval(expr, {"__builtins__": {}}, names)  # noqa: S307 (the package's own formulas)
+    return eval(expr, {"__builtins__": {}}, names)
 
 
 def _close(a: Any, b: Any, scale: Any, exact: bool) -> bool:
@@ -290,8 +291,7 @@ def image_runs(draw: Any) -> dict[str, Any]:
     stride, padding = draw(st.integers(1, 2)), draw(st.integers(0, 1))
     conv_size = (size + 2 * padding - kernel) // stride + 1
     weight = [
-        [[[draw(small_fractions) for _ in range(kernel)] for _ in range(kernel)]]
-        * channels
+        [[[draw(small_fractions) for _ in range(kernel)] for _ in range(kernel)]] * channels
         for _ in range(out_channels)
     ]
     pool = draw(st.sampled_from(["maxpool2d", "avgpool2d"]))
@@ -300,8 +300,7 @@ def image_runs(draw: Any) -> dict[str, Any]:
     n = draw(st.integers(1, 3))
     images = [
         [
-            [[draw(st.sampled_from([0, 1, 2, Fraction(1, 2), -1])) for _ in range(size)]]
-            * size
+            [[draw(st.sampled_from([0, 1, 2, Fraction(1, 2), -1])) for _ in range(size)]] * size
             for _ in range(channels)
         ]
         for _ in range(n)
@@ -340,13 +339,17 @@ def _run_text(tmp: Path, scenario: dict[str, Any]) -> Trace:
     return run(load_scenario(path))
 
 
-@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(scenario=training_runs())
 def test_random_runs_recompute_from_their_json(tmp_path: Path, scenario: dict[str, Any]) -> None:
     assert check_every_explanation(_run_text(tmp_path, scenario)) > 0
 
 
-@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(scenario=runs_of_every_kind())
 def test_random_runs_of_every_kind_recompute_from_their_json(
     tmp_path: Path, scenario: dict[str, Any]
@@ -354,7 +357,9 @@ def test_random_runs_of_every_kind_recompute_from_their_json(
     assert check_every_explanation(_run_text(tmp_path, scenario)) > 0
 
 
-@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(scenario=image_runs())
 def test_random_image_runs_recompute_from_their_json(
     tmp_path: Path, scenario: dict[str, Any]
@@ -413,8 +418,10 @@ def test_run_explain_shows_the_expansion_in_the_backward_phase() -> None:
     result = runner.invoke(app, ["run", "diagonal_flip", "--explain", "W2[2][1]"])
     assert result.exit_code == 0
     out = result.output
-    assert out.index("3. Backward pass") < out.index("How W2[2][1] came to be") < out.index(
-        "4. Update"
+    assert (
+        out.index("3. Backward pass")
+        < out.index("How W2[2][1] came to be")
+        < out.index("4. Update")
     )
 
 

@@ -161,7 +161,7 @@ def explain(
     if format_name == "text" and output is None:
         from backprop_trace.render.console import terminal_console
 
-        terminal_console(highlight=False).print(formats.text_renderable(explained, num))
+        formats.print_explanation(terminal_console(highlight=False), explained, num)
         return
     content = {
         "text": formats.plain,

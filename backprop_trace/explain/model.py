@@ -12,6 +12,7 @@ recomputed from its terms alone and checked against the trace (``held``).
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -203,7 +204,7 @@ class _Builder:
             return ""
         return f" (ex. {self.step.examples[position]})"
 
-    def _unit_namer(self, i: int) -> Any:
+    def _unit_namer(self, i: int) -> Callable[[tuple[int, ...]], str]:
         name = "x" if i < 0 else self.step.layers[i].name
 
         def unit(at: tuple[int, ...]) -> str:

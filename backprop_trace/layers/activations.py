@@ -11,10 +11,11 @@ from typing import Any, ClassVar, Literal
 
 import numpy as np
 
+from backprop_trace.chain import Factor, Route
 from backprop_trace.numerics import Array, Numerics, noise_bound
 from backprop_trace.spec_types import Approximation, Number, short_number
 
-from .base import SETTING, Around, Building, Factor, Layer, LayerSpec, Params, Route
+from .base import SETTING, Around, Building, Layer, LayerSpec, Params
 
 # -- the functions, each next to its derivative --------------------------------------------------
 

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from backprop_trace.chain import Factor, Route
 from backprop_trace.numerics import Array, Numerics, noise_bound
 from backprop_trace.spec_types import (
     Bias,
@@ -31,13 +32,11 @@ from .base import (
     Around,
     Building,
     Built,
-    Factor,
     Layer,
     LayerNote,
     LayerSpec,
     Marked,
     Params,
-    Route,
     Shape,
     ShapeProblem,
     TableData,

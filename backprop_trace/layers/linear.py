@@ -11,6 +11,7 @@ from typing import Any, ClassVar, Literal
 import numpy as np
 from pydantic import Field
 
+from backprop_trace.chain import Factor, Route
 from backprop_trace.numerics import Array, Numerics, noise_bound
 from backprop_trace.spec_types import Bias, FileRef, InitName, MatrixOrFile, Number, PositiveCount
 from backprop_trace.wording import plural
@@ -20,11 +21,9 @@ from .base import (
     Around,
     Building,
     Built,
-    Factor,
     Layer,
     LayerSpec,
     Params,
-    Route,
     Shape,
     ShapeProblem,
     shape_text,

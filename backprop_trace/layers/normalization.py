@@ -4,12 +4,14 @@
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Sequence
 from dataclasses import dataclass
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 import numpy as np
 
+from backprop_trace.chain import Factor, Route
 from backprop_trace.numerics import FLOAT64, Array, Numerics, noise_bound
 from backprop_trace.spec_types import Flag, Input, Number, Vector, short_number
 from backprop_trace.wording import plural
@@ -20,12 +22,10 @@ from .base import (
     Around,
     Building,
     Built,
-    Factor,
     Layer,
     LayerNote,
     LayerSpec,
     Params,
-    Route,
     Shape,
     ShapeProblem,
     shape_text,
@@ -150,7 +150,10 @@ def _normalised(layer: BatchNorm | LayerNorm, around: Around) -> tuple[Array, Ar
 
 
 def _through_the_statistics(
-    layer: BatchNorm | LayerNorm, around: Around, at: tuple[int, ...], group: list[tuple[int, ...]]
+    layer: BatchNorm | LayerNorm,
+    around: Around,
+    at: tuple[int, ...],
+    group: Sequence[tuple[int, ...]],
 ) -> list[Route]:
     """∂y_j/∂x_i = γ_j/√(σ² + eps)·(δ_ij − 1/N − x̂_i·x̂_j/N) for the N entries j that share x_i's
     mean and variance: every one of them moves when x_i does"""
@@ -320,33 +323,21 @@ class BatchNorm(_Normalisation):
             )
         ]
 
-    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
-        """every entry of the channel, in every example (and row and column), shares the batch
-        mean and variance"""
-        shape = around.x.shape
+    @staticmethod
+    def _channel(shape: tuple[int, ...], c: int) -> list[tuple[int, ...]]:
+        """Every entry of channel c: in every example (and every row and column of an image)"""
         if len(shape) == 2:
-            group = [(e, at[1]) for e in range(shape[0])]
-        else:
-            group = [
-                (e, at[1], r, q)
-                for e in range(shape[0])
-                for r in range(shape[2])
-                for q in range(shape[3])
-            ]
-        return _through_the_statistics(self, around, at, group)
+            return [(e, c) for e in range(shape[0])]
+        return [
+            (e, c, r, q) for e in range(shape[0]) for r in range(shape[2]) for q in range(shape[3])
+        ]
+
+    def local(self, around: Around, at: tuple[int, ...]) -> list[Route]:
+        """every entry of the channel shares the batch's mean and variance"""
+        return _through_the_statistics(self, around, at, self._channel(around.x.shape, at[1]))
 
     def param_local(self, around: Around, role: str, index: tuple[int, ...]) -> list[Route]:
-        shape = around.x.shape
-        c = index[0]
-        if len(shape) == 2:
-            group = [(e, c) for e in range(shape[0])]
-        else:
-            group = [
-                (e, c, r, q)
-                for e in range(shape[0])
-                for r in range(shape[2])
-                for q in range(shape[3])
-            ]
+        group = self._channel(around.x.shape, index[0])
         return [Route(to, _normalised_factor(self, around, role, to)) for to in group]
 
     def next_state(self, nx: Numerics, x: Array, state: Params) -> Params:

@@ -8,7 +8,7 @@ import json
 from fractions import Fraction
 from typing import Any
 
-from rich.console import Group, RenderableType
+from rich.console import Console, Group, RenderableType
 from rich.padding import Padding
 from rich.table import Table
 from rich.text import Text
@@ -32,7 +32,7 @@ def renderables(blocks: list[Block]) -> list[RenderableType]:
     out: list[RenderableType] = []
     for block in blocks:
         if isinstance(block, Heading):
-            out.append(Text("\n" + visible(block.text), style="bold"))
+            out.append(Text(("\n" if out else "") + visible(block.text), style="bold"))
         elif isinstance(block, Paragraph):
             text = ("• " if block.bullet else "") + visible(block.text)
             out.append(Padding(Text(text, style="" if block.bullet else "dim"), (0, 0, 0, 2)))
@@ -65,6 +65,14 @@ class Expansion(Group):
         self.blocks = blocks
 
 
+def print_explanation(console: Console, explanation: Explanation, num: NumberStyle) -> None:
+    """Printed without the trailing spaces rich pads its lines with."""
+    with console.capture() as captured:
+        console.print(text_renderable(explanation, num))
+    console.file.write("\n".join(line.rstrip(" ") for line in captured.get().split("\n")))
+    console.file.flush()
+
+
 def text_renderable(explanation: Explanation, num: NumberStyle, *, title: bool = True) -> Group:
     return Expansion(layout(explanation, num, title=title))
 
@@ -73,13 +81,11 @@ def in_phase(
     trace: Trace, step: int, texts: tuple[str, ...], num: NumberStyle, limit: int
 ) -> list[RenderableType]:
     """run --explain: each PARAM's expansion for this step, under its own heading."""
-    from backprop_trace.explain import explain, parse_target
+    from backprop_trace.explain import explain_text
 
-    shapes = [tuple(int(n) for n in layer.output.shape[1:]) for layer in trace.steps[0].layers]
     out: list[RenderableType] = []
     for text in texts:
-        target = parse_target(trace.scenario, text, shapes)
-        explained = explain(trace, target, step=step, limit=limit)
+        explained = explain_text(trace, text, step=step, limit=limit)
         blocks = layout(explained, num, title=False)
         heading = Heading(f"How {text} came to be (explain)")
         out.append(Expansion([heading, *blocks]))
