@@ -108,6 +108,13 @@ def with_numbers(expr: str, operands: Mapping[str, Any], show: Callable[[Any], s
             return number(operands[node.id])
         if isinstance(node, ast.UnaryOp):
             return "−" + walk(node.operand, 3)
+        if (
+            isinstance(node, ast.BinOp)
+            and isinstance(node.op, ast.Pow)
+            and isinstance(node.right, ast.Constant)
+            and node.right.value == 2
+        ):
+            return walk(node.left, 5) + "²"
         if isinstance(node, ast.BinOp):
             level = _PRECEDENCE[type(node.op)]
             right_level = level + (1 if isinstance(node.op, ast.Sub | ast.Div) else 0)

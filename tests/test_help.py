@@ -10,6 +10,7 @@ from backprop_trace.cli import app
 COMMANDS = [
     [],
     ["run"],
+    ["explain"],
     ["new"],
     ["validate"],
     ["schema"],

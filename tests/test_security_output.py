@@ -487,6 +487,16 @@ def test_every_format_shows_names_with_their_control_characters_escaped(
             assert len(headings) == 1 + 2 * 5 + 1  # the header, 2 steps of 5 phases, summary
         if kind == "svg":
             ElementTree.fromstring(result.stdout)  # valid XML
+    weight = f"{names[3]}.weight"  # explain: the second linear layer's weight, whole
+    for kind in ("text", "markdown", "html", "json"):
+        result = runner.invoke(app, ["explain", str(path), weight, "--format", kind])
+        assert result.exit_code == 0, result.output
+        assert not _controls(result.stdout) and not _controls(result.stderr), kind
+        if kind == "json":
+            assert json.loads(result.stdout)["results"][0]["entry"] == weight + "[0][0]"
+    result = runner.invoke(app, ["run", str(path), "--explain", weight + "[1][0]"])
+    assert result.exit_code == 0, result.output
+    assert not _controls(result.stdout) and not _controls(result.stderr)
     result = runner.invoke(app, ["run", str(path), "--format", "json"])
     trace = json.loads(result.stdout)
     assert trace["scenario"] == names[0]  # JSON keeps the name exact, in its own quoting
@@ -527,6 +537,8 @@ def test_every_message_shows_control_characters_escaped(
         ["validate", str(path), str(with_csv), str(folder / f"{file_name}.missing")],
         ["export", "torch", str(path)],
         ["run", str(with_csv), "--output", str(folder / names[2].replace("/", "|"))],
+        ["explain", str(with_csv), names[0] + "?"],
+        ["explain", str(with_csv), names[3] + ".weight[0]" + names[2]],
     ):
         result = runner.invoke(app, args)
         assert result.exit_code in (0, 2), result.output

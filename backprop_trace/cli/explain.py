@@ -183,7 +183,7 @@ def read_target(scenario: Scenario, text: str, option: str = "PARAM") -> Target:
         return parse_target(scenario, text, output_shapes(scenario))
     except TargetError as error:
         raise typer.BadParameter(
-            f"{error.message}\n  hint: {error.hint}", param_hint=option
+            f"{visible(error.message)}\n  hint: {visible(error.hint)}", param_hint=option
         ) from None
 
 

@@ -12,6 +12,7 @@ recomputed from its terms alone and checked against the trace (``held``).
 from __future__ import annotations
 
 import dataclasses
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
@@ -379,7 +380,30 @@ class _Builder:
                 )
 
         follow(line, 0)
+        return _by_example(found, self.step.examples[self.focus], len(self.step.examples) > 1)
+
+
+_EXAMPLE_MARK = re.compile(r" \(ex\. (\d+)\)")
+
+
+def _by_example(found: list[str], focus: int, batch: bool) -> tuple[str, ...]:
+    """Reasons that differ only in their example said once, with the examples they hold for:
+    'linear1[5] < 0: the unit is dead (examples 0, 2, 3)'."""
+    if not batch:
         return tuple(found)
+    rows: dict[str, list[int]] = {}
+    for reason in found:
+        marks = [int(m) for m in _EXAMPLE_MARK.findall(reason)]
+        plain = _EXAMPLE_MARK.sub("", reason)
+        rows.setdefault(plain, [])
+        for row in marks[:1] or [focus]:
+            if row not in rows[plain]:
+                rows[plain].append(row)
+    out = []
+    for plain, examples in rows.items():
+        listed = ", ".join(str(r) for r in sorted(examples))
+        out.append(f"{plain} (example{'s' if len(examples) > 1 else ''} {listed})")
+    return tuple(out)
 
 
 def _add_reason(found: list[str], reason: str) -> None:

@@ -54,8 +54,10 @@ def parse_target(scenario: Scenario, text: str, output_shapes: list[tuple[int, .
     names: dict[str, str] = {"loss": "loss"}
     names.update({name: "flow" for name in layers})
     names.update({name: "parameter" for name in scenario.param_order})
-    text = text.strip()
     starts = [n for n in names if text.startswith(n)]
+    if not starts and text != text.strip():  # ' W1[0][0]' as typed: the spaces are not meant
+        text = text.strip()
+        starts = [n for n in names if text.startswith(n)]
     if not starts:
         stem = _stem(text)
         guess = did_you_mean(stem, list(names))

@@ -234,7 +234,7 @@ class ReLU(Layer):
         if z > 0:
             return Factor(symbol, around.nx.one, "as z > 0")
         if z < 0:
-            why = f"{around.input_unit(at)} < 0: the unit is dead for this example"
+            why = f"{around.input_unit(at)} < 0: the unit is dead"
             return Factor(symbol, around.nx.zero, "as z < 0", why=why)
         why = f"{around.input_unit(at)} is exactly 0, on the kink: " + self.kink_convention()
         return Factor(

@@ -236,7 +236,7 @@ def to_dict(explanation: Explanation) -> dict[str, Any]:
 
 
 def render_json(explanation: Explanation) -> str:
-    return json.dumps(to_dict(explanation), indent=1, ensure_ascii=False) + "\n"
+    return json.dumps(to_dict(explanation), indent=1) + "\n"  # ASCII: no control character raw
 
 
 def _value(name: str, value: Any) -> dict[str, Any]:
