@@ -18,7 +18,7 @@ from backprop_trace.errors import ScenarioError
 from backprop_trace.visible import visible
 
 if TYPE_CHECKING:
-    pass
+    from backprop_trace.scenario import Scenario
 
 
 EXIT_BAD_INPUT = 2
@@ -156,6 +156,45 @@ AllowOutsideData = Annotated[
         "path or a symbolic link); refused by default.",
     ),
 ]
+
+OutputFile = Annotated[
+    str | None,
+    typer.Option("--output", "-o", metavar="FILE", help="Write the output to this file instead."),
+]
+NumericsOption = Annotated[
+    str | None,
+    typer.Option(
+        "--numerics", metavar=_listed(NumericsChoice), help="Force exact or float64 arithmetic."
+    ),
+]
+Precision = Annotated[
+    int | None,
+    typer.Option(
+        "--precision",
+        parser=_whole(0, 17),
+        metavar="N",
+        help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
+        "significant digits].",
+    ),
+]
+Fractions = Annotated[
+    bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
+]
+
+
+def _load(file: str, allow_outside_data: bool) -> tuple[Path, Scenario]:
+    """The scenario FILE names (a path or a bundled name), or its problems and exit status 2."""
+    from backprop_trace.bundled import resolve
+    from backprop_trace.scenario import load_scenario
+
+    path = resolve(file)
+    try:
+        shown_as = _shown_as(file, path)
+        return path, load_scenario(
+            path, display_name=shown_as, allow_outside_data=allow_outside_data
+        )
+    except ScenarioError as error:
+        _bad_input(error)
 
 
 def _version(value: bool) -> None:

@@ -7,19 +7,23 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from backprop_trace.bundled import resolve
 from backprop_trace.errors import ScenarioError
 from backprop_trace.visible import visible
 
 from .core import (
     EXIT_BAD_INPUT,
     AllowOutsideData,
+    Fractions,
     NumericsChoice,
+    NumericsOption,
+    OutputFile,
+    Precision,
     _bad_input,
     _choice,
     _Command,
     _listed,
-    _shown_as,
+    _load,
+    _one_of,
     _tell,
     _whole,
     app,
@@ -61,36 +65,14 @@ def explain(
             help="The example (data row) to expand [default: the batch's first].",
         ),
     ] = None,
-    precision: Annotated[
-        int | None,
-        typer.Option(
-            "--precision",
-            parser=_whole(0, 17),
-            metavar="N",
-            help="Decimals shown [default: 4, and values below 0.001 to 4 significant digits].",
-        ),
-    ] = None,
-    fractions: Annotated[
-        bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
-    ] = False,
+    precision: Precision = None,
+    fractions: Fractions = False,
     format_name: Annotated[
         str,
         typer.Option("--format", "-f", metavar=_listed(EXPLAIN_FORMATS), help="What to print."),
     ] = "text",
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Write the output to this file instead."
-        ),
-    ] = None,
-    numerics_name: Annotated[
-        str | None,
-        typer.Option(
-            "--numerics",
-            metavar=_listed(NumericsChoice),
-            help="Force exact or float64 arithmetic.",
-        ),
-    ] = None,
+    output: OutputFile = None,
+    numerics_name: NumericsOption = None,
     table_limit: Annotated[
         int,
         typer.Option(
@@ -108,22 +90,14 @@ def explain(
     from backprop_trace.explain import TooLarge
     from backprop_trace.explain import explain as explain_target
     from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
-    from backprop_trace.scenario import load_scenario
 
-    if format_name not in EXPLAIN_FORMATS:
-        _choice("--format", format_name, NumericsChoice)  # says what the choices are
+    _one_of("--format", format_name, EXPLAIN_FORMATS)
     numerics = (
         None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
     )
     if output is not None:
         _destination(output, "written")
-    path = resolve(file)
-    try:
-        scenario = load_scenario(
-            path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
-        )
-    except ScenarioError as error:
-        _bad_input(error)
+    path, scenario = _load(file, allow_outside_data)
     target = read_target(scenario, param)
     rows = scenario.batch_indices(step)
     if example is not None and example not in rows:

@@ -20,8 +20,12 @@ from .core import (
     EXIT_INTERRUPTED,
     STDIN_WAIT_SECONDS,
     AllowOutsideData,
+    Fractions,
     NumericsChoice,
+    NumericsOption,
+    OutputFile,
     OutputFormat,
+    Precision,
     _bad_input,
     _choice,
     _Command,
@@ -62,27 +66,9 @@ def run(
             "--steps", parser=_whole(1), metavar="N", help="Number of steps (overrides the file)."
         ),
     ] = None,
-    numerics_name: Annotated[
-        str | None,
-        typer.Option(
-            "--numerics",
-            metavar=_listed(NumericsChoice),
-            help="Force exact or float64 arithmetic.",
-        ),
-    ] = None,
-    precision: Annotated[
-        int | None,
-        typer.Option(
-            "--precision",
-            parser=_whole(0, 17),
-            metavar="N",
-            help="Decimals shown in the tables [default: 4, and values below 0.001 to 4 "
-            "significant digits].",
-        ),
-    ] = None,
-    fractions: Annotated[
-        bool, typer.Option("--fractions", help="Show exact fractions (exact numerics).")
-    ] = False,
+    numerics_name: NumericsOption = None,
+    precision: Precision = None,
+    fractions: Fractions = False,
     step: Annotated[
         bool,
         typer.Option("--step", help="Pause after each phase: Enter goes on, q quits."),
@@ -103,12 +89,7 @@ def run(
         bool,
         typer.Option("--check", help="Check every gradient against central differences."),
     ] = False,
-    output: Annotated[
-        str | None,
-        typer.Option(
-            "--output", "-o", metavar="FILE", help="Write the output to this file instead."
-        ),
-    ] = None,
+    output: OutputFile = None,
     save: Annotated[
         str | None,
         typer.Option(

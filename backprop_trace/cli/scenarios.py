@@ -20,6 +20,7 @@ from .core import (
     AllowOutsideData,
     _bad_input,
     _Command,
+    _load,
     _one_of,
     _rate,
     _shown_as,
@@ -54,17 +55,10 @@ def export_torch(
 ) -> None:
     """Write a standalone PyTorch script that trains the scenario and prints the same JSON."""
     from backprop_trace.export_torch import torch_script
-    from backprop_trace.scenario import load_scenario
 
     if output is not None:
         _destination(output, "written")
-    path = resolve(file)
-    try:
-        scenario = load_scenario(
-            path, display_name=_shown_as(file, path), allow_outside_data=allow_outside_data
-        )
-    except ScenarioError as error:
-        _bad_input(error)
+    path, scenario = _load(file, allow_outside_data)
     script = torch_script(scenario)
     if output is None:
         sys.stdout.write(script)
