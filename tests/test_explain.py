@@ -474,3 +474,34 @@ def test_a_tensor_explains_each_entry_the_largest_first() -> None:
     assert grad is not None
     biggest = max(np.ndindex(*grad.shape), key=lambda ix: abs(grad[ix]))
     assert f"∂L/∂W2[{biggest[0]}][{biggest[1]}]" in out
+
+
+def test_a_long_sum_shows_its_largest_terms_and_the_others_summed_from_themselves() -> None:
+    from backprop_trace.explain.document import SHOWN_TERMS, Equation, layout
+    from backprop_trace.render.numbers import NumberStyle
+
+    trace = run(load_scenario(scenarios_dir() / "mnist_sized.yaml"), steps=1)
+    explained = explain(trace, parse_target(trace.scenario, "relu1[0]", _shapes(trace)))
+    line = explained.line(explained.results[0].line or "")
+    assert len(line.terms) > SHOWN_TERMS  # 10 paths, one per output unit
+    ranked = sorted(line.terms, key=lambda t: abs(t.value))
+    hidden = ranked[: len(line.terms) - SHOWN_TERMS]
+    num = NumberStyle()
+    others = sum(t.value for t in hidden)
+    (equation,) = [
+        b for b in layout(explained, num) if isinstance(b, Equation) and b.lhs == line.symbol
+    ]
+    shown_others = num(others)
+    tail = f"[{len(hidden)} other terms: " + (
+        f"({shown_others})" if shown_others.startswith("-") else shown_others
+    )
+    assert tail + "]" in equation.rows[1] and tail + "]" in equation.rows[2]
+    assert equation.rows[-1] == num(line.held)
+
+
+def test_example_e_expands_that_example() -> None:
+    args = ["explain", "softmax_classification", "W1[0][0]"]
+    first = " ".join(runner.invoke(app, args).output.split())
+    third = " ".join(runner.invoke(app, [*args, "--example", "2"]).output.split())
+    assert "Example 0 is expanded" in first and "Example 2 is expanded" in third
+    assert "∂L/∂relu1[0] (ex. 2)" in first and "∂L/∂relu1[0] (ex. 0)" in third

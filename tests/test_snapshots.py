@@ -120,3 +120,35 @@ def test_numbers_are_never_shortened_in_narrow_terminals(path: Path, width: int)
     assert not re.search(r"[\d.]…(?!\d)", text), "a number lost digits to an ellipsis"
     if any(cell_len(line) > width for line in text.splitlines()):  # pragma: no cover
         pytest.fail("a line is wider than the terminal")
+
+
+EXPLAINED = [
+    ("diagonal_flip", "W1[0][0]"),  # exact: the kink at exactly 0
+    ("diagonal_flip", "W2"),  # a whole tensor
+    ("softmax_classification", "W1[0][0]"),  # a batch, softmax + cross-entropy
+    ("digit_cnn", "conv1.weight[0][0][1][1]"),  # conv, max-pool, flatten
+    ("batchnorm_mlp", "W1[0][1]"),  # through the batch statistics
+    ("adam_first_steps", "W2[1][0]"),  # Adam's m, v, m̂, v̂
+]
+
+
+@pytest.mark.parametrize(("name", "param"), EXPLAINED, ids=lambda v: str(v))
+def test_explain_snapshot(name: str, param: str) -> None:
+    """explain's text at 100 columns: exactly for exact runs, numbers to their last digit
+    otherwise."""
+    from backprop_trace.explain import explain_text
+    from backprop_trace.render.explain import plain
+    from backprop_trace.render.numbers import NumberStyle
+
+    trace = run(load_scenario(scenarios_dir() / f"{name}.yaml"), steps=1)
+    text = plain(explain_text(trace, param), NumberStyle())
+    snapshot = SNAPSHOTS / "explain" / f"{name}.{param.replace('[', '_').replace(']', '')}.txt"
+    if UPDATE:
+        snapshot.parent.mkdir(exist_ok=True)
+        snapshot.write_text(text, encoding="utf-8")
+    assert snapshot.exists(), f"no snapshot: UPDATE_SNAPSHOTS=1 pytest {__file__}"
+    expected = snapshot.read_text(encoding="utf-8")
+    if trace.numerics == "exact":
+        assert text == expected
+    else:
+        assert not differences(expected, text)

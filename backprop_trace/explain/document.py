@@ -12,7 +12,7 @@ from typing import Any
 from backprop_trace.chain import Factor, with_numbers
 from backprop_trace.render.numbers import ROUNDING_ZERO, NumberStyle
 
-from .model import Explanation, Line, Result, Term
+from .model import Explanation, Line, Result, Term, Use
 
 SHOWN_TERMS = 8  # a longer sum shows its largest terms and the others' sum
 SHOWN_SYMBOLS = 3  # terms written out in symbols before '…'
@@ -202,8 +202,8 @@ def _line(out: _Layout, line: Line) -> None:
         )
         return
     symbols = _symbolic(line.terms)
-    numbers = " + ".join(" × ".join(_signed(out, u.factor.value) for u in t.uses) for t in shown)
-    values = " + ".join(_signed(out, t.value) for t in shown)
+    numbers = " + ".join(_product(out, t) for t in shown)
+    values = " + ".join(_term_value(out, t) for t in shown)
     if rest:
         others = _sum(rest)
         tail = f" + [{len(rest)} other terms: {_signed(out, others)}]"
@@ -214,6 +214,22 @@ def _line(out: _Layout, line: Line) -> None:
         rows.append(values)
     rows.append(_held(out, line))
     out.blocks.append(Equation(line.symbol, tuple(_distinct(rows))))
+
+
+def _noise(out: _Layout, use: Use) -> bool:
+    """A factor that is another line's value, and that value rounding noise (float64)."""
+    return use.ref is not None and _held(out, out.explanation.line(use.ref)) == ROUNDING_ZERO
+
+
+def _product(out: _Layout, term: Term) -> str:
+    return " × ".join(
+        ROUNDING_ZERO if _noise(out, u) else _signed(out, u.factor.value) for u in term.uses
+    )
+
+
+def _term_value(out: _Layout, term: Term) -> str:
+    """A product with rounding noise among its factors is noise too."""
+    return ROUNDING_ZERO if any(_noise(out, u) for u in term.uses) else _signed(out, term.value)
 
 
 def _sum(terms: list[Term]) -> Any:
@@ -318,9 +334,7 @@ def _tensor(out: _Layout) -> None:
             continue
         line = e.line(result.line)
         shown, rest = _largest(line.terms)
-        numbers = " + ".join(
-            " × ".join(_signed(out, u.factor.value) for u in t.uses) for t in shown
-        )
+        numbers = " + ".join(_product(out, t) for t in shown)
         if rest:
             numbers += f" + [{len(rest)} other terms: {_signed(out, _sum(rest))}]"
         update = result.update[-1]
