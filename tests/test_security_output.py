@@ -25,7 +25,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import HealthCheck, example, given, settings
 from hypothesis import strategies as st
 from typer.testing import CliRunner
 
@@ -470,6 +470,7 @@ def _hostile_scenario(folder: Path, file_name: str, names: list[str], frozen: st
     max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
 @given(named_scenarios())
+@example(("0", ["0", "1", "00", "-"], "1"))  # a layer named '-': its weight '-.weight'
 def test_every_format_shows_names_with_their_control_characters_escaped(
     tmp_path: Path, case: tuple[str, list[str], str]
 ) -> None:
@@ -489,7 +490,8 @@ def test_every_format_shows_names_with_their_control_characters_escaped(
             ElementTree.fromstring(result.stdout)  # valid XML
     weight = f"{names[3]}.weight"  # explain: the second linear layer's weight, whole
     for kind in ("text", "markdown", "html", "json"):
-        result = runner.invoke(app, ["explain", str(path), weight, "--format", kind])
+        # '--' first: a name may begin with '-', as an option does
+        result = runner.invoke(app, ["explain", "--format", kind, "--", str(path), weight])
         assert result.exit_code == 0, result.output
         assert not _controls(result.stdout) and not _controls(result.stderr), kind
         if kind == "json":

@@ -310,8 +310,8 @@ def _tensor(out: _Layout) -> None:
     if count > len(results):
         out.blocks.append(
             Paragraph(
-                f"{len(results)} of its {count} entries, the largest |gradient| first "
-                f"({count - len(results)} more: --table-limit N shows more)."
+                f"{len(results):,} of its {count:,} entries, the largest |gradient| first "
+                f"({count - len(results):,} more: --table-limit N shows more)."
             )
         )
     if shared:

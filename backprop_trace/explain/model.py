@@ -15,6 +15,7 @@ import dataclasses
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -96,7 +97,7 @@ class Explanation:
     def line(self, key: str) -> Line:
         return self._by_key[key]
 
-    @property
+    @cached_property
     def _by_key(self) -> dict[str, Line]:
         return {line.key: line for line in self.lines}
 
