@@ -473,3 +473,34 @@ def test_a_kinds_own_table_is_laid_out_with_the_runs_number_style() -> None:
         exact.plain_table(TableData("t", ("v",), ((Fraction(1, 3),),)))
     )
     assert "1/3" in out.getvalue()
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_step_on_a_terminal_takes_single_keys_and_goes_back() -> None:
+    """run --step in a real terminal: Enter goes on, b after the loss re-shows the forward
+    pass, a lone q quits at once with status 0."""
+    from terminal_driver import Terminal
+
+    term = Terminal(["run", "diagonal_flip", "--step"], env={"NO_COLOR": "1"})
+    term.wait_for("Enter: Step 1 · 1. Forward pass · q: quit")  # nothing to go back to yet
+    term.press(b"\r")
+    term.wait_for("Enter: Step 1 · 2. Loss · b: back")
+    term.press(b" ")  # space goes on too
+    term.wait_for("Enter: Step 1 · 3. Backward pass · b: back")
+    assert "Step 1 · 2. Loss" in term.text()
+    term.press(b"b")
+    term.wait_for("Enter: Step 1 · 2. Loss · b: back")  # after the forward pass, again
+    assert term.raw.count(b"1. Forward pass \xe2\x94\x80") == 2  # the heading, twice
+    lines = term.text().splitlines()
+    heading = max(i for i, line in enumerate(lines) if "Step 1 · 1. Forward pass ─" in line)
+    assert heading > max(i for i, line in enumerate(lines) if "Step 1 · 2. Loss ─" in line)
+    term.press(b"q")
+    assert term.finish() == 0
+    assert b"3. Backward pass" not in term.raw.split(b"Forward pass")[-1]
+
+
+def test_step_without_a_terminal_reads_lines_and_goes_back() -> None:
+    result = invoke("run", "diagonal_flip", "--step", stdin="\n\nb\nq\n")
+    assert result.exit_code == 0
+    assert result.stdout.count("Step 1 · 1. Forward pass") == 2
+    assert "3. Backward pass" not in result.stdout

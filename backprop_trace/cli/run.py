@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import sys
 from collections.abc import Iterator
 from typing import TYPE_CHECKING, Annotated, NoReturn
 
@@ -43,6 +44,8 @@ from .output import (
 from .prompt import (
     _SILENT,
     _ask,
+    _key,
+    _NoKeys,
 )
 
 if TYPE_CHECKING:
@@ -260,18 +263,31 @@ def _trace(
 def _show(trace: Trace, options: RenderOptions, pause: bool, quiet: bool) -> None:
     from backprop_trace.render.terminal import print_trace
 
-    def go_on(next_title: str) -> bool:
-        answer = _ask(visible(f"Enter: {next_title} · q: quit "))
+    def go_on(next_title: str, back: bool) -> str:
+        """'next', 'back' or 'quit': a key on a terminal, else a line (never blocking)."""
+        choices = f"Enter: {next_title} · " + ("b: back · " if back else "") + "q: quit "
+        if sys.stdin is not None and sys.stdin.isatty():
+            try:
+                key = _key(visible(choices))
+            except _NoKeys:
+                pass
+            else:
+                if key is None:
+                    typer.echo("stopped: end of input", err=True)
+                    return "quit"
+                return key
+        answer = _ask(visible(choices))
         if answer is None:
             typer.echo("stopped: end of input", err=True)
-            return False
+            return "quit"
         if answer is _SILENT:
             typer.echo(
                 f"stopped: no answer on standard input (not a terminal) within "
                 f"{STDIN_WAIT_SECONDS:g} s",
                 err=True,
             )
-            return False
-        return answer.strip().lower() not in ("q", "quit")
+            return "quit"
+        word = answer.strip().lower()
+        return "quit" if word in ("q", "quit") else ("back" if word in ("b", "back") else "next")
 
     print_trace(trace, options, go_on=go_on if pause else None, only_summary=quiet)

@@ -40,22 +40,31 @@ def print_trace(
     trace: Trace,
     options: RenderOptions,
     *,
-    go_on: Callable[[str], bool] | None = None,
+    go_on: Callable[[str, bool], str] | None = None,
     only_summary: bool = False,
     stderr: bool = False,
 ) -> None:
     """Print to the terminal (standard output, or ``stderr``): colour and bold there; bold but
     no colour with NO_COLOR; plain text when piped or with TERM=dumb. Between phases,
-    ``go_on(next title)`` is asked whether to continue."""
+    ``go_on(next title, whether there is a phase to go back to)`` says 'next', 'back' (the
+    phase before is printed again) or 'quit'."""
     console = terminal_console(highlight=False, stderr=stderr)
     with np.errstate(all="ignore"):  # inf - inf in a diverged step is shown, not warned about
         shown = list(phases(trace, options, console.width))
     if only_summary:
         shown = [phase for phase in shown if phase.name == "summary"]
-    for i, phase in enumerate(shown):
-        print_phase(console, phase)
-        if go_on is not None and i < len(shown) - 1 and not go_on(shown[i + 1].title):
+    i = 0
+    while i < len(shown):
+        print_phase(console, shown[i])
+        if go_on is None or i == len(shown) - 1:
+            i += 1
+            continue
+        action = go_on(shown[i + 1].title, i > 0)
+        while action == "back" and i == 0:  # nothing before the first phase: ask again
+            action = go_on(shown[i + 1].title, False)
+        if action == "quit":
             return
+        i = i - 1 if action == "back" and i > 0 else i + 1
 
 
 def render_text(trace: Trace, console: Console, options: RenderOptions | None = None) -> None:
