@@ -74,7 +74,7 @@ def run(
     fractions: Fractions = False,
     step: Annotated[
         bool,
-        typer.Option("--step", help="Pause after each phase: Enter goes on, q quits."),
+        typer.Option("--step", help="Pause after each phase: Enter goes on, b goes back, q quits."),
     ] = False,
     show: Annotated[
         str | None,
