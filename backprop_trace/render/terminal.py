@@ -8,6 +8,7 @@ here that the trace does not hold, beyond differences and comparisons for displa
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from typing import Any
 
 import numpy as np
 from rich.console import Console, Group, RenderableType
@@ -24,7 +25,7 @@ from backprop_trace.render.summary import RunSummary
 from backprop_trace.render.tables import _fit, _t
 from backprop_trace.render.update import UpdatePhase
 from backprop_trace.render.view import Phase, RenderOptions, View
-from backprop_trace.trace import Trace
+from backprop_trace.trace import StepTrace, Trace
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
 PHASE_TITLES = {
@@ -106,44 +107,79 @@ def _print_body(console: Console, phase: Phase) -> None:
             console.print(part)
 
 
+class PhaseMaker:
+    """Any one phase of a trace, made when asked (the explorer moves back and forth): the
+    header, a step's phase, the run summary."""
+
+    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
+        self.trace, self.options = trace, options
+        self.view = view = View(trace, options, width)
+        large = LargeTensors(view)
+        grids = Grids(view, large)
+        self._shown = {
+            "forward": ForwardPhase(view, large, grids).forward,
+            "loss": OutputsPhase(view).loss,
+            "backward": BackwardPhase(view, large, grids).backward,
+            "update": UpdatePhase(view, large).update,
+            "verify": OutputsPhase(view).verify,
+        }
+        self._notes: dict[int, list[Any]] = {}
+
+    def header(self) -> Phase:
+        return self.view.header()
+
+    def title(self, step: int, name: str) -> str:
+        """'Step 1 · 3. Backward pass' ('Step 1 of 3 · …' in a run of several steps)."""
+        heading = f"Step {step}"
+        if self.trace.total_steps > 1:
+            heading += f" of {self.trace.total_steps}"
+        return f"{heading} · {PHASE_TITLES[name]}"
+
+    def phase(self, step: StepTrace, name: str, previous: int | None = None) -> Phase:
+        """One phase of a step; ``previous``: the step shown before it (to say what ran
+        unseen in between)."""
+        if step.step not in self._notes:
+            self._notes[step.step] = step_notes(self.trace, step, self.view.num)
+        notes = self._notes[step.step]
+        body = self._shown[name](step)
+        body += self.view.notes([n for n in notes if n.phase == name])
+        if name == "backward" and self.options.explain:
+            from backprop_trace.render.explain import in_phase
+
+            body += in_phase(
+                self.trace, step.step, self.options.explain, self.view.num, self.view.table_limit
+            )
+        if name == "forward" and previous is not None and step.step > previous + 1:
+            skipped = (
+                f"step {previous + 1}"
+                if step.step == previous + 2
+                else f"steps {previous + 1}–{step.step - 1}"
+            )
+            body.insert(0, _t(f"({skipped} ran without being shown: --show picks steps)", "dim"))
+        return Phase(step.step, name, self.title(step.step, name), body)
+
+    def summary(self) -> Phase:
+        return RunSummary(self.view).summary()
+
+
 def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
-    view = View(trace, options, width)
-    large = LargeTensors(view)
-    grids = Grids(view, large)
-    shown = {
-        "forward": ForwardPhase(view, large, grids).forward,
-        "loss": OutputsPhase(view).loss,
-        "backward": BackwardPhase(view, large, grids).backward,
-        "update": UpdatePhase(view, large).update,
-        "verify": OutputsPhase(view).verify,
-    }
-    yield view.header()
+    maker = PhaseMaker(trace, options, width)
+    yield maker.header()
     previous = 0
     for step in trace.steps:
-        notes = step_notes(trace, step, view.num)
         for name in PHASES:
-            body = shown[name](step)
-            body += view.notes([n for n in notes if n.phase == name])
-            if name == "backward" and options.explain:
-                from backprop_trace.render.explain import in_phase
-
-                body += in_phase(trace, step.step, options.explain, view.num, view.table_limit)
-            if name == "forward" and step.step > previous + 1:
-                skipped = (
-                    f"step {previous + 1}"
-                    if step.step == previous + 2
-                    else f"steps {previous + 1}–{step.step - 1}"
-                )
-                body.insert(
-                    0, _t(f"({skipped} ran without being shown: --show picks steps)", "dim")
-                )
-            heading = f"Step {step.step}"
-            if trace.total_steps > 1:
-                heading += f" of {trace.total_steps}"
-            yield Phase(step.step, name, f"{heading} · {PHASE_TITLES[name]}", body)
+            yield maker.phase(step, name, previous)
         previous = step.step
     if trace.total_steps > 1 or not trace.steps:
-        yield RunSummary(view).summary()
+        yield maker.summary()
 
 
-__all__ = ["Phase", "RenderOptions", "phases", "print_phase", "print_trace", "render_text"]
+__all__ = [
+    "Phase",
+    "PhaseMaker",
+    "RenderOptions",
+    "phases",
+    "print_phase",
+    "print_trace",
+    "render_text",
+]
