@@ -11,7 +11,7 @@ from __future__ import annotations
 import sys
 import traceback
 
-from . import explain, run, scenarios  # noqa: F401  (importing them adds their commands to the app)
+from . import explain, explore, run, scenarios  # noqa: F401  (importing them adds their commands to the app)
 from .core import (
     EXIT_BAD_INPUT,
     EXIT_BUG,

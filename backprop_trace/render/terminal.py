@@ -129,10 +129,14 @@ class PhaseMaker:
         return self.view.header()
 
     def title(self, step: int, name: str) -> str:
+        return self.title_of(self.trace, step, name)
+
+    @staticmethod
+    def title_of(trace: Trace, step: int, name: str) -> str:
         """'Step 1 · 3. Backward pass' ('Step 1 of 3 · …' in a run of several steps)."""
         heading = f"Step {step}"
-        if self.trace.total_steps > 1:
-            heading += f" of {self.trace.total_steps}"
+        if trace.total_steps > 1:
+            heading += f" of {trace.total_steps}"
         return f"{heading} · {PHASE_TITLES[name]}"
 
     def phase(self, step: StepTrace, name: str, previous: int | None = None) -> Phase:
