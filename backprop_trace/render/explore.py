@@ -242,6 +242,9 @@ class Explorer(App[None]):
                 for ix in np.ndindex(*p.shape):
                     rows.append((_entry(p.name, ix), num(p.old[ix]), num(p.new[ix])))
         limit = max(1, self.options.table_limit * 4)
+        for column, width in zip(table.columns.values(), _widths(rows[:limit]), strict=False):
+            column.width = max(width, len(str(column.label)))  # whole names, never cut
+            column.auto_width = False
         for row in rows[:limit]:
             table.add_row(*(visible(c) for c in row), key=row[0])
         if self.selected is not None and self.selected in {r[0] for r in rows[:limit]}:
@@ -315,6 +318,42 @@ class Explorer(App[None]):
                 out.append(f"  {visible(entry)} {num(value)}\n", style=style)
             if values.size > 16:
                 out.append(f"  … {values.size - 16} more\n", style="dim")
+            out.append_text(self._edges(layer.name, num))
+        return out
+
+    def _edges(self, layer_name: str, num: NumberStyle) -> Text:
+        """A linear layer's edges into the selected unit (or the selected weight's edge), each
+        coloured by its sign."""
+        out = Text()
+        layer = next(x for x in self.trace.scenario.layers if x.name == layer_name)
+        roles = layer.roles()
+        if layer.same_shape or "weight" not in roles or self.selected is None:
+            return out
+        weight = self.trace.steps[self.place.step].param(roles["weight"])
+        if weight.old.ndim != 2:
+            return out
+        out_in = self.trace.scenario.layout == "out_in"
+        picked: list[tuple[int, int]] = []  # (input, unit)
+        units = weight.old.shape[0] if out_in else weight.old.shape[1]
+        inputs = weight.old.shape[1] if out_in else weight.old.shape[0]
+        for j in range(units):
+            if self.selected == _entry(layer_name, (j,)):
+                picked = [(i, j) for i in range(inputs)]
+        for i in range(inputs):
+            for j in range(units):
+                ix = (j, i) if out_in else (i, j)
+                if self.selected == _entry(weight.name, ix):
+                    picked = [(i, j)]
+        for i, j in picked[:12]:
+            ix = (j, i) if out_in else (i, j)
+            value = weight.old[ix]
+            style = "green" if value > 0 else ("red" if value < 0 else "dim")
+            out.append(
+                f"    in {i} ─ {visible(_entry(weight.name, ix))} {num(value)} → unit {j}\n",
+                style=style,
+            )
+        if len(picked) > 12:
+            out.append(f"    … {len(picked) - 12} more edges\n", style="dim")
         return out
 
     # -- actions --------------------------------------------------------------------------------
@@ -429,6 +468,15 @@ class Explorer(App[None]):
         if key is not None and key != self.selected:
             self.selected = key
             self._panels()
+
+
+def _widths(rows: list[tuple[str, ...]]) -> list[int]:
+    """Each column's widest cell, as shown."""
+    return (
+        [max((len(visible(r[k])) for r in rows), default=0) for k in range(len(rows[0]))]
+        if rows
+        else []
+    )
 
 
 def _entry(name: str, index: tuple[int, ...]) -> str:
