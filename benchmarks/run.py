@@ -175,6 +175,10 @@ def main() -> None:
                 )
             )
         rows += exact_costs()
+        sys.path.insert(0, str(HERE))
+        from explore_keys import rows as explore_rows
+
+        rows += explore_rows()
 
     print("| Benchmark | Measured | Goal | Met |")
     print("|:--|:--|:--|:--|")

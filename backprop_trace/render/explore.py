@@ -5,11 +5,14 @@ the network. The trace is computed once; each phase is rendered when first shown
 
 from __future__ import annotations
 
+import io
+import itertools
+from collections.abc import Iterator
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
-from rich.console import Group
+from rich.console import Console, Group
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
@@ -21,7 +24,7 @@ from textual.widgets import DataTable, Footer, Input, Static
 from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
 from backprop_trace.render.terminal import PHASES, PhaseMaker
 from backprop_trace.render.view import Phase, RenderOptions
-from backprop_trace.trace import Trace
+from backprop_trace.trace import StepTrace, Trace
 from backprop_trace.visible import visible
 
 WIDE = 120  # columns from which the network and explanation panels sit beside the tables
@@ -150,6 +153,7 @@ class Explorer(App[None]):
         self._made: dict[tuple[int, str], Phase] = {}
         self._width = 0
         self.said: list[str] = []
+        self._explained: dict[tuple[Any, ...], Any] = {}
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -194,8 +198,23 @@ class Explorer(App[None]):
         if key not in self._made:
             with np.errstate(all="ignore"):
                 step = self.trace.steps[place.step]
-                self._made[key] = self._maker.phase(step, place.phase)
+                phase = self._maker.phase(step, place.phase)
+            self._made[key] = replace(phase, body=[self._drawn(phase, width)])
         return self._made[key]
+
+    @staticmethod
+    def _drawn(phase: Phase, width: int) -> Text:
+        """The phase's tables drawn once, as styled text: Textual measures and redraws a
+        Text far faster than the tables it came from."""
+        console = Console(
+            width=width, file=io.StringIO(), force_terminal=True, color_system="truecolor"
+        )
+        with console.capture() as captured:
+            for item in phase.body:
+                console.print(item)
+        text = Text.from_ansi(captured.get().rstrip("\n"))
+        text.no_wrap = True
+        return text
 
     def heading(self) -> str:
         """The current phase's heading, as the text output writes it."""
@@ -221,34 +240,40 @@ class Explorer(App[None]):
         step = self.trace.steps[self.place.step]
         num = self.number_style()
         name = self.place.phase
-        rows: list[tuple[str, ...]] = []
         if name in ("forward", "loss", "verify"):
             table.add_columns("Entry", "Output (first example)")
-            for layer in step.layers:
-                for ix in np.ndindex(*layer.output.shape[1:]):
-                    rows.append((_entry(layer.name, ix), num(layer.output[(0, *ix)])))
         elif name == "backward":
             table.add_columns("Entry", "Gradient / learning flow (first example)")
-            for p in step.params:
-                for ix in np.ndindex(*p.shape):
-                    grad = "frozen" if p.grad is None else num(p.grad[ix])
-                    rows.append((_entry(p.name, ix), grad))
-            for layer in step.layers:
-                for ix in np.ndindex(*layer.grad_output.shape[1:]):
-                    rows.append((_entry(layer.name, ix), num(layer.grad_output[(0, *ix)])))
         else:
             table.add_columns("Entry", "Old", "New")
-            for p in step.params:
-                for ix in np.ndindex(*p.shape):
-                    rows.append((_entry(p.name, ix), num(p.old[ix]), num(p.new[ix])))
-        limit = max(1, self.options.table_limit * 4)
-        for column, width in zip(table.columns.values(), _widths(rows[:limit]), strict=False):
+        limit = max(1, self.options.table_limit * 4)  # rows: a large network shows its first
+        rows = list(itertools.islice(self._rows(step, name, num), limit))
+        for column, width in zip(table.columns.values(), _widths(rows), strict=False):
             column.width = max(width, len(str(column.label)))  # whole names, never cut
             column.auto_width = False
-        for row in rows[:limit]:
+        for row in rows:
             table.add_row(*(visible(c) for c in row), key=row[0])
-        if self.selected is not None and self.selected in {r[0] for r in rows[:limit]}:
+        if self.selected is not None and self.selected in {r[0] for r in rows}:
             table.move_cursor(row=table.get_row_index(self.selected))
+
+    @staticmethod
+    def _rows(step: StepTrace, name: str, num: NumberStyle) -> Iterator[tuple[str, ...]]:
+        """The entries of a phase, made one at a time (only those shown are formatted)."""
+        if name in ("forward", "loss", "verify"):
+            for layer in step.layers:
+                for ix in np.ndindex(*layer.output.shape[1:]):
+                    yield _entry(layer.name, ix), num(layer.output[(0, *ix)])
+        elif name == "backward":  # the learning flows first: fewer than the parameters
+            for layer in step.layers:
+                for ix in np.ndindex(*layer.grad_output.shape[1:]):
+                    yield _entry(layer.name, ix), num(layer.grad_output[(0, *ix)])
+            for p in step.params:
+                for ix in np.ndindex(*p.shape):
+                    yield _entry(p.name, ix), "frozen" if p.grad is None else num(p.grad[ix])
+        else:
+            for p in step.params:
+                for ix in np.ndindex(*p.shape):
+                    yield _entry(p.name, ix), num(p.old[ix]), num(p.new[ix])
 
     def _losses(self) -> None:
         losses = self.query_one("#losses", Static)
@@ -284,6 +309,12 @@ class Explorer(App[None]):
             self.query_one("#explanation", Static).update(self._explanation())
 
     def _explanation(self) -> Any:
+        key = (self.selected, self.place.step, self.options.precision, self.options.fractions)
+        if key not in self._explained:
+            self._explained[key] = self._explain()
+        return self._explained[key]
+
+    def _explain(self) -> Any:
         if self.selected is None:
             return "Pick an entry in the table (arrow keys or a click) to see how it came to be."
         from backprop_trace.explain import TargetError, explain_text
