@@ -11,6 +11,7 @@ COMMANDS = [
     [],
     ["run"],
     ["explain"],
+    ["explore"],
     ["new"],
     ["validate"],
     ["schema"],
