@@ -116,7 +116,8 @@ def test_steps_back_and_forth_and_go_to() -> None:
         assert heading(app) == "Step 3 of 3 · 2. Loss"
         await pilot.press("g", "9", "enter")  # no such step: it says so and stays
         assert heading(app) == "Step 3 of 3 · 2. Loss" and "No step '9'" in app.said[-1]
-        assert "Loss before each step so far" in body(app) or "Loss before" in screen_text(app)
+        summary = str(app.query_one("#losses", Static).content)
+        assert "The loss so far" in summary and "before step 1" in summary
 
     drive(app, script, size=(100, 30))
 
@@ -220,3 +221,16 @@ def test_the_real_program_in_a_terminal() -> None:
     term.press(b"q")
     assert term.finish() == 0
     assert term.raw.endswith(b"\x1b[?1049l") or b"\x1b[?1049l" in term.raw[-200:]  # screen back
+
+
+@pytest.mark.skipif(sys.platform == "win32", reason="pseudo-terminals are POSIX")
+def test_ctrl_c_leaves_the_terminal_as_it_was() -> None:
+    from terminal_driver import Terminal
+
+    term = Terminal(["explore", "adam_first_steps"], columns=80, lines=24)
+    term.wait_for("Step 1 of 3 · 1. Forward pass")
+    term.press(b"\x03")
+    assert term.finish() == 0
+    tail = term.raw[-400:]
+    assert b"\x1b[?1049l" in tail  # back from the alternate screen
+    assert b"\x1b[?25h" in tail  # the cursor shown again

@@ -134,6 +134,7 @@ class Explorer(App[None]):
         Binding("R", "ask_steps", "more steps", show=False),
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit", priority=True),
+        Binding("ctrl+c", "quit", "quit", show=False, priority=True),
         Binding("pagedown", "scroll_tables(1)", "page down", show=False),
         Binding("pageup", "scroll_tables(-1)", "page up", show=False),
     ]
@@ -154,6 +155,7 @@ class Explorer(App[None]):
         self._width = 0
         self.said: list[str] = []
         self._explained: dict[tuple[Any, ...], Any] = {}
+        self._summary: Text | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -194,6 +196,7 @@ class Explorer(App[None]):
                 {},
                 width,
             )
+            self._summary = None
         key = (place.step, place.phase)
         if key not in self._made:
             with np.errstate(all="ignore"):
@@ -276,14 +279,17 @@ class Explorer(App[None]):
                     yield _entry(p.name, ix), num(p.old[ix]), num(p.new[ix])
 
     def _losses(self) -> None:
+        """A run of several steps: its loss so far, drawn as the run summary draws it."""
         losses = self.query_one("#losses", Static)
         if self.trace.total_steps < 2:
             losses.update("")
             return
-        num = self.number_style()
-        shown = ", ".join(num(v) for v in self.trace.losses_before[:12])
-        more = " …" if len(self.trace.losses_before) > 12 else ""
-        losses.update(f"Loss before each step so far: {shown}{more}")
+        if self._summary is None:
+            assert self._maker is not None
+            summary = self._maker.summary()
+            title = Text("\nThe loss so far (the run summary)", style="bold")
+            self._summary = self._drawn(replace(summary, body=[title, *summary.body]), self._width)
+        losses.update(self._summary)
 
     def number_style(self) -> NumberStyle:
         precision = self.options.precision
