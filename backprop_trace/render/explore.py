@@ -156,6 +156,7 @@ class Explorer(App[None]):
         self.said: list[str] = []
         self._explained: dict[tuple[Any, ...], Any] = {}
         self._summary: Text | None = None
+        self._entries_shown: tuple[Any, ...] = ()
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -233,16 +234,34 @@ class Explorer(App[None]):
         self._entries()
         self._losses()
         self._panels()
+        self.call_after_refresh(self._prefetch)
+
+    def _prefetch(self) -> None:
+        """The phases next to this one, drawn while the screen is idle: a key that moves there
+        finds them ready."""
+        k = PHASES.index(self.place.phase)
+        for step, phase in (
+            (self.place.step, PHASES[k + 1] if k + 1 < len(PHASES) else None),
+            (self.place.step, PHASES[k - 1] if k > 0 else None),
+            (self.place.step + 1, self.place.phase),
+        ):
+            if phase is not None and step < len(self.trace.steps):
+                self._phase(Place(step, phase))
 
     def _entries(self) -> None:
         """The entries of this phase that can be picked: units (forward, loss, verify: their
         output; backward: their learning flow) and parameter entries (backward: the gradient;
         update: old and new)."""
         table = self.query_one("#entries", DataTable)
-        table.clear(columns=True)
         step = self.trace.steps[self.place.step]
         num = self.number_style()
         name = self.place.phase
+        kind = "outputs" if name in ("forward", "loss", "verify") else name
+        shown = (id(self.trace), step.step, kind, num)
+        if shown == self._entries_shown:  # the same rows (forward, loss, verify): kept as is
+            return
+        self._entries_shown = shown
+        table.clear(columns=True)
         if name in ("forward", "loss", "verify"):
             table.add_columns("Entry", "Output (first example)")
         elif name == "backward":
