@@ -157,6 +157,7 @@ class Explorer(App[None]):
         self._explained: dict[tuple[Any, ...], Any] = {}
         self._summary: Text | None = None
         self._entries_shown: tuple[Any, ...] = ()
+        self._runs = 0  # how many times the trace was run again (r, R)
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -257,7 +258,7 @@ class Explorer(App[None]):
         num = self.number_style()
         name = self.place.phase
         kind = "outputs" if name in ("forward", "loss", "verify") else name
-        shown = (id(self.trace), step.step, kind, num)
+        shown = (self._runs, step.step, kind, num)
         if shown == self._entries_shown:  # the same rows (forward, loss, verify): kept as is
             return
         self._entries_shown = shown
@@ -496,6 +497,7 @@ class Explorer(App[None]):
             self._say("This trace cannot run further.")
             return
         self.trace = self.more(self.trace.total_steps + count)
+        self._runs += 1
         self._maker = None
         self._say(f"Ran to step {self.trace.total_steps}.")
         self.show()
