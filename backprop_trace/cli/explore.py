@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -9,6 +10,7 @@ import typer
 from backprop_trace.errors import ScenarioError
 
 from .core import (
+    EXIT_BAD_INPUT,
     AllowOutsideData,
     Fractions,
     NumericsChoice,
@@ -18,6 +20,7 @@ from .core import (
     _choice,
     _Command,
     _load,
+    _tell,
     _whole,
     app,
 )
@@ -61,6 +64,9 @@ def explore(
         None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
     )
     _path, scenario = _load(file, allow_outside_data)
+    if not (sys.stdin.isatty() and sys.stdout.isatty()):
+        _tell("explore is full-screen: it needs a terminal (for text, use: backprop-trace run)")
+        raise typer.Exit(EXIT_BAD_INPUT)
     mode = numerics.value if numerics is not None else None
 
     def traced(total: int) -> Trace:

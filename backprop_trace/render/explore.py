@@ -285,11 +285,13 @@ class Explorer(App[None]):
         if name in ("forward", "loss", "verify"):
             for layer in step.layers:
                 for ix in np.ndindex(*layer.output.shape[1:]):
-                    yield _entry(layer.name, ix), num(layer.output[(0, *ix)])
+                    first = (0, *ix)  # the first example (not unpacked inside [], for 3.10)
+                    yield _entry(layer.name, ix), num(layer.output[first])
         elif name == "backward":  # the learning flows first: fewer than the parameters
             for layer in step.layers:
                 for ix in np.ndindex(*layer.grad_output.shape[1:]):
-                    yield _entry(layer.name, ix), num(layer.grad_output[(0, *ix)])
+                    first = (0, *ix)
+                    yield _entry(layer.name, ix), num(layer.grad_output[first])
             for p in step.params:
                 for ix in np.ndindex(*p.shape):
                     yield _entry(p.name, ix), "frozen" if p.grad is None else num(p.grad[ix])
