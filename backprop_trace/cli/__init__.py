@@ -11,7 +11,11 @@ from __future__ import annotations
 import sys
 import traceback
 
-from . import explain, explore, run, scenarios  # noqa: F401  (importing them adds their commands to the app)
+# importing them adds their commands to the app, listed in this order: run first
+from . import run  # noqa: F401
+
+# isort: split
+from . import explain, explore, scenarios  # noqa: F401
 from .core import (
     EXIT_BAD_INPUT,
     EXIT_BUG,
