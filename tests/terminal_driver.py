@@ -88,6 +88,16 @@ class Terminal:
         """The screen as a person sees it, row by row."""
         return "\n".join(row.rstrip() for row in self.screen.display)
 
+    def reversed_text(self) -> list[str]:
+        """The runs of characters drawn in reverse video (a picked entry), row by row."""
+        runs = []
+        for y in range(self.lines):
+            row = self.screen.buffer[y]
+            run = "".join(row[x].data for x in range(self.columns) if row[x].reverse)
+            if run.strip():
+                runs.append(run.strip())
+        return runs
+
     def finish(self, seconds: float = 30) -> int:
         """Wait for the program to end; its exit status."""
         deadline = time.monotonic() + seconds

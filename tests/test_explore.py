@@ -13,10 +13,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from textual.widgets import DataTable, Static
+from textual.widgets import Static
 
 from backprop_trace import load_scenario, run
 from backprop_trace.render.explore import Explorer
+from backprop_trace.render.phase_view import PhaseView
 from backprop_trace.render.terminal import RenderOptions
 from backprop_trace.trace import Trace
 
@@ -46,11 +47,16 @@ def heading(app: Explorer) -> str:
 
 def body(app: Explorer) -> str:
     """The phase's tables as text (what the scrollable body shows, all of it)."""
-    from rich.console import Console
+    return app.query_one("#body", PhaseView).drawing.text()
 
-    console = Console(width=app.size.width, record=True, file=open(os.devnull, "w"))  # noqa: SIM115
-    console.print(app.query_one("#body", Static).content)
-    return console.export_text()
+
+def picked(app: Explorer) -> str:
+    """The text of the entry drawn as picked in the tables ('' if none is)."""
+    view = app.query_one("#body", PhaseView)
+    spot = view.spot
+    if spot is None:
+        return ""
+    return view.drawing.lines[spot.line].text[spot.start : spot.end].strip()
 
 
 def screen_text(app: Explorer) -> str:
@@ -116,32 +122,75 @@ def test_steps_back_and_forth_and_go_to() -> None:
         assert heading(app) == "Step 3 of 3 · 2. Loss"
         await pilot.press("g", "9", "enter")  # no such step: it says so and stays
         assert heading(app) == "Step 3 of 3 · 2. Loss" and "No step '9'" in app.said[-1]
-        summary = str(app.query_one("#losses", Static).content)
-        assert "The loss so far" in summary and "before step 1" in summary
+        assert "The loss so far" in body(app) and "before step 1" in body(app)
 
     drive(app, script, size=(100, 30))
 
 
-def test_an_entry_picked_by_keys_or_a_click_is_explained() -> None:
-    app = Explorer(_trace("classic_2_2_2"), RenderOptions())
+def test_an_entry_picked_in_the_tables_by_keys_or_a_click_is_explained() -> None:
+    trace = _trace("classic_2_2_2")
+    step = trace.steps[0]
+    app = Explorer(trace, RenderOptions())
+    num = app.number_style()
+    out = {layer.name: layer.output[0] for layer in step.layers}
+    flow = {layer.name: layer.grad_output[0] for layer in step.layers}
+    grad = {p.name: p.grad for p in step.params}
 
     async def script(pilot: Any) -> None:
         assert app.selected == "linear1[0]"  # the first entry, picked at the start
-        await pilot.press("right", "right")  # backward: gradients and flows
-        assert app.selected == "linear1[0]"  # the pick stays, found in this phase's table
-        table = app.query_one("#entries", DataTable)
-        await pilot.press("down")
-        assert app.selected == "linear1[1]"
+        assert picked(app) == num(out["linear1"][0])  # drawn picked: its pre-activation
+        await pilot.press("tab")  # the next entry on the line: the unit's output
+        assert app.selected == "sigmoid1[0]" and picked(app) == num(out["sigmoid1"][0])
+        await pilot.press("down")  # the line below, the same column
+        assert app.selected == "sigmoid1[1]" and picked(app) == num(out["sigmoid1"][1])
+        await pilot.press("right", "right")  # backward: the pick stays, found in this phase
+        assert app.selected == "sigmoid1[1]" and picked(app) == num(flow["sigmoid1"][1])
+        await pilot.press("down")  # into the gradient grid dL/dW1 below, the nearest column
+        assert app.selected == "W1[0][1]" and picked(app) == num(grad["W1"][0][1])
+        await pilot.press("down", "shift+tab")
+        assert app.selected == "W1[1][0]" and picked(app) == num(grad["W1"][1][0])
         await pilot.press("e")
         await pilot.pause()
         assert app.panels["explain"]
-        assert "linear1[1] · step 1" in screen_text(app)
-        await pilot.click("#entries", offset=(3, 4))  # a click on a row picks it
+        assert "W1[1][0] · step 1" in screen_text(app)
+        await pilot.press("e")
         await pilot.pause()
-        assert app.selected == table.get_row_at(table.cursor_row)[0]
+        view = app.query_one("#body", PhaseView)
+        target = view.drawing.find("W2[1][0]")
+        assert target is not None and target.line >= view.scroll_offset.y  # on the screen
+        where = (target.start + 1, target.line - view.scroll_offset.y)
+        await pilot.click("#body", offset=where)  # a click picks it
+        await pilot.pause()
+        assert app.selected == "W2[1][0]" and picked(app) == num(grad["W2"][1][0])
+        keep_screenshot(app, "picked_80x24")
+        await pilot.press("e")
+        await pilot.pause()
+        assert "W2[1][0] · step 1" in screen_text(app)
         keep_screenshot(app, "explained_80x24")
 
     drive(app, script)
+
+
+def test_picking_by_name_and_in_a_batch() -> None:
+    app = Explorer(_trace("softmax_classification"), RenderOptions())
+
+    async def script(pilot: Any) -> None:
+        await pilot.press("slash", *"W9[0][0]", "enter")  # no such entry: it says what exists
+        assert "did you mean" in app.said[-1]
+        await pilot.press("slash", *"W1[0][1]", "enter")
+        assert app.selected == "W1[0][1]" and app.panels["explain"]
+        assert "W1[0][1] · step 1" in screen_text(app)
+        await pilot.press("e", "right", "right")
+        view = app.query_one("#body", PhaseView)
+        top, height = view.scroll_offset.y, view.scrollable_content_region.height
+        spots = [s for s in view.drawing.spots if s.example == 1 and top <= s.line < top + height]
+        assert spots, "a batch's learning flows are picked with their example"
+        cell = spots[0]
+        await pilot.click("#body", offset=(cell.start, cell.line - view.scroll_offset.y))
+        await pilot.pause()
+        assert (app.selected, app.example) == (cell.entry, cell.example)
+
+    drive(app, script, size=(100, 30))
 
 
 def test_the_panels_sit_beside_the_tables_when_wide_and_follow_a_resize() -> None:
@@ -205,8 +254,16 @@ def test_the_real_program_in_a_terminal() -> None:
     no other phase heading; Left shows the loss; q exits 0 and leaves the terminal sane."""
     from terminal_driver import Terminal
 
+    trace = _trace("diagonal_flip")
+    num = Explorer(trace, RenderOptions()).number_style()
+    pre = trace.steps[0].layers[0].output[0]  # linear1's pre-activations
     term = Terminal(["explore", "diagonal_flip"], columns=80, lines=24)
     term.wait_for("Step 1 · 1. Forward pass")
+    term.read(0.3)
+    assert term.reversed_text() == [num(pre[0])]  # the first entry, drawn picked
+    term.press(b"\x1b[B")  # Down: the entry below
+    term.read(0.3)
+    assert term.reversed_text() == [num(pre[1])]
     term.press(b"\x1b[C")
     term.wait_for("Step 1 · 2. Loss")
     term.press(b"\x1b[C")

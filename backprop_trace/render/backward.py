@@ -60,7 +60,7 @@ class BackwardPhase:
         )
         for e in entries:
             table.add_row(
-                e.name,
+                self.view.pick(e.name, e.name),
                 self.view.num(e.analytic),
                 self.view.num(e.numerical),
                 "—" if e.kink else f"{e.error:.1e}",
@@ -110,6 +110,7 @@ class BackwardPhase:
                     f"Learning flow dL/d {la.name}",
                     la.grad_output,
                     number=partial(self.view.flow, la),
+                    entry=la.name,
                 )
             ]
         units = (first or second).grad_output.shape[1]  # type: ignore[union-attr]
@@ -126,7 +127,9 @@ class BackwardPhase:
             table = _table(title, *heads)
             for j in range(rows):
                 cells = [
-                    self.view.flow(layer, (0, j)) for layer in (second, first) if layer is not None
+                    self.view.pick(self.view.flow(layer, (0, j)), View.entry(layer.name, j))
+                    for layer in (second, first)
+                    if layer is not None
                 ]
                 table.add_row(str(j), *cells)
             return [table, *self.view.cut_note(rows, units, "unit")]
@@ -139,7 +142,13 @@ class BackwardPhase:
             *[self.view.example_label(step, a) for a in range(examples)],
         )
         for j in range(rows):
-            table.add_row(str(j), *[self.view.flow(target, (a, j)) for a in range(examples)])
+            table.add_row(
+                str(j),
+                *[
+                    self.view.pick(self.view.flow(target, (a, j)), View.entry(target.name, j), a)
+                    for a in range(examples)
+                ],
+            )
         return [
             table,
             *self.view.cut_note(rows, units, "unit"),
@@ -153,11 +162,14 @@ class BackwardPhase:
         if p.grad.size > self.view.table_limit:
             f = np.abs(to_float(p.grad))
             ix = tuple(int(i) for i in np.unravel_index(int(np.argmax(f)), f.shape))
-            where = p.name + "".join(f"[{i}]" for i in ix)
+            where = View.entry(p.name, ix)
             shape = "×".join(str(d) for d in p.shape)
             return [
                 self.large.stats(f"{title} ({shape}, summarised)", [("gradient", p.grad)]),
-                _t(f"Largest |gradient|: {where} = {self.view.gradient(p, ix)}"),
+                Text.assemble(
+                    _t("Largest |gradient|: "),
+                    self.view.pick(f"{where} = {self.view.gradient(p, ix)}", where),
+                ),
             ]
         if p.grad.ndim > 2:  # a kernel: one small grid per leading index ([out][in])
             return [
@@ -182,8 +194,10 @@ class BackwardPhase:
         for i in range(rows):
             cells = []
             for j in range(cols):
-                text = self.view.gradient(p, (i, j) if p.grad.ndim == 2 else j)
-                cells.append(_t(text, "dim" if grad[i][j] == 0 or text == ROUNDING_ZERO else ""))
+                at = (i, j) if p.grad.ndim == 2 else j
+                text = self.view.gradient(p, at)
+                style = "dim" if grad[i][j] == 0 or text == ROUNDING_ZERO else ""
+                cells.append(self.view.pick(_t(text, style), View.entry(p.name, at)))
             table.add_row(f"{label[0]} {i}".strip() if p.grad.ndim == 2 else "", *cells)
         return [
             table,
@@ -195,4 +209,5 @@ class BackwardPhase:
         assert p.grad is not None
         ix = (*lead, r, x)
         text = self.view.gradient(p, ix)
-        return _t(text, "dim" if p.grad[ix] == 0 or text == ROUNDING_ZERO else "")
+        style = "dim" if p.grad[ix] == 0 or text == ROUNDING_ZERO else ""
+        return self.view.pick(_t(text, style), View.entry(p.name, ix))

@@ -5,30 +5,31 @@ the network. The trace is computed once; each phase is rendered when first shown
 
 from __future__ import annotations
 
-import io
-import itertools
-from collections.abc import Iterator
+import re
 from dataclasses import dataclass, replace
 from typing import Any, ClassVar
 
 import numpy as np
-from rich.console import Console, Group
+from rich.console import RenderableType
 from rich.text import Text
 from textual import on
 from textual.app import App, ComposeResult
 from textual.binding import Binding
-from textual.containers import Horizontal, Vertical, VerticalScroll
+from textual.containers import Horizontal, Vertical
 from textual.screen import ModalScreen
-from textual.widgets import DataTable, Footer, Input, Static
+from textual.timer import Timer
+from textual.widgets import Footer, Input, Static
 
 from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
+from backprop_trace.render.phase_view import Drawing, Lines, PhaseView, draw
 from backprop_trace.render.terminal import PHASES, PhaseMaker
 from backprop_trace.render.view import Phase, RenderOptions
-from backprop_trace.trace import StepTrace, Trace
+from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
 
 WIDE = 120  # columns from which the network and explanation panels sit beside the tables
 MAX_STEPS_AT_ONCE = 10_000  # R: steps added at one time
+IDLE = 0.25  # seconds without a key before the phases next to this one are drawn ahead
 
 HELP = """\
 Keys
@@ -37,9 +38,11 @@ Keys
   Left   h          previous phase (back across steps too)
   n / p             the same phase of the next / previous step
   g                 go to a step (asks its number)
-  Up / Down         move the selection in the entries table (a click selects too)
+  Up / Down         pick the entry above / below in the tables (a click picks too)
+  Tab / Shift+Tab   the next / previous entry
+  /                 pick an entry by its name (W1[0][2], relu1[2], loss[0])
   PgUp / PgDn       scroll the phase's tables (the mouse wheel too)
-  e                 explain the selected entry: the chain rule with this step's numbers
+  e                 explain the picked entry: the chain rule with this step's numbers
   d                 the network, drawn with this phase's values
   f                 fractions on / off (exact numerics only)
   + / -             one decimal more / fewer
@@ -109,12 +112,10 @@ class Explorer(App[None]):
     #phase { width: 1fr; }
     #side { width: 60; display: none; }
     #side.shown { display: block; }
-    #network-panel { height: auto; max-height: 50%; border: round $secondary; }
-    #network-panel.hidden, #explain-panel.hidden { display: none; }
-    #explain-panel { height: 1fr; border: round $secondary; }
-    #tables { height: 1fr; }
-    #entries { height: 7; border-top: solid $secondary; }
-    #losses { height: auto; max-height: 8; color: $text-muted; }
+    #network, #explanation { height: 1fr; border: round $secondary; overflow-y: scroll;
+                             scrollbar-size-vertical: 1; }
+    #network.hidden, #explanation.hidden { display: none; }
+    #body { height: 1fr; overflow-y: scroll; scrollbar-size-vertical: 1; }
     #ask, #help { width: 80; height: auto; padding: 1 2; border: round $accent;
                   background: $surface; }
     Ask, HelpScreen { align: center middle; }
@@ -125,6 +126,7 @@ class Explorer(App[None]):
         Binding("n", "next_step", "next step"),
         Binding("p", "previous_step", "previous step"),
         Binding("g", "go_to", "go to step"),
+        Binding("slash", "pick_by_name", "pick by name", show=False),
         Binding("e", "explain", "explain"),
         Binding("d", "network", "network"),
         Binding("f", "fractions", "fractions"),
@@ -135,8 +137,6 @@ class Explorer(App[None]):
         Binding("question_mark", "help", "help"),
         Binding("q", "quit", "quit", priority=True),
         Binding("ctrl+c", "quit", "quit", show=False, priority=True),
-        Binding("pagedown", "scroll_tables(1)", "page down", show=False),
-        Binding("pageup", "scroll_tables(-1)", "page up", show=False),
     ]
 
     def __init__(
@@ -148,16 +148,17 @@ class Explorer(App[None]):
         super().__init__()
         self.trace, self.options, self.more = trace, options, more
         self.place = Place(0, "forward")
-        self.selected: str | None = None
+        self.selected: str | None = None  # the picked entry ('W1[0][2]', 'relu1[2]', 'loss[0]')
+        self.example: int | None = None  # in a batch: the example of the picked cell
         self.panels = {"network": False, "explain": False}
         self._maker: PhaseMaker | None = None
-        self._made: dict[tuple[int, str], Phase] = {}
         self._width = 0
+        self._makers: dict[int, PhaseMaker] = {}  # by the width they draw at
+        self._made: dict[tuple[int, int, str], tuple[Phase, Drawing]] = {}
+        self._summaries: dict[int, Drawing] = {}
         self.said: list[str] = []
-        self._explained: dict[tuple[Any, ...], Any] = {}
-        self._summary: Text | None = None
-        self._entries_shown: tuple[Any, ...] = ()
-        self._runs = 0  # how many times the trace was run again (r, R)
+        self._explained: dict[tuple[Any, ...], Drawing] = {}
+        self._ahead: Timer | None = None
 
     # -- layout -------------------------------------------------------------------------------
 
@@ -165,20 +166,20 @@ class Explorer(App[None]):
         yield Static(id="heading")
         with Main(id="main"):
             with Vertical(id="phase"):
-                with VerticalScroll(id="tables"):
-                    yield Static(id="body")
-                    yield Static(id="losses")
-                yield DataTable(id="entries", cursor_type="row", zebra_stripes=True)
+                yield PhaseView(id="body")
             with Vertical(id="side"):
-                with VerticalScroll(id="network-panel"):
-                    yield Static(id="network")
-                with VerticalScroll(id="explain-panel"):
-                    yield Static(id="explanation")
+                yield Lines(id="network")
+                yield Lines(id="explanation")
         yield Footer()
 
     def on_mount(self) -> None:
-        self.show()
-        self.query_one("#entries", DataTable).focus()
+        view = self.query_one("#body", PhaseView)
+        view.focus()
+        self.show(home=True)
+        if view.drawing.spots:  # the first entry picked at the start: the arrows move from it
+            first = view.drawing.spots[0]
+            self.selected, self.example = first.entry, first.example
+            self.show()
 
     @property
     def wide(self) -> bool:
@@ -186,60 +187,51 @@ class Explorer(App[None]):
 
     def _phase_width(self) -> int:
         side = 60 if self.wide and any(self.panels.values()) else 0
-        return max(40, self.size.width - side - 2)
+        return max(40, self.size.width - side - 1)  # the scrollbar's column
 
     # -- the phases -----------------------------------------------------------------------------
 
-    def _phase(self, place: Place) -> Phase:
+    def _phase(self, place: Place) -> tuple[Phase, Drawing]:
+        """A phase of a kept step, drawn at the width the tables have now (once for each
+        width: a panel opened beside the tables and closed again finds both drawn)."""
         width = self._phase_width()
-        if self._maker is None or width != self._width:
-            self._maker, self._made, self._width = (
-                PhaseMaker(self.trace, self.options, width),
-                {},
-                width,
-            )
-            self._summary = None
-        key = (place.step, place.phase)
+        if width not in self._makers:
+            self._makers[width] = PhaseMaker(self.trace, self.options, width, picking=True)
+        self._maker, self._width = self._makers[width], width
+        key = (width, place.step, place.phase)
         if key not in self._made:
             with np.errstate(all="ignore"):
                 step = self.trace.steps[place.step]
                 phase = self._maker.phase(step, place.phase)
-            self._made[key] = replace(phase, body=[self._drawn(phase, width)])
+                drawing = self._with_summary(draw(width, phase.body))
+            self._made[key] = (phase, drawing)
         return self._made[key]
 
-    @staticmethod
-    def _drawn(phase: Phase, width: int) -> Text:
-        """The phase's tables drawn once, as styled text: Textual measures and redraws a
-        Text far faster than the tables it came from."""
-        console = Console(
-            width=width, file=io.StringIO(), force_terminal=True, color_system="truecolor"
-        )
-        with console.capture() as captured:
-            for item in phase.body:
-                console.print(item)
-        text = Text.from_ansi(captured.get().rstrip("\n"))
-        text.no_wrap = True
-        return text
+    def _forget(self) -> None:
+        """The options or the trace changed: every phase is drawn again."""
+        self._makers, self._made, self._summaries = {}, {}, {}
 
     def heading(self) -> str:
         """The current phase's heading, as the text output writes it."""
         step = self.trace.steps[self.place.step]
         return PhaseMaker.title_of(self.trace, step.step, self.place.phase)
 
-    def show(self) -> None:
+    def show(self, home: bool = False) -> None:
+        """Show the current phase (``home``: from its top) and the panels."""
         if not self.trace.steps:
             return
-        phase = self._phase(self.place)
-        self.query_one("#heading", Static).update(visible(phase.title))
-        self.query_one("#body", Static).update(Group(*phase.body))
-        self._entries()
-        self._losses()
+        phase, drawing = self._phase(self.place)
+        self.query_one("#heading", Static).update(visible(phase.title), layout=False)
+        picked = (self.selected, self.example)
+        self.query_one("#body", PhaseView).show_phase(drawing, picked, home)
         self._panels()
-        self.call_after_refresh(self._prefetch)
+        if self._ahead is not None:
+            self._ahead.stop()
+        self._ahead = self.set_timer(IDLE, self._draw_ahead)
 
-    def _prefetch(self) -> None:
-        """The phases next to this one, drawn while the screen is idle: a key that moves there
-        finds them ready."""
+    def _draw_ahead(self) -> None:
+        """The phases next to this one, drawn once no key has come for a while: a key that
+        moves there finds them ready, and a key that comes first is not kept waiting."""
         k = PHASES.index(self.place.phase)
         for step, phase in (
             (self.place.step, PHASES[k + 1] if k + 1 < len(PHASES) else None),
@@ -249,69 +241,17 @@ class Explorer(App[None]):
             if phase is not None and step < len(self.trace.steps):
                 self._phase(Place(step, phase))
 
-    def _entries(self) -> None:
-        """The entries of this phase that can be picked: units (forward, loss, verify: their
-        output; backward: their learning flow) and parameter entries (backward: the gradient;
-        update: old and new)."""
-        table = self.query_one("#entries", DataTable)
-        step = self.trace.steps[self.place.step]
-        num = self.number_style()
-        name = self.place.phase
-        kind = "outputs" if name in ("forward", "loss", "verify") else name
-        shown = (self._runs, step.step, kind, num)
-        if shown == self._entries_shown:  # the same rows (forward, loss, verify): kept as is
-            return
-        self._entries_shown = shown
-        table.clear(columns=True)
-        if name in ("forward", "loss", "verify"):
-            table.add_columns("Entry", "Output (first example)")
-        elif name == "backward":
-            table.add_columns("Entry", "Gradient / learning flow (first example)")
-        else:
-            table.add_columns("Entry", "Old", "New")
-        limit = max(1, self.options.table_limit * 4)  # rows: a large network shows its first
-        rows = list(itertools.islice(self._rows(step, name, num), limit))
-        for column, width in zip(table.columns.values(), _widths(rows), strict=False):
-            column.width = max(width, len(str(column.label)))  # whole names, never cut
-            column.auto_width = False
-        for row in rows:
-            table.add_row(*(visible(c) for c in row), key=row[0])
-        if self.selected is not None and self.selected in {r[0] for r in rows}:
-            table.move_cursor(row=table.get_row_index(self.selected))
-
-    @staticmethod
-    def _rows(step: StepTrace, name: str, num: NumberStyle) -> Iterator[tuple[str, ...]]:
-        """The entries of a phase, made one at a time (only those shown are formatted)."""
-        if name in ("forward", "loss", "verify"):
-            for layer in step.layers:
-                for ix in np.ndindex(*layer.output.shape[1:]):
-                    first = (0, *ix)  # the first example (not unpacked inside [], for 3.10)
-                    yield _entry(layer.name, ix), num(layer.output[first])
-        elif name == "backward":  # the learning flows first: fewer than the parameters
-            for layer in step.layers:
-                for ix in np.ndindex(*layer.grad_output.shape[1:]):
-                    first = (0, *ix)
-                    yield _entry(layer.name, ix), num(layer.grad_output[first])
-            for p in step.params:
-                for ix in np.ndindex(*p.shape):
-                    yield _entry(p.name, ix), "frozen" if p.grad is None else num(p.grad[ix])
-        else:
-            for p in step.params:
-                for ix in np.ndindex(*p.shape):
-                    yield _entry(p.name, ix), num(p.old[ix]), num(p.new[ix])
-
-    def _losses(self) -> None:
-        """A run of several steps: its loss so far, drawn as the run summary draws it."""
-        losses = self.query_one("#losses", Static)
+    def _with_summary(self, drawing: Drawing) -> Drawing:
+        """A run of several steps: the phase's lines, then its loss so far as the run summary
+        draws it."""
         if self.trace.total_steps < 2:
-            losses.update("")
-            return
-        if self._summary is None:
+            return drawing
+        if self._width not in self._summaries:
             assert self._maker is not None
             summary = self._maker.summary()
-            title = Text("\nThe loss so far (the run summary)", style="bold")
-            self._summary = self._drawn(replace(summary, body=[title, *summary.body]), self._width)
-        losses.update(self._summary)
+            title = Text("The loss so far (the run summary)", style="bold")
+            self._summaries[self._width] = draw(self._width, [Text(), title, *summary.body])
+        return Drawing(drawing.lines + self._summaries[self._width].lines, drawing.spots)
 
     def number_style(self) -> NumberStyle:
         precision = self.options.precision
@@ -329,30 +269,43 @@ class Explorer(App[None]):
         side.set_class(shown, "shown")
         side.styles.width = 60 if self.wide else "100%"
         self.query_one("#phase").display = self.wide or not shown
-        self.query_one("#network-panel").set_class(not self.panels["network"], "hidden")
-        self.query_one("#explain-panel").set_class(not self.panels["explain"], "hidden")
+        self.query_one("#network").set_class(not self.panels["network"], "hidden")
+        self.query_one("#explanation").set_class(not self.panels["explain"], "hidden")
+        width = (60 if self.wide else self.size.width) - 3  # the border, the scrollbar
         if self.panels["network"]:
-            self.query_one("#network", Static).update(self._network())
+            self.query_one("#network", Lines).show(draw(width, [self._network()]))
         if self.panels["explain"]:
-            self.query_one("#explanation", Static).update(self._explanation())
+            self.query_one("#explanation", Lines).show(self._explanation(width))
 
-    def _explanation(self) -> Any:
-        key = (self.selected, self.place.step, self.options.precision, self.options.fractions)
+    def _explanation(self, width: int) -> Drawing:
+        key = (
+            width,
+            self.selected,
+            self.example,
+            self.place.step,
+            self.options.precision,
+            self.options.fractions,
+        )
         if key not in self._explained:
-            self._explained[key] = self._explain()
+            self._explained[key] = draw(width, [self._explain()])
         return self._explained[key]
 
-    def _explain(self) -> Any:
+    def _explain(self) -> RenderableType:
         if self.selected is None:
-            return "Pick an entry in the table (arrow keys or a click) to see how it came to be."
+            return Text(
+                "Pick an entry in the tables (Up / Down, Tab, a click, or / and its name) to see "
+                "how it came to be."
+            )
         from backprop_trace.explain import TargetError, explain_text
         from backprop_trace.render.explain import text_renderable
 
         step = self.trace.steps[self.place.step]
         try:
-            explained = explain_text(self.trace, self.selected, step=step.step)
+            explained = explain_text(
+                self.trace, self.selected, step=step.step, example=self.example
+            )
         except TargetError as error:
-            return visible(error.message)
+            return Text(visible(error.message))
         return text_renderable(explained, self.number_style())
 
     def _network(self) -> Any:
@@ -392,17 +345,15 @@ class Explorer(App[None]):
         if weight.old.ndim != 2:
             return out
         out_in = self.trace.scenario.layout == "out_in"
-        picked: list[tuple[int, int]] = []  # (input, unit)
         units = weight.old.shape[0] if out_in else weight.old.shape[1]
         inputs = weight.old.shape[1] if out_in else weight.old.shape[0]
-        for j in range(units):
-            if self.selected == _entry(layer_name, (j,)):
-                picked = [(i, j) for i in range(inputs)]
-        for i in range(inputs):
-            for j in range(units):
-                ix = (j, i) if out_in else (i, j)
-                if self.selected == _entry(weight.name, ix):
-                    picked = [(i, j)]
+        picked: list[tuple[int, int]] = []  # (input, unit)
+        unit = _index(self.selected, layer_name)
+        at = _index(self.selected, weight.name)
+        if unit is not None and len(unit) == 1 and unit[0] < units:
+            picked = [(i, unit[0]) for i in range(inputs)]
+        elif at is not None and len(at) == 2 and at < tuple(weight.old.shape):
+            picked = [(at[1], at[0])] if out_in else [(at[0], at[1])]
         for i, j in picked[:12]:
             ix = (j, i) if out_in else (i, j)
             value = weight.old[ix]
@@ -424,8 +375,7 @@ class Explorer(App[None]):
 
     def _go(self, place: Place) -> None:
         self.place = place
-        self.show()
-        self.query_one("#tables", VerticalScroll).scroll_home(animate=False)
+        self.show(home=True)
 
     def action_next_phase(self) -> None:
         k = PHASES.index(self.place.phase)
@@ -483,14 +433,14 @@ class Explorer(App[None]):
             self._say("This trace is float64: it has no fractions to show.")
             return
         self.options = replace(self.options, fractions=not self.options.fractions)
-        self._maker = None
+        self._forget()
         self.show()
 
     def action_precision(self, change: int) -> None:
         current = self.options.precision
         value = min(17, max(0, (DEFAULT_PRECISION if current is None else current) + change))
         self.options = replace(self.options, precision=value)
-        self._maker = None
+        self._forget()
         self._say(f"{value} decimals")
         self.show()
 
@@ -499,8 +449,7 @@ class Explorer(App[None]):
             self._say("This trace cannot run further.")
             return
         self.trace = self.more(self.trace.total_steps + count)
-        self._runs += 1
-        self._maker = None
+        self._forget()
         self._say(f"Ran to step {self.trace.total_steps}.")
         self.show()
 
@@ -515,28 +464,44 @@ class Explorer(App[None]):
 
         self.push_screen(Ask("Run how many more steps?"), ran)
 
-    def action_scroll_tables(self, pages: int) -> None:
-        tables = self.query_one("#tables", VerticalScroll)
-        (tables.scroll_page_down if pages > 0 else tables.scroll_page_up)(animate=False)
-
     def action_help(self) -> None:
         self.push_screen(HelpScreen())
 
-    @on(DataTable.RowHighlighted, "#entries")
-    def picked(self, event: DataTable.RowHighlighted) -> None:
-        key = event.row_key.value
-        if key is not None and key != self.selected:
-            self.selected = key
-            self._panels()
+    def action_pick_by_name(self) -> None:
+        """Pick an entry by its name (one the tables do not show: a summarised tensor's), and
+        open its explanation."""
+        from backprop_trace.explain import TargetError, parse_target
+
+        shapes = [tuple(int(n) for n in la.output.shape[1:]) for la in self.trace.steps[0].layers]
+
+        def named(answer: str | None) -> None:
+            if answer is None or not answer.strip():
+                return
+            try:
+                parse_target(self.trace.scenario, answer.strip(), shapes)
+            except TargetError as error:
+                self._say(visible(f"{error.message}: {error.hint}"))
+                return
+            self.selected, self.example = answer.strip(), None
+            self.panels["explain"] = True
+            self.show()
+
+        self.push_screen(Ask("Pick an entry by its name (W1[0][2], relu1[2], loss[0]):"), named)
+
+    @on(PhaseView.Picked)
+    def picked(self, event: PhaseView.Picked) -> None:
+        spot = event.spot
+        batch = len(self.trace.steps[self.place.step].examples) > 1
+        self.selected, self.example = spot.entry, spot.example if batch else None
+        self._panels()
 
 
-def _widths(rows: list[tuple[str, ...]]) -> list[int]:
-    """Each column's widest cell, as shown."""
-    return (
-        [max((len(visible(r[k])) for r in rows), default=0) for k in range(len(rows[0]))]
-        if rows
-        else []
-    )
+def _index(entry: str, name: str) -> tuple[int, ...] | None:
+    """The indexes of ``entry`` if it is an entry of ``name`` ('W1[3][2]' of 'W1': (3, 2))."""
+    rest = entry[len(name) :] if entry.startswith(name) else ""
+    if not re.fullmatch(r"(\[\d+\])+", rest):
+        return None
+    return tuple(int(k) for k in re.findall(r"\d+", rest))
 
 
 def _entry(name: str, index: tuple[int, ...]) -> str:

@@ -69,6 +69,7 @@ class ForwardPhase:
             pre, act_layer = out, None  # a layer alone that reshapes (flatten): its output
         units = pre.shape[1]
         rows = min(units, MAX_ROWS)
+        pre_name = self.producer(step, lin, act, act_layer)
         if pre.size > self.view.table_limit:
             stats = [("pre-activation" if lin is not None else "input", pre)]
             if act_layer is not None:
@@ -94,12 +95,17 @@ class ForwardPhase:
             else:
                 heads[1] = "Output"
             table = _table(title, *heads, "")
+            pick = self.view.pick
             for j in range(rows):
-                values = [self.pre_activation(act_layer, 0, j, pre)]
-                if act_layer is not None:
-                    values.append(self.view.num(out[0][j]))
+                first = self.pre_activation(act_layer, 0, j, pre)
+                row = [pick(first, View.entry(pre_name, j)) if pre_name else _t(first)]
                 mark, style = self.unit_mark(act_layer, 0, j, pre)
-                table.add_row(str(j), *values, _t(mark, style))
+                if act_layer is not None:
+                    entry = View.entry(act_layer.name, j)
+                    row += [pick(self.view.num(out[0][j]), entry), pick(_t(mark, style), entry)]
+                else:
+                    row.append(_t(mark, style))
+                table.add_row(str(j), *row)
             return [table, *self.view.cut_note(rows, units, "unit")]
         examples = self.view.fit_columns(len(step.examples), 2)
         table = _table(title, "Unit", *[self.view.example_label(step, a) for a in range(examples)])
@@ -110,7 +116,9 @@ class ForwardPhase:
                 value = self.pre_activation(act_layer, a, j, pre)
                 if act_layer is not None:
                     value += f" → {self.view.num(out[a][j])}"
-                cells.append(_t(value + (f" {mark}" if mark else ""), style))
+                text = _t(value + (f" {mark}" if mark else ""), style)
+                name = act_layer.name if act_layer is not None else pre_name
+                cells.append(self.view.pick(text, View.entry(name, j), a) if name else text)
             table.add_row(str(j), *cells)
         caption = "each cell: pre-activation → output" if act_layer is not None else ""
         if caption:
@@ -120,6 +128,18 @@ class ForwardPhase:
             *self.view.cut_note(rows, units, "unit"),
             *self.view.cut_note(examples, len(step.examples), "example"),
         ]
+
+    def producer(
+        self, step: StepTrace, lin: int | None, act: int | None, act_layer: LayerStep | None
+    ) -> str | None:
+        """The layer whose outputs a stage's first value column shows (a linear layer's, the
+        layer before an activation alone, a reshaping layer's own); None for the input x."""
+        if lin is not None:
+            return step.layers[lin].name
+        assert act is not None
+        if act_layer is None:
+            return step.layers[act].name
+        return step.layers[act - 1].name if act > 0 else None
 
     def image_stage(
         self, step: StepTrace, title: str, lin: int | None, act: int | None
@@ -135,14 +155,20 @@ class ForwardPhase:
             caption = ""
             if follower is not None:
                 caption = f"(coloured where {follower.name} passes no gradient or sits on a kink)"
-            body += self.grids.maps(step, layers[lin].name, layers[lin].output, marked)
+            body += self.grids.maps(
+                step, layers[lin].name, layers[lin].output, marked, entry=layers[lin].name
+            )
             if caption and (follower is not None and (follower.at_kink or self._blocks(follower))):
                 body.append(_aside(caption))
             if follower is not None:
-                body += self.grids.maps(step, f"{follower.name}(·)", follower.output)
+                body += self.grids.maps(
+                    step, f"{follower.name}(·)", follower.output, entry=follower.name
+                )
         else:
             assert act is not None
-            body += self.grids.maps(step, layers[act].name, layers[act].output)
+            body += self.grids.maps(
+                step, layers[act].name, layers[act].output, entry=layers[act].name
+            )
         return body
 
     def _blocks(self, step_layer: LayerStep) -> bool:

@@ -32,9 +32,11 @@ class Grids:
         values: Array,
         cell: Callable[[tuple[int, ...], str], Text] | None = None,
         number: Callable[[tuple[int, ...]], str] | None = None,
+        entry: str | None = None,
     ) -> list[RenderableType]:
         """Values of shape [example, channel, height, width] as one grid per channel and
-        example (rows: height, columns: width); a batch summarised when its maps are large."""
+        example (rows: height, columns: width); a batch summarised when its maps are large.
+        ``entry``: the layer whose units the cells are (the explorer picks them)."""
         examples, channels, height, width = (int(d) for d in values.shape)
         if height * width > self.view.table_limit:
             return [
@@ -53,7 +55,7 @@ class Grids:
                 out += self.grid(
                     f"{label}channel {c}",
                     (height, width),
-                    partial(self.map_cell, values, (a, c), cell, number),
+                    partial(self.map_cell, values, (a, c), cell, number, entry),
                 )
         if shown < examples:
             rest = plural(examples - shown, "example").replace(" ", " more ", 1)
@@ -66,12 +68,16 @@ class Grids:
         lead: tuple[int, ...],
         cell: Callable[[tuple[int, ...], str], Text] | None,
         number: Callable[[tuple[int, ...]], str] | None,
+        entry: str | None,
         r: int,
         x: int,
     ) -> Text:
         ix = (*lead, r, x)
         text = number(ix) if number is not None else self.view.num(values[ix])
-        return cell(ix, text) if cell is not None else _t(text, "dim" if values[ix] == 0 else "")
+        shown = cell(ix, text) if cell is not None else _t(text, "dim" if values[ix] == 0 else "")
+        if entry is None:
+            return shown
+        return self.view.pick(shown, View.entry(entry, ix[1:]), ix[0])
 
     def grid(
         self, title: str, shape: tuple[int, int], cell: Callable[[int, int], Text]

@@ -7,6 +7,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import RenderableType
+from rich.text import Text
 
 from backprop_trace.insights import loss_within_rounding
 from backprop_trace.numerics import Array, change_is_noise, errors_within_rounding
@@ -51,7 +52,7 @@ class OutputsPhase:
             cells.append(
                 ROUNDING_ZERO if rounding[a][j] and s.loss.of_errors else self.view.num(term)
             )
-            table.add_row(*cells)
+            table.add_row(*[self.view.pick(cell, f"loss[{j}]", a) for cell in cells])
         table.add_section()
         loss = self.loss_value(step.loss_before, y, t)
         table.add_row(*(["Loss"] + [""] * (len(heads) - 2) + [loss]), style="bold")
@@ -100,7 +101,8 @@ class OutputsPhase:
                 self.view.num(after[a][j]),
                 self.view.num(t[a][j]),
             ]
-            table.add_row(*cells, verdict)
+            row: list[str | Text] = [*cells, verdict]
+            table.add_row(*[self.view.pick(cell, f"loss[{j}]", a) for cell in row])
         loss = _table("", "", "Before", "After", "Change")
         change = step.loss_after - step.loss_before
         shown_before = self.loss_value(step.loss_before, step.outputs_before, t)

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 from rich.console import Console, Group, RenderableType
 from rich.table import Table
+from rich.text import Text
 
 from backprop_trace.insights import step_notes
 from backprop_trace.render.backward import BackwardPhase
@@ -91,29 +92,40 @@ def _print_body(console: Console, phase: Phase) -> None:
     if phase.step is not None:
         console.print()
         console.rule(_t(phase.title), align="left")
-    for item in phase.body:
+    for part in body_parts(console, phase.body):
+        console.print(part)
+
+
+def body_parts(console: Console, body: list[RenderableType]) -> list[RenderableType]:
+    """A phase's body as printed, piece by piece: a blank line before each table, and each
+    table fitted to the console's width (_fit)."""
+    out: list[RenderableType] = []
+    for item in body:
         if isinstance(item, (Table, Group)):
-            console.print()
-        parts: list[RenderableType] = [item]
+            out.append(Text())
         if isinstance(item, Table):
-            parts = _fit(console, item)
+            out += _fit(console, item)
         elif isinstance(item, Group):
-            parts = [
+            out += [
                 piece
                 for child in item.renderables
                 for piece in (_fit(console, child) if isinstance(child, Table) else [child])
             ]
-        for part in parts:
-            console.print(part)
+        else:
+            out.append(item)
+    return out
 
 
 class PhaseMaker:
     """Any one phase of a trace, made when asked (the explorer moves back and forth): the
     header, a step's phase, the run summary."""
 
-    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
+    def __init__(
+        self, trace: Trace, options: RenderOptions, width: int, *, picking: bool = False
+    ) -> None:
+        """``picking``: cells that show an entry carry its name (View.pick), for the explorer."""
         self.trace, self.options = trace, options
-        self.view = view = View(trace, options, width)
+        self.view = view = View(trace, options, width, picking=picking)
         large = LargeTensors(view)
         grids = Grids(view, large)
         self._shown = {

@@ -8,6 +8,7 @@ from typing import Any
 
 import numpy as np
 from rich.console import RenderableType
+from rich.text import Text
 
 from backprop_trace.insights import (
     carriers,
@@ -105,22 +106,21 @@ class UpdatePhase:
                 "New",
             )
             for ix in indices[:MAX_ROWS]:
-                name = p.name + "".join(f"[{i}]" for i in ix)
+                name = View.entry(p.name, ix)
                 old, new = p.old[ix], p.new[ix]
-                table.add_row(
+                cells: list[str | Text] = [
                     name,
                     self.view.num(old),
                     self.view.gradient(p, ix),
                     *[self.view.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
                     _t(self.view.num(old - new), "red" if old > new else "green"),
                     _t(self.view.num(new), "bold"),
-                )
+                ]
+                table.add_row(*[self.view.pick(cell, name) for cell in cells])
             if big:
                 body += [self.large.tensor_stats(p, heading), table, self.large.update_histogram(p)]
                 continue
-            changed_rows += [
-                (p.name + "".join(f"[{i}]" for i in ix), p.old[ix], p.new[ix]) for ix in indices
-            ]
+            changed_rows += [(View.entry(p.name, ix), p.old[ix], p.new[ix]) for ix in indices]
             body += [
                 table,
                 *self.view.cut_note(min(len(indices), MAX_ROWS), len(indices), "changed entry"),
@@ -180,12 +180,13 @@ class UpdatePhase:
         )
         for name, old, new in rows[:MAX_ROWS]:
             change = new - old
-            table.add_row(
+            cells: list[str | Text] = [
                 name,
                 self.view.num(old),
                 self.view.num(new),
                 _t(self.view.num.signed(change), "green" if change > 0 else "red"),
-            )
+            ]
+            table.add_row(*[self.view.pick(cell, name) for cell in cells])
         out = [table, *self.view.cut_note(min(len(rows), MAX_ROWS), len(rows), "changed parameter")]
         if summarised:
             out.append(

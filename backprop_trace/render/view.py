@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 from rich.console import Group, RenderableType
 from rich.padding import Padding
+from rich.style import Style
 from rich.table import Table
 from rich.text import Text
 
@@ -33,6 +34,8 @@ def shape_label(shape: tuple[int, ...], arrow: str = "", after: tuple[int, ...] 
     text = "×".join(str(d) for d in shape)
     return text + (arrow + shape_label(after) if arrow else "")
 
+
+PICK = "pick"  # the style meta key of a cell that shows an entry (View.pick)
 
 # Layer.mark's tones, and Marked's, as colours
 TONES = {"blocked": "red", "kink": "yellow", "other side": "magenta", "quiet": "dim"}
@@ -60,8 +63,11 @@ class View:
     """What every part of the terminal trace shares: the trace, the number style, the width, the
     helpers that show an entry, and the header."""
 
-    def __init__(self, trace: Trace, options: RenderOptions, width: int) -> None:
+    def __init__(
+        self, trace: Trace, options: RenderOptions, width: int, *, picking: bool = False
+    ) -> None:
         self.trace = trace
+        self.picking = picking
         self.scenario = trace.scenario
         self.width = width
         exact_fractions = options.fractions and trace.numerics == "exact"
@@ -77,6 +83,15 @@ class View:
         }
 
     # -- helpers ------------------------------------------------------------------------------
+
+    def pick(self, cell: str | Text, entry: str, example: int | None = None) -> Text:
+        """A cell that shows an entry (``W1[0][2]``, ``relu1[2]``, ``loss[0]``; of one example
+        of a batch): in the explorer it carries the entry's name in its style's meta, where a
+        key or a click picks it; elsewhere it is the cell as it was."""
+        text = _t(cell) if isinstance(cell, str) else cell
+        if self.picking:
+            text.stylize(Style(meta={PICK: (entry, example)}))
+        return text
 
     def gradient(self, p: ParamStep, ix: Any) -> str:
         """One gradient entry (a sum over the batch), or ≈ 0 within its rounding bound."""
@@ -165,6 +180,12 @@ class View:
         return [
             (a, j, ([self.example_label(step, a)] if batch else []) + [str(j)]) for a, j in pairs
         ]
+
+    @staticmethod
+    def entry(name: str, index: Any) -> str:
+        """'W1[0][2]': a tensor's name with an entry's indexes."""
+        ix = index if isinstance(index, tuple) else (index,)
+        return name + "".join(f"[{int(i)}]" for i in ix)
 
     def stages(self) -> list[tuple[int | None, int | None]]:
         """The layers as the tables show them: a layer with parameters together with an
