@@ -291,3 +291,52 @@ def test_ctrl_c_leaves_the_terminal_as_it_was() -> None:
     tail = term.raw[-400:]
     assert b"\x1b[?1049l" in tail  # back from the alternate screen
     assert b"\x1b[?25h" in tail  # the cursor shown again
+
+
+# -- every entry the tables offer ------------------------------------------------------------------
+
+CASES = sorted((Path(__file__).parent / "torch_cases").glob("*.yaml"))
+BUNDLED_NAMES = ["classic_2_2_2", "diagonal_flip", "digit_cnn", "batchnorm_mlp", "mnist_sized"]
+
+
+def _index_of(entry: str, name: str) -> tuple[int, ...]:
+    return tuple(int(k) for k in re.findall(r"\[(\d+)\]", entry[len(name) :]))
+
+
+@pytest.mark.parametrize("source", BUNDLED_NAMES + CASES, ids=lambda s: Path(str(s)).stem)
+def test_every_entry_the_tables_offer_is_explained_and_shows_its_own_value(source: Any) -> None:
+    """In every phase of every kind of network, each cell the explorer lets you pick names an
+    entry that explain knows (with the example its cell shows), and in the backward pass a cell
+    that is one gradient or one learning flow shows that entry's own value (its indexes read
+    in the scenario's layout, a kernel's and a map's in theirs)."""
+    from backprop_trace.explain import explain_text
+    from backprop_trace.render.phase_view import draw
+    from backprop_trace.render.terminal import PHASES, PhaseMaker
+
+    trace = _trace(str(source), 1)
+    maker = PhaseMaker(trace, RenderOptions(), 150, picking=True)
+    step = trace.steps[0]
+    params = {p.name: p for p in step.params}
+    layers = {layer.name: layer for layer in step.layers}
+    batch = len(step.examples) > 1
+    checked = explained = 0
+    seen: set[tuple[str, int | None]] = set()
+    for name in PHASES:
+        drawing = draw(150, maker.phase(step, name).body)
+        for spot in drawing.spots:
+            example = spot.example if batch else None
+            if (spot.entry, example) not in seen and len(seen) < 60:  # explain is not cheap
+                seen.add((spot.entry, example))
+                assert explain_text(trace, spot.entry, example=example).lines
+                explained += 1
+            text = drawing.lines[spot.line].text[spot.start : spot.end].strip()
+            if name != "backward" or " " in text:  # a row, or a labelled line
+                continue
+            owner = max((n for n in [*params, *layers] if spot.entry.startswith(n + "[")), key=len)
+            ix = _index_of(spot.entry, owner)
+            if owner in params:
+                assert text == maker.view.gradient(params[owner], ix), spot
+            else:
+                assert text == maker.view.flow(layers[owner], (spot.example or 0, *ix)), spot
+            checked += 1
+    assert explained > 0 and checked > 0
