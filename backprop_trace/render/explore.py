@@ -173,13 +173,17 @@ class Explorer(App[None]):
         yield Footer()
 
     def on_mount(self) -> None:
-        view = self.query_one("#body", PhaseView)
-        view.focus()
+        self.query_one("#body", PhaseView).focus()
         self.show(home=True)
-        if view.drawing.spots:  # the first entry picked at the start: the arrows move from it
-            first = view.drawing.spots[0]
-            self.selected, self.example = first.entry, first.example
-            self.show()
+        self.call_after_refresh(self._first_pick)
+
+    def _first_pick(self) -> None:
+        """The first entry picked at the start if it is on the first screen (the arrows move
+        from it); else the first Down picks the first one there is."""
+        view = self.query_one("#body", PhaseView)
+        spots = view.drawing.spots
+        if self.selected is None and spots and spots[0].line < view.size.height:
+            view.pick(spots[0])
 
     @property
     def wide(self) -> bool:
