@@ -499,6 +499,12 @@ def test_every_format_shows_names_with_their_control_characters_escaped(
     result = runner.invoke(app, ["run", str(path), "--explain", weight + "[1][0]"])
     assert result.exit_code == 0, result.output
     assert not _controls(result.stdout) and not _controls(result.stderr)
+    for show in ("weights", "gradients", "updates"):
+        result = runner.invoke(app, ["diagram", "--show", show, "--", str(path)])
+        assert result.exit_code == 0, result.output
+        assert not _controls(result.stdout) and not _controls(result.stderr), show
+        svg = ElementTree.fromstring(result.stdout)  # valid XML: every name escaped
+        assert not [e for e in svg.iter() if e.tag.endswith(("script", "foreignObject"))]
     result = runner.invoke(app, ["run", str(path), "--format", "json"])
     trace = json.loads(result.stdout)
     assert trace["scenario"] == names[0]  # JSON keeps the name exact, in its own quoting

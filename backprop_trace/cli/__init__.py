@@ -15,7 +15,7 @@ import traceback
 from . import run  # noqa: F401
 
 # isort: split
-from . import explain, explore, scenarios  # noqa: F401
+from . import diagram, explain, explore, scenarios  # noqa: F401
 from .core import (
     EXIT_BAD_INPUT,
     EXIT_BUG,

@@ -19,6 +19,7 @@ from backprop_trace.visible import visible
 
 if TYPE_CHECKING:
     from backprop_trace.scenario import Scenario
+    from backprop_trace.trace import Trace
 
 
 EXIT_BAD_INPUT = 2
@@ -220,6 +221,29 @@ def _shown_as(file: str, path: Path) -> str:
     """How messages name a scenario: as typed, except a bare file name that was found among the
     bundled scenarios, which is shown with its full path."""
     return file if path.name != file else str(path)
+
+
+def _run_to(scenario: Scenario, step: int, numerics_name: str | None) -> Trace:
+    """The scenario run to step ``step`` and that step kept; its problems, or a step the run
+    did not reach, end with exit status 2."""
+    from backprop_trace.engine import run as run_engine
+
+    numerics = (
+        None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
+    )
+    try:
+        trace = run_engine(
+            scenario,
+            steps=step,
+            numerics=numerics.value if numerics is not None else None,
+            keep=lambda k: k == step,
+        )
+    except ScenarioError as error:
+        _bad_input(error)
+    if not trace.steps or trace.steps[-1].step != step:
+        _tell(f"step {step} was not reached: the run stopped at step {len(trace.losses_before)}")
+        raise typer.Exit(EXIT_BAD_INPUT)
+    return trace
 
 
 def _tell(message: str) -> None:

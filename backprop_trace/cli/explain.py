@@ -7,7 +7,6 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from backprop_trace.errors import ScenarioError
 from backprop_trace.visible import visible
 
 from .core import (
@@ -18,12 +17,12 @@ from .core import (
     NumericsOption,
     OutputFile,
     Precision,
-    _bad_input,
     _choice,
     _Command,
     _listed,
     _load,
     _one_of,
+    _run_to,
     _tell,
     _whole,
     app,
@@ -86,15 +85,13 @@ def explain(
 ) -> None:
     """Show how a gradient, learning flow or update came to be: the chain rule, with this
     step's numbers in."""
-    from backprop_trace.engine import run as run_engine
     from backprop_trace.explain import TooLarge
     from backprop_trace.explain import explain as explain_target
     from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
 
     _one_of("--format", format_name, EXPLAIN_FORMATS)
-    numerics = (
-        None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
-    )
+    if numerics_name is not None:
+        _choice("--numerics", numerics_name, NumericsChoice)  # before the scenario is read
     if output is not None:
         _destination(output, "written")
     path, scenario = _load(file, allow_outside_data)
@@ -106,18 +103,7 @@ def explain(
             f"{rows.start}–{rows.stop - 1}",
             param_hint="--example",
         )
-    try:
-        trace = run_engine(
-            scenario,
-            steps=step,
-            numerics=numerics.value if numerics is not None else None,
-            keep=lambda k: k == step,
-        )
-    except ScenarioError as error:
-        _bad_input(error)
-    if not trace.steps or trace.steps[-1].step != step:
-        _tell(f"step {step} was not reached: the run stopped at step {len(trace.losses_before)}")
-        raise typer.Exit(EXIT_BAD_INPUT)
+    trace = _run_to(scenario, step, numerics_name)
     if fractions and trace.numerics != "exact":
         _tell("note: --fractions shows exact values; this trace is float64")
     try:
