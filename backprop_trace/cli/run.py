@@ -31,6 +31,7 @@ from .core import (
     _choice,
     _Command,
     _listed,
+    _one_of,
     _shown_as,
     _tell,
     _whole,
@@ -47,6 +48,9 @@ from .prompt import (
     _key,
     _NoKeys,
 )
+
+# render.terminal.PHASE_NAMES, without importing numpy and rich for --help
+PHASE_NAMES = ("forward", "loss", "backward", "update", "verify", "summary")
 
 if TYPE_CHECKING:
     from backprop_trace.render.terminal import RenderOptions
@@ -122,10 +126,29 @@ def run(
             "as `explain` takes it: W1[0][2], relu1[2], loss[0]).",
         ),
     ] = None,
+    phase: Annotated[
+        list[str] | None,
+        typer.Option(
+            "--phase",
+            metavar=_listed(PHASE_NAMES),
+            help="Show only this phase of each step (repeatable; summary: the run summary); "
+            "one phase fills a slide.",
+        ),
+    ] = None,
     allow_outside_data: AllowOutsideData = False,
 ) -> None:
     """Run a scenario's training steps and show every phase."""
     output_format = _choice("--format", format_name, OutputFormat)
+    chosen = tuple(dict.fromkeys(phase or ()))
+    for name in chosen:
+        _one_of("--phase", name, PHASE_NAMES)
+    if chosen and output_format is OutputFormat.json:
+        raise typer.BadParameter(
+            "picks the phases of the tables; the JSON trace holds every phase's numbers",
+            param_hint="--phase",
+        )
+    if chosen and quiet:
+        raise typer.BadParameter("--quiet prints only the summary; give --phase summary alone")
     numerics = (
         None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
     )
@@ -142,7 +165,7 @@ def run(
         trace = _trace(file, steps, numerics, selection, check, allow_outside_data, explained)
         from backprop_trace.render.terminal import RenderOptions
 
-        options = RenderOptions(precision, fractions, table_limit, explained)
+        options = RenderOptions(precision, fractions, table_limit, explained, chosen)
         if trace.interrupted:
             text = output_format is OutputFormat.text and output is None
             _stopped_early(trace, options, to_stderr=not text, only_summary=quiet or not text)

@@ -29,6 +29,7 @@ from backprop_trace.render.view import Phase, RenderOptions, View
 from backprop_trace.trace import StepTrace, Trace
 
 PHASES = ("forward", "loss", "backward", "update", "verify")
+PHASE_NAMES = (*PHASES, "summary")  # what --phase picks
 PHASE_TITLES = {
     "forward": "1. Forward pass",
     "loss": "2. Loss",
@@ -179,14 +180,20 @@ class PhaseMaker:
 
 
 def phases(trace: Trace, options: RenderOptions, width: int) -> Iterator[Phase]:
+    """The output, phase by phase: the header, each kept step's five phases, and for a run of
+    several steps its summary; with ``options.phases``, only the phases named there (no
+    header: one phase fills a slide)."""
     maker = PhaseMaker(trace, options, width)
-    yield maker.header()
+    chosen = set(options.phases or (*PHASES, "summary"))
+    if not options.phases:
+        yield maker.header()
     previous = 0
     for step in trace.steps:
         for name in PHASES:
-            yield maker.phase(step, name, previous)
+            if name in chosen:
+                yield maker.phase(step, name, previous)
         previous = step.step
-    if trace.total_steps > 1 or not trace.steps:
+    if "summary" in chosen and (trace.total_steps > 1 or not trace.steps):
         yield maker.summary()
 
 

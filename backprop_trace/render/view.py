@@ -47,6 +47,7 @@ class RenderOptions:
     fractions: bool = False
     table_limit: int = 64  # a tensor with more entries than this is summarised
     explain: tuple[str, ...] = ()  # run --explain: expansions shown in the backward phase
+    phases: tuple[str, ...] = ()  # run --phase: only these (PHASE_NAMES); () every one
 
 
 @dataclass(frozen=True)
