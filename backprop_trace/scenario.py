@@ -83,6 +83,13 @@ class Scenario:
             return value.T
         return value
 
+    def _repr_html_(self) -> str:
+        """In a notebook: the network and its numbers (the header, the network drawn with
+        its first step's forward pass, each parameter's values)."""
+        from backprop_trace.render.page import scenario_body
+
+        return scenario_body(self)
+
     def batch_indices(self, step: int) -> range:
         """Step k (from 1) uses batch (k - 1) mod ceil(n / batch_size), in file order."""
         b = (step - 1) % self.batches

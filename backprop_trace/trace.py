@@ -109,3 +109,11 @@ class Trace:
     final_state: dict[str, Array] = field(default_factory=dict)  # the layers' carried buffers
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity
     interrupted: bool = False  # Ctrl-C stopped the run: the steps before it, and only those
+
+    def _repr_html_(self) -> str:
+        """In a notebook: the trace as its web page shows it (the header, the network drawn,
+        every phase's tables)."""
+        from backprop_trace.render.page import page_body
+        from backprop_trace.render.view import RenderOptions
+
+        return page_body(self, RenderOptions())

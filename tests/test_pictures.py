@@ -121,3 +121,67 @@ def test_phase_picks_phases_in_every_format() -> None:
 def test_phase_mistakes_are_usage_errors(arguments: list[str], said: str) -> None:
     result = runner.invoke(app, ["run", "diagonal_flip", *arguments])
     assert result.exit_code == 2 and said in result.output
+
+
+# -- the web page, and notebooks ------------------------------------------------------------------
+
+
+def test_the_html_page_has_sections_contents_tables_and_the_diagram() -> None:
+    from html.parser import HTMLParser
+
+    from backprop_trace.render.export import render_html
+
+    trace = run(load_scenario("adam_first_steps"))
+    page = render_html(trace, RenderOptions())
+    assert external(page) == []
+    title = re.search(r"<title>(.*?)</title>", page)
+    assert title is not None and title.group(1) == "backprop-trace: Adam: the first steps"
+    ids = re.findall(r'<section id="([^"]+)">', page)
+    assert ids == [f"step-{k}-{n}" for k in (1, 2, 3) for n in PHASE_NAMES[:5]] + ["summary"]
+    links = re.findall(r'<a href="#([^"]+)">', page)
+    assert links == ids  # the contents list: every section, in order
+    assert page.count("<svg") == 1 and "<figure>" in page  # the network, drawn inline
+    assert page.count("<table") > 20 and "<pre>" in page  # tables; the loss chart kept drawn
+
+    class Check(HTMLParser):  # well nested: every element closed in order
+        def __init__(self) -> None:
+            super().__init__()
+            self.open: list[str] = []
+
+        def handle_starttag(self, tag: str, attrs: object) -> None:
+            if tag not in ("meta", "br", "line", "rect", "polygon"):
+                self.open.append(tag)
+
+        def handle_endtag(self, tag: str) -> None:
+            if tag in ("line", "rect", "polygon"):
+                return
+            assert self.open and self.open[-1] == tag, (tag, self.open[-3:])
+            self.open.pop()
+
+    checker = Check()
+    checker.feed(page)
+    assert checker.open == []
+
+
+@pytest.mark.parametrize("scheme", ["LIGHT", "DARK"])
+def test_the_page_reads_on_light_and_dark_backgrounds(scheme: str) -> None:
+    from backprop_trace.render import page
+
+    colours = getattr(page, scheme)
+    for text in ("fg", "dim", "pos", "neg", "mark", "frozen", "other", "sym"):
+        for background in ("bg", "head"):
+            assert contrast(colours[text], colours[background]) >= 4.5, (text, background)
+    style = page.STYLE
+    assert "prefers-color-scheme: dark" in style
+    for name, value in page.DARK.items():
+        assert f"--{name}: {value};" in style
+
+
+def test_a_trace_and_a_scenario_show_themselves_in_a_notebook() -> None:
+    scenario = load_scenario("diagonal_flip")
+    shown = run(scenario)._repr_html_()
+    assert shown.startswith('<div class="bt">') and shown.endswith("</div>")
+    assert "<svg" in shown and "<table" in shown and "Step 1 · 4. Update" in shown
+    assert "<html" not in shown and "<body" not in shown and external(shown) == []
+    network = scenario._repr_html_()
+    assert "<svg" in network and "W1 (4×3)" in network and "Parameters" in network

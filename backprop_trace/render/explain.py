@@ -170,10 +170,21 @@ p.note { color: var(--dim); }
 def html_page(explanation: Explanation, num: NumberStyle) -> str:
     blocks = layout(explanation, num)
     title = blocks[0].text if isinstance(blocks[0], Heading) else "explain"
-    body = [f"<h1>{_h(title)}</h1>"]
-    for block in blocks[1:]:
+    body = [f"<h1>{_h(title)}</h1>", *html_blocks(blocks[1:])]
+    return (
+        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
+        f"<title>{_h(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
+        + "\n".join(body)
+        + "\n</body>\n</html>\n"
+    )
+
+
+def html_blocks(blocks: list[Block], heading: str = "h2") -> list[str]:
+    """An explanation's blocks as HTML elements (headings at the level ``heading``)."""
+    body = []
+    for block in blocks:
         if isinstance(block, Heading):
-            body.append(f"<h2>{_h(block.text)}</h2>")
+            body.append(f"<{heading}>{_h(block.text)}</{heading}>")
         elif isinstance(block, Paragraph):
             body.append(
                 f"<ul><li>{_h(block.text)}</li></ul>"
@@ -189,12 +200,7 @@ def html_page(explanation: Explanation, num: NumberStyle) -> str:
             if block.note:
                 cells.append(f'<span class="why">({_h(block.note)})</span>')
             body.append('<div class="eq">' + "".join(cells) + "</div>")
-    return (
-        '<!DOCTYPE html>\n<html lang="en">\n<head>\n<meta charset="utf-8">\n'
-        f"<title>{_h(title)}</title>\n<style>{_STYLE}</style>\n</head>\n<body>\n"
-        + "\n".join(body)
-        + "\n</body>\n</html>\n"
-    )
+    return body
 
 
 def _h(text: str) -> str:

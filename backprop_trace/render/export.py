@@ -108,8 +108,10 @@ def _recorded(trace: Trace, options: RenderOptions) -> Console:
 
 
 def render_html(trace: Trace, options: RenderOptions) -> str:
-    """A self-contained page (inline styles); rich escapes every character of the text."""
-    return _recorded(trace, options).export_html(inline_styles=True)
+    """A self-contained web page: sections, HTML tables, the network drawn (render.page)."""
+    from backprop_trace.render.page import render_page
+
+    return render_page(trace, options)
 
 
 # The SVG's colours: a dark page whose every colour, dimmed ones too, reads at 4.5:1 or more
