@@ -19,6 +19,8 @@ _WHERE = {
     "load_scenario": "scenario",
     "parse_scenario": "scenario",
     "scenario_from_dict": "scenario",
+    "from_torch": "torch_models",
+    "save_scenario": "render.scenario_file",
     "LayerStep": "trace",
     "ParamStep": "trace",
     "StepTrace": "trace",
@@ -34,16 +36,20 @@ __all__ = [
     "StepTrace",
     "Trace",
     "__version__",
+    "from_torch",
     "load_scenario",
     "parse_scenario",
     "run",
+    "save_scenario",
     "scenario_from_dict",
 ]
 
 if TYPE_CHECKING:
     from .engine import run
     from .errors import Problem, ScenarioError
+    from .render.scenario_file import save_scenario
     from .scenario import Scenario, load_scenario, parse_scenario, scenario_from_dict
+    from .torch_models import from_torch
     from .trace import LayerStep, ParamStep, StepTrace, Trace
 
 

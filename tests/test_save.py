@@ -16,7 +16,7 @@ from backprop_trace import ScenarioError, load_scenario, run, scenario_from_dict
 from backprop_trace.bundled import scenarios_dir
 from backprop_trace.cli import app
 from backprop_trace.layers import LAYER_TYPES, OPTION
-from backprop_trace.render.scenario_file import save_scenario
+from backprop_trace.render.scenario_file import save_trained
 
 runner = CliRunner()
 
@@ -25,7 +25,7 @@ runner = CliRunner()
 def test_saved_weights_round_trip_exactly(name: str, tmp_path: Path) -> None:
     trace = run(load_scenario(scenarios_dir() / name))
     path = tmp_path / "saved.yaml"
-    save_scenario(trace, path)
+    save_trained(trace, path)
     saved = load_scenario(path)
     assert saved.numerics == trace.numerics
     for param in saved.param_order:
@@ -44,7 +44,7 @@ def test_continuing_a_saved_run_equals_running_longer(tmp_path: Path) -> None:
     long = run(load_scenario(source), steps=4)
     half = run(load_scenario(source), steps=2)
     path = tmp_path / "half.yaml"
-    save_scenario(half, path)
+    save_trained(half, path)
     rest = run(load_scenario(path), steps=2)
     assert rest.steps[-1].loss_after == long.steps[-1].loss_after  # exact fractions
 
@@ -78,7 +78,7 @@ def test_data_files_are_referenced_relative_to_the_saved_file(tmp_path: Path) ->
     )
     out = tmp_path / "elsewhere" / "saved.yaml"
     out.parent.mkdir()
-    save_scenario(run(load_scenario(source)), out)
+    save_trained(run(load_scenario(source)), out)
     assert 'file: "../data/d.npz"' in out.read_text()
     with pytest.raises(ScenarioError, match="outside the scenario's folder"):
         load_scenario(out)  # data outside the scenario's folder is read only when allowed
@@ -134,5 +134,5 @@ def test_every_option_of_every_layer_kind_survives_a_save(kind: str, tmp_path: P
     trace = run(scenario_from_dict(data))
     assert trace.scenario.layers[1].options() == options
     out = tmp_path / "saved.yaml"
-    save_scenario(trace, out)
+    save_trained(trace, out)
     assert load_scenario(out).layers[1].options() == options

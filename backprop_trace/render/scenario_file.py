@@ -15,6 +15,7 @@ import numpy as np
 
 from backprop_trace.files import write_atomically
 from backprop_trace.numerics import Array
+from backprop_trace.scenario import Scenario
 from backprop_trace.trace import Trace
 from backprop_trace.visible import visible
 from backprop_trace.wording import plural
@@ -73,15 +74,18 @@ def side_files(trace: Trace, destination: Path) -> dict[str, Path]:
     their files. The largest float64 tensors move out until the numbers left in the scenario
     are within yaml_text.inline_numbers(): what the tool writes, it reads back, and quickly.
     Exact fractions stay in the file, exactly."""
-    s = trace.scenario
+    return _side_files(trace.scenario, trace.final_params, destination)
+
+
+def _side_files(s: Scenario, params: dict[str, Array], destination: Path) -> dict[str, Path]:
     budget = inline_numbers()
-    inline = sum(int(v.size) for v in trace.final_params.values())
+    inline = sum(int(v.size) for v in params.values())
     if not s.data_files:
         inline += int(s.inputs.size) + int(s.targets.size)
     stem = os.fsencode(destination.stem)[:150].decode("utf-8", "ignore")
     out: dict[str, Path] = {}
-    for k, name in sorted(enumerate(s.param_order), key=lambda kn: -trace.final_params[kn[1]].size):
-        values = trace.final_params[name]
+    for k, name in sorted(enumerate(s.param_order), key=lambda kn: -params[kn[1]].size):
+        values = params[name]
         if inline <= budget:
             break
         if values.dtype == object:
@@ -101,17 +105,32 @@ def npy_bytes(values: Array) -> bytes:
 def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None = None) -> str:
     """The saved scenario; the parameters in ``files`` are named by their .npy file."""
     s = trace.scenario
-    files = files or {}
     origin = visible(s.source)  # a comment ends at a newline: none of the file name's counts
     steps = plural(len(trace.losses_after), "step")
-    lines = [f"# Saved by backprop-trace after {steps} of {origin}."]
+    comments = [f"# Saved by backprop-trace after {steps} of {origin}."]
     if s.optimizer.kind != "sgd" or s.optimizer.hyperparameters().get("momentum"):
-        lines.append(
+        comments.append(
             f"# The optimizer's state ({s.optimizer.kind}) is not saved: it starts afresh."
         )
     if s.batches > 1:
-        lines.append("# Batches start again from the first; steps: is the scenario's own count.")
-    lines += [f"name: {quoted(s.name)}"]
+        comments.append("# Batches start again from the first; steps: is the scenario's own count.")
+    return _text(
+        s, trace.final_params, trace.final_state, trace.numerics, comments, destination, files
+    )
+
+
+def _text(
+    s: Scenario,
+    params: dict[str, Array],
+    state: dict[str, Array],
+    numerics: str,
+    comments: list[str],
+    destination: Path,
+    files: dict[str, Path] | None,
+) -> str:
+    """A scenario file: ``params`` in the scenario's layout, ``state`` the layers' buffers."""
+    files = files or {}
+    lines = [*comments, f"name: {quoted(s.name)}"]
     if s.description:
         lines.append(f"description: {quoted(s.description)}")
     lines += [f"layout: {s.layout}", "layers:"]
@@ -122,7 +141,7 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
         if layer.name != f"{layer.kind}{counts[layer.kind]}":
             lines.append(f"    name: {quoted(layer.name)}")
         for key, name in layer.roles().items():
-            values = trace.final_params[name]
+            values = params[name]
             if name in files:
                 lines.append(f"    {key}: {quoted(files[name].name)}")
             elif values.ndim >= 2:
@@ -133,7 +152,7 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
             if value is not None:  # None: not given (a dropout's mask drawn at each step)
                 lines.append(f"    {option}: {setting(value)}")
         for key, name in layer.state_names().items():  # running statistics, as they end
-            lines.append(f"    {key}: {row(trace.final_state[name])}")
+            lines.append(f"    {key}: {row(state[name])}")
     lines.append(f"loss: {s.loss.kind}")
     hyper = ", ".join(
         f"{k}: {number(v) if isinstance(v, Fraction) else str(v).lower()}"
@@ -144,15 +163,14 @@ def scenario_text(trace: Trace, destination: Path, files: dict[str, Path] | None
         betas = [s.optimizer.beta1, s.optimizer.beta2]  # type: ignore[attr-defined]
         hyper += f", betas: {row(betas)}"
     lines.append(f"optimizer: {{type: {s.optimizer.kind}, {hyper}}}")
-    lines += ["data:", *_data(trace, destination)]
+    lines += ["data:", *_data(s, destination)]
     if s.frozen:
         lines.append(f"frozen: [{', '.join(quoted(name) for name in sorted(s.frozen))}]")
-    lines += [f"steps: {s.steps}", f"seed: {s.seed}", f"numerics: {trace.numerics}"]
+    lines += [f"steps: {s.steps}", f"seed: {s.seed}", f"numerics: {numerics}"]
     return "\n".join(lines) + "\n"
 
 
-def _data(trace: Trace, destination: Path) -> list[str]:
-    s = trace.scenario
+def _data(s: Scenario, destination: Path) -> list[str]:
     out: list[str] = []
     files = s.data_files
     where = destination.resolve().parent
@@ -174,10 +192,32 @@ def _data(trace: Trace, destination: Path) -> list[str]:
     return out
 
 
-def save_scenario(trace: Trace, destination: Path) -> None:
+def save_trained(trace: Trace, destination: Path) -> None:
     """Write the trained scenario, and its large tensors beside it, each atomically (see
     files.write_atomically)."""
     files = side_files(trace, destination)
     for name, path in files.items():
         write_atomically(path, npy_bytes(trace.final_params[name]))
     write_atomically(destination, scenario_text(trace, destination, files))
+
+
+def save_scenario(scenario: Scenario, path: str | os.PathLike[str]) -> None:
+    """Write a scenario as a file ``backprop-trace run`` reads (a PyTorch model's, from
+    from_torch): its weights as they start, large ones in .npy files beside it; each file
+    written atomically."""
+    destination = Path(path)
+    params = {n: scenario.in_layout(n, scenario.initial[n]) for n in scenario.param_order}
+    files = _side_files(scenario, params, destination)
+    for name, side in files.items():
+        write_atomically(side, npy_bytes(params[name]))
+    comments = [f"# Written by backprop-trace from {visible(scenario.source)}."]
+    text = _text(
+        scenario,
+        params,
+        scenario.initial_state,
+        scenario.numerics,
+        comments,
+        destination,
+        files,
+    )
+    write_atomically(destination, text)
