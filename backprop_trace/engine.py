@@ -7,6 +7,7 @@ same batch). Parameters are held in the in_out layout and shown in the scenario'
 from __future__ import annotations
 
 import dataclasses
+import math
 from collections.abc import Callable
 from fractions import Fraction
 from typing import Any
@@ -68,6 +69,9 @@ def run(
     kept: list[StepTrace] = []
     before: list[float] = []
     after: list[float] = []
+    norms: dict[str, list[float]] = {
+        name: [] for name in scenario.param_order if name not in scenario.frozen
+    }
     diverged: Divergence | None = None
     done = 0  # steps completed: an interruption drops the step it caught half done
     interrupted = False
@@ -108,6 +112,8 @@ def run(
             after.append(
                 loss_after if nx.exact or loss_after is None else scalar_to_float(loss_after)
             )
+            for name, values in norms.items():
+                values.append(result.norms[name])
             if result.trace is not None:
                 kept.append(result.trace)
             params, done = new_params, k
@@ -118,6 +124,8 @@ def run(
     except KeyboardInterrupt:
         interrupted = True
         del before[done:], after[done:]
+        for values in norms.values():
+            del values[done:]
         kept = [s for s in kept if s.step <= done]
         diverged = diverged if diverged is not None and diverged.step <= done else None
         if done and after[-1] is None:  # the summary ends on the loss after the last step done
@@ -141,6 +149,7 @@ def run(
         final_state=dict(carried),
         diverged=diverged,
         interrupted=interrupted,
+        grad_norms={name: tuple(values) for name, values in norms.items()},
     )
 
 
@@ -297,12 +306,27 @@ class _StepResult:
     loss_after: Any = None  # None where the verifying pass was skipped
     trace: StepTrace | None = None
     state: dict[str, Array] = dataclasses.field(default_factory=dict)  # carried out
+    norms: dict[str, float] = dataclasses.field(default_factory=dict)  # ‖gradient‖ by tensor
 
     def finite(self) -> bool:
         losses = [self.loss_before] + ([] if self.loss_after is None else [self.loss_after])
         if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
             return False
         return all(bool(np.isfinite(to_float(p)).all()) for p in self.params.values())
+
+
+def _norm(grad: Array) -> float:
+    """A gradient tensor's L2 norm as a float64 (for the run's gradient health): of exact
+    fractions, the correctly rounded root of their exact sum of squares, the same on every
+    machine."""
+    if grad.dtype == object:
+        squares = sum((v * v for v in grad.flat), Fraction(0))
+        try:
+            return math.sqrt(squares)
+        except OverflowError:  # beyond float64's range: the run is diverging
+            return math.inf
+    flat = grad.ravel()
+    return math.sqrt(float(flat @ flat))
 
 
 def _step(
@@ -357,13 +381,16 @@ def _step(
             new_params[name], states[name] = scenario.optimizer.update(
                 nx, params[name], grads[name], states.get(name)
             )
+    norms = {
+        name: _norm(grads[name]) for name in scenario.param_order if name not in scenario.frozen
+    }
     if not (keep or verify):
-        return _StepResult(new_params, loss_before, state=state)
+        return _StepResult(new_params, loss_before, state=state, norms=norms)
     # verify: the same batch, the same drawn buffers; batch statistics are the new pass's own
     outputs_after = forward(layers, nx, {**new_params, **buffers}, x)[-1]
     loss_after = loss.value(nx, outputs_after, t)
     if not keep:
-        return _StepResult(new_params, loss_before, loss_after, state=state)
+        return _StepResult(new_params, loss_before, loss_after, state=state, norms=norms)
     layer_steps = tuple(
         _layer_step(scenario, nx, i, used, values, flow[i], flow_noise[i], state, batch.drawn)
         for i in range(len(layers))
@@ -415,7 +442,7 @@ def _step(
         check=_check(scenario, params, grads, x, t, buffers) if check else None,
         probabilities_after=loss.probabilities(nx, outputs_after),
     )
-    return _StepResult(new_params, loss_before, loss_after, trace, state)
+    return _StepResult(new_params, loss_before, loss_after, trace, state, norms)
 
 
 def _layer_step(

@@ -43,12 +43,14 @@ NOTE_KINDS = (
     "near_tie",
     "batch_coupled",
     "dropped",
+    "vanishing",
+    "exploding",
 )
 
 
 @dataclass(frozen=True)
 class Note:
-    phase: str  # forward | loss | backward | update | verify
+    phase: str  # forward | loss | backward | update | verify | summary
     kind: str  # one of NOTE_KINDS
     text: str
 
@@ -587,3 +589,89 @@ def _floats(x: Array) -> Array:
 def _signed(fmt: Fmt, value: Any) -> str:
     text = fmt(value)
     return text if text.startswith("-") else "+" + text
+
+
+# -- gradient health over a run ---------------------------------------------------------------
+
+VANISHING = 1e-3  # a layer's gradient norm below this fraction of the largest layer's
+EXPLODING = 10.0  # ... or growing this many times
+WINDOW = 5  # ... within this many steps
+
+
+def layer_norms(trace: Trace) -> dict[str, list[float]]:
+    """Each layer with trained parameters: the L2 norm of its whole gradient (all its tensors
+    together) at every step run, in order."""
+    out: dict[str, list[float]] = {}
+    for layer in trace.scenario.layers:
+        names = [n for n in layer.param_names if n in trace.grad_norms]
+        if names:
+            steps = zip(*(trace.grad_norms[n] for n in names), strict=True)
+            out[layer.name] = [float(np.sqrt(sum(v * v for v in at))) for at in steps]
+    return out
+
+
+def _runs(flags: Sequence[bool]) -> list[tuple[int, int]]:
+    """The (first, last) indexes of each run of True."""
+    runs, start = [], None
+    for k, flag in enumerate([*flags, False]):
+        if flag and start is None:
+            start = k
+        elif not flag and start is not None:
+            runs.append((start, k - 1))
+            start = None
+    return runs
+
+
+def _steps(first: int, last: int) -> str:
+    """Steps by their number (from 1), from list indexes."""
+    return f"step {first + 1}" if first == last else f"steps {first + 1}–{last + 1}"
+
+
+def gradient_health(trace: Trace) -> list[Note]:
+    """Vanishing: a layer whose gradient norm stays below VANISHING of the largest layer's for
+    WINDOW steps or more (all of a shorter run). Exploding: a layer whose norm grows EXPLODING
+    times or more within WINDOW steps, to a norm not itself below VANISHING of the largest.
+    Each names the layer and the steps."""
+    norms = layer_norms(trace)
+    if not norms:
+        return []
+    steps = len(next(iter(norms.values())))
+    largest = [max(v[k] for v in norms.values()) for k in range(steps)]
+    notes: list[Note] = []
+    for layer, values in norms.items():
+        small = [
+            bool(np.isfinite(largest[k]) and largest[k] > 0 and values[k] < VANISHING * largest[k])
+            for k in range(steps)
+        ]
+        for first, last in _runs(small):
+            if last - first + 1 >= min(WINDOW, steps):
+                ratio = min(values[k] / largest[k] for k in range(first, last + 1))
+                notes.append(
+                    Note(
+                        "summary",
+                        "vanishing",
+                        f"{layer}: its gradient's norm stayed below 1/1000 of the largest "
+                        f"layer's at {_steps(first, last)} (down to {ratio:.1e} of it): "
+                        "vanishing gradients, so it barely learns.",
+                    )
+                )
+        grew = [  # tenfold, and to a size that counts (not a vanishing gradient stirring)
+            bool(
+                values[k] > 0
+                and values[k + WINDOW] >= EXPLODING * values[k]
+                and not small[k + WINDOW]
+            )
+            for k in range(steps - WINDOW)
+        ]
+        for first, last in _runs(grew):
+            end = last + WINDOW
+            notes.append(
+                Note(
+                    "summary",
+                    "exploding",
+                    f"{layer}: its gradient's norm grew tenfold or more within {WINDOW} steps "
+                    f"at {_steps(first, end)} ({values[first]:.3g} → {values[end]:.3g}): "
+                    "exploding gradients; a smaller learning rate usually helps.",
+                )
+            )
+    return notes

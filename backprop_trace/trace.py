@@ -109,6 +109,8 @@ class Trace:
     final_state: dict[str, Array] = field(default_factory=dict)  # the layers' carried buffers
     diverged: Divergence | None = None  # set when the run stopped on NaN or infinity
     interrupted: bool = False  # Ctrl-C stopped the run: the steps before it, and only those
+    # every step run: the L2 norm of each trainable parameter tensor's gradient (float64)
+    grad_norms: dict[str, tuple[float, ...]] = field(default_factory=dict)
 
     def _repr_html_(self) -> str:
         """In a notebook: the trace as its web page shows it (the header, the network drawn,

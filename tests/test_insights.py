@@ -618,7 +618,36 @@ def check_dropped(trace: Trace, step: StepTrace, text: str) -> None:
     assert f"1/(1 − p) = {1 / (1 - p)}" in text
 
 
+def _health(trace: Trace, text: str) -> tuple[list[float], list[float], int, int]:
+    """A gradient-health note's layer norms, the largest layer's, and its steps (indexes)."""
+    from backprop_trace.insights import layer_norms
+
+    m = re.match(r"(.+?): its gradient's norm .* at steps? (\d+)(?:–(\d+))? ", text)
+    assert m, text
+    norms = layer_norms(trace)
+    values = norms[m[1]]
+    largest = [max(v[k] for v in norms.values()) for k in range(len(values))]
+    return values, largest, int(m[2]) - 1, int(m[3] or m[2]) - 1
+
+
+def check_vanishing(trace: Trace, step: StepTrace, text: str) -> None:
+    values, largest, first, last = _health(trace, text)
+    assert "stayed below 1/1000 of the largest layer's" in text
+    assert all(values[k] < 1e-3 * largest[k] for k in range(first, last + 1)), text
+    assert last - first + 1 >= min(5, len(values))
+
+
+def check_exploding(trace: Trace, step: StepTrace, text: str) -> None:
+    values, largest, first, last = _health(trace, text)
+    assert "grew tenfold or more within 5 steps" in text
+    assert values[first + 5] >= 10 * values[first] > 0, text
+    assert values[first + 5] >= 1e-3 * largest[first + 5]  # grown to a size that counts
+    assert f"({values[first]:.3g} → {values[last]:.3g})" in text
+
+
 CHECKERS: dict[str, Callable[[Trace, StepTrace, str], None]] = {
+    "vanishing": check_vanishing,
+    "exploding": check_exploding,
     "dead_units": check_dead_units,
     "at_kink": check_at_kink,
     "near_kink": check_near_kink,

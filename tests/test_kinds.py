@@ -18,7 +18,7 @@ from rich.console import Console
 
 from backprop_trace import load_scenario, run
 from backprop_trace.layers import LAYER_TYPES, OPTION
-from backprop_trace.render.scenario_file import save_scenario
+from backprop_trace.render.scenario_file import save_trained
 from backprop_trace.render.terminal import render_text
 from backprop_trace.scenario import Scenario
 
@@ -57,7 +57,7 @@ def test_every_kind_survives_a_save(kind: str, tmp_path: Path) -> None:
     for case in fixtures_with(kind):
         trace = run(_scenarios()[case])
         out = tmp_path / f"{case.stem}.yaml"
-        save_scenario(trace, out)
+        save_trained(trace, out)
         saved = load_scenario(out)
         assert [la.options() for la in saved.layers] == [
             la.options() for la in trace.scenario.layers

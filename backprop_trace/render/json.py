@@ -57,6 +57,9 @@ def trace_to_dict(trace: Trace) -> dict[str, Any]:
         "frozen": sorted(scenario.frozen),
         "total_steps": trace.total_steps,
         "steps": [_step(step, exact=trace.numerics == "exact") for step in trace.steps],
+        "grad_norms": {
+            name: [number(v) for v in values] for name, values in trace.grad_norms.items()
+        },
         "diverged": None
         if trace.diverged is None
         else {

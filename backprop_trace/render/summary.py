@@ -9,9 +9,11 @@ from typing import Any
 import numpy as np
 from rich.console import Group, RenderableType
 
+from backprop_trace.insights import gradient_health, layer_norms
 from backprop_trace.numerics import to_float
-from backprop_trace.render.tables import _t, _table
+from backprop_trace.render.tables import _aside, _t, _table
 from backprop_trace.render.view import Phase, View
+from backprop_trace.visible import visible
 from backprop_trace.wording import plural
 
 CELL_WIDTH = 4  # the most characters one loss of a short run is drawn with
@@ -54,8 +56,55 @@ class RunSummary:
         if self.view.scenario.batches > 1:
             line += " Each loss is on that step's own batch."
         body.append(_t(line))
+        body += self.gradient_norms()
         body += self.moved_most()
         return Phase(0, "summary", "Run summary", body)
+
+    def gradient_norms(self) -> list[RenderableType]:
+        """Each layer's gradient norm over the run, as a row of blocks on one log scale shared
+        by the layers (a step whose norm is 0 draws nothing), its first and last value, and
+        the notes on vanishing and exploding gradients."""
+        norms = layer_norms(self.view.trace)
+        if not norms:
+            return []
+        names = [visible(n) for n in norms]
+        pad = max(len(n) for n in names)
+        room = max(8, self.view.width - pad - 32)  # the two numbers, the padding
+        every = np.array(list(norms.values()), dtype=float)
+        with np.errstate(all="ignore"):
+            logs = np.where((every > 0) & np.isfinite(every), np.log10(every), np.nan)
+        if np.isnan(logs).all():
+            return [_t("Every gradient was 0 (or not finite) over the run.")]
+        low, high = float(np.nanmin(logs)), float(np.nanmax(logs))
+        span = (high - low) or 1.0
+        steps = every.shape[1]
+        columns = min(steps, room)
+        blocks = "▁▂▃▄▅▆▇█"
+        table = _table(
+            f"Gradient norm by layer, steps 1–{steps} (log scale, one for all layers)",
+            "Layer",
+            "‖dL/dθ‖ over the run",
+            "First",
+            "Last",
+        )
+        table.columns[1].justify = "left"
+        for name, row, values in zip(names, logs, every, strict=True):
+            groups = np.array_split(row, columns)
+            cells = []
+            for g in groups:
+                finite = g[np.isfinite(g)]
+                level = (finite.mean() - low) / span if finite.size else None
+                cells.append(" " if level is None else blocks[round(level * 7)])
+            table.add_row(name, "".join(cells), f"{values[0]:.3e}", f"{values[-1]:.3e}")
+        scale = (
+            f"every nonzero norm {10**low:.1e}"
+            if low == high
+            else f"▁ {10**low:.1e} … █ {10**high:.1e}"
+        )
+        if columns < steps:
+            scale += f"; {steps} steps in {columns} columns, each the mean of its group"
+        out: list[RenderableType] = [table, _aside(f"({scale}; a norm of 0 draws nothing)")]
+        return out + self.view.notes(gradient_health(self.view.trace))
 
     def loss_curve(self, losses: Sequence[Any], height: int = 8) -> RenderableType:
         """The loss after 0, 1, …, n steps (before each step, then after the last), as columns of

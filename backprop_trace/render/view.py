@@ -166,6 +166,8 @@ class View:
                 "at_kink": "yellow",
                 "overshot": "red",
                 "uphill": "red",
+                "vanishing": "yellow",
+                "exploding": "red",
             }.get(note.kind, "")
             out.append(Padding(_t("• " + note.text, style), (0, 0, 0, 2), expand=False))
         return out
