@@ -10,6 +10,7 @@ from xml.etree import ElementTree
 
 import numpy as np
 import pytest
+from test_pictures import contrast
 from typer.testing import CliRunner
 
 from backprop_trace import load_scenario, run
@@ -82,17 +83,6 @@ def test_it_is_self_contained() -> None:
         assert "<script" not in svg and "font-face" not in svg
 
 
-def _luminance(colour: str) -> float:
-    rgb = [int(colour[k : k + 2], 16) / 255 for k in (1, 3, 5)]
-    linear = [c / 12.92 if c <= 0.03928 else ((c + 0.055) / 1.055) ** 2.4 for c in rgb]
-    return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
-
-
-def _contrast(a: str, b: str) -> float:
-    high, low = sorted((_luminance(a), _luminance(b)), reverse=True)
-    return (high + 0.05) / (low + 0.05)
-
-
 def test_every_text_colour_reads_on_every_fill_behind_text() -> None:
     """Text sits on the page, on a node, on a dead node or on a connector: every colour a text
     of the drawing takes has a contrast of at least 4.5:1 with each of them (WCAG AA)."""
@@ -107,7 +97,7 @@ def test_every_text_colour_reads_on_every_fill_behind_text() -> None:
         assert drawing.POSITIVE in colours and drawing.NEGATIVE in colours
         for colour in colours:
             for fill in (drawing.PAPER, drawing.NODE, drawing.DEAD_NODE, "#e8e8e8"):
-                assert _contrast(colour, fill) >= 4.5, (colour, fill)
+                assert contrast(colour, fill) >= 4.5, (colour, fill)
 
 
 @pytest.mark.parametrize("show", ["gradients", "updates"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import Annotated
 
 import typer
@@ -12,17 +11,14 @@ from .core import (
     NumericsOption,
     OutputFile,
     Precision,
-    _choice,
     _Command,
     _listed,
-    _load,
     _one_of,
     _run_to,
     _whole,
     app,
 )
-from .core import NumericsChoice as _Numerics
-from .output import _destination, _write_file
+from .output import _deliver, _number_style, _read_for_output
 
 SHOWS = ("weights", "gradients", "updates")  # render.diagram.SHOWS, without importing numpy
 
@@ -54,20 +50,9 @@ def diagram(
     """Draw the network as SVG: a node per unit with its values, an edge per weight (colour:
     sign, width: size), dead units and frozen parameters marked; hover for the numbers."""
     from backprop_trace.render.diagram import diagram_svg
-    from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
 
     _one_of("--show", show, SHOWS)
-    if numerics_name is not None:
-        _choice("--numerics", numerics_name, _Numerics)  # before the scenario is read
-    if output is not None:
-        _destination(output, "written")
-    path, scenario = _load(file, allow_outside_data)
+    path, scenario = _read_for_output(file, output, numerics_name, allow_outside_data)
     trace = _run_to(scenario, step, numerics_name)
-    num = NumberStyle(
-        DEFAULT_PRECISION if precision is None else precision, explicit=precision is not None
-    )
-    svg = diagram_svg(trace, step=step, show=show, num=num)
-    if output is None:
-        sys.stdout.write(svg)
-    else:
-        _write_file(output, svg, protect=path)
+    svg = diagram_svg(trace, step=step, show=show, num=_number_style(precision))
+    _deliver(svg, output, path)

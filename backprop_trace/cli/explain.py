@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import sys
 from typing import TYPE_CHECKING, Annotated
 
 import typer
@@ -13,21 +12,18 @@ from .core import (
     EXIT_BAD_INPUT,
     AllowOutsideData,
     Fractions,
-    NumericsChoice,
     NumericsOption,
     OutputFile,
     Precision,
-    _choice,
     _Command,
     _listed,
-    _load,
     _one_of,
     _run_to,
     _tell,
     _whole,
     app,
 )
-from .output import _destination, _write_file
+from .output import _deliver, _number_style, _read_for_output
 
 if TYPE_CHECKING:
     from backprop_trace.explain import Target
@@ -87,14 +83,9 @@ def explain(
     step's numbers in."""
     from backprop_trace.explain import TooLarge
     from backprop_trace.explain import explain as explain_target
-    from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
 
     _one_of("--format", format_name, EXPLAIN_FORMATS)
-    if numerics_name is not None:
-        _choice("--numerics", numerics_name, NumericsChoice)  # before the scenario is read
-    if output is not None:
-        _destination(output, "written")
-    path, scenario = _load(file, allow_outside_data)
+    path, scenario = _read_for_output(file, output, numerics_name, allow_outside_data)
     target = read_target(scenario, param)
     rows = scenario.batch_indices(step)
     if example is not None and example not in rows:
@@ -111,11 +102,7 @@ def explain(
     except TooLarge as error:
         _tell(f"{visible(param)}: {error}; explain one entry, or a smaller part")
         raise typer.Exit(EXIT_BAD_INPUT) from None
-    num = NumberStyle(
-        DEFAULT_PRECISION if precision is None else precision,
-        fractions and trace.numerics == "exact",
-        explicit=precision is not None,
-    )
+    num = _number_style(precision, fractions and trace.numerics == "exact")
     from backprop_trace.render import explain as formats
 
     if format_name == "text" and output is None:
@@ -129,10 +116,7 @@ def explain(
         "html": formats.html_page,
     }.get(format_name)
     text = formats.render_json(explained) if content is None else content(explained, num)
-    if output is None:
-        sys.stdout.write(text)
-    else:
-        _write_file(output, text, protect=path)
+    _deliver(text, output, path)
 
 
 def read_target(scenario: Scenario, text: str, option: str = "PARAM") -> Target:

@@ -10,12 +10,17 @@ import typer
 
 from .core import (
     EXIT_BAD_INPUT,
+    NumericsChoice,
     OutputFormat,
+    _choice,
+    _load,
     _tell,
 )
 
 if TYPE_CHECKING:
+    from backprop_trace.render.numbers import NumberStyle
     from backprop_trace.render.terminal import RenderOptions
+    from backprop_trace.scenario import Scenario
     from backprop_trace.trace import Trace
 
 
@@ -37,6 +42,33 @@ def _write(
             OutputFormat.svg: export.render_svg,
         }[kind]
         content = render(trace, options)
+    _deliver(content, output, source)
+
+
+def _read_for_output(
+    file: str, output: str | None, numerics_name: str | None, allow_outside_data: bool
+) -> tuple[Path, Scenario]:
+    """--numerics and --output checked before the work, then the scenario read."""
+    if numerics_name is not None:
+        _choice("--numerics", numerics_name, NumericsChoice)
+    if output is not None:
+        _destination(output, "written")
+    return _load(file, allow_outside_data)
+
+
+def _number_style(precision: int | None, fractions: bool = False) -> NumberStyle:
+    """The numbers as --precision and --fractions ask (fractions: exact numerics only)."""
+    from backprop_trace.render.numbers import DEFAULT_PRECISION, NumberStyle
+
+    return NumberStyle(
+        DEFAULT_PRECISION if precision is None else precision,
+        fractions,
+        explicit=precision is not None,
+    )
+
+
+def _deliver(content: str, output: str | None, source: Path) -> None:
+    """To standard output, or (atomically) to the file ``output``, never over ``source``."""
     if output is None:
         sys.stdout.write(content)
         return

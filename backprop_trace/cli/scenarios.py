@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import itertools
 import math
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -29,6 +28,7 @@ from .core import (
     app,
 )
 from .output import (
+    _deliver,
     _destination,
     _refuse_to_replace,
     _write_file,
@@ -60,10 +60,7 @@ def export_torch(
         _destination(output, "written")
     path, scenario = _load(file, allow_outside_data)
     script = torch_script(scenario)
-    if output is None:
-        sys.stdout.write(script)
-        return
-    _write_file(output, script, protect=path)
+    _deliver(script, output, path)
 
 
 @app.command(cls=_Command)
