@@ -20,6 +20,7 @@ from backprop_trace.render.numbers import NumberStyle
 from backprop_trace.render.view import RenderOptions, View
 from backprop_trace.trace import ParamStep, StepTrace, Trace
 from backprop_trace.visible import visible
+from backprop_trace.wording import plural
 
 SHOWS = ("weights", "gradients", "updates")
 WIDE_LAYER = 32  # units: a wider layer is drawn as a band
@@ -116,7 +117,8 @@ class _Drawing:
         first = to_float(step.inputs[0])
         inputs = Column(
             "Input x",
-            _shape(first.shape) + (" · example 0" if len(step.examples) > 1 else ""),
+            (plural(int(first.shape[0]), "input") if first.ndim == 1 else _shape(first.shape))
+            + (" · example 0" if len(step.examples) > 1 else ""),
             "x",
             first.reshape(-1, 1),
             ("x",),
@@ -168,7 +170,11 @@ class _Drawing:
     def _subtitle(
         self, lin: int | None, act: int | None, units: int, image: tuple[int, ...]
     ) -> str:
-        what = f"{image[0]} maps {image[1]}×{image[2]}" if len(image) == 3 else f"{units} units"
+        what = (
+            f"{plural(image[0], 'map')} {image[1]}×{image[2]}"
+            if len(image) == 3
+            else plural(units, "unit")
+        )
         frozen = [
             visible(p.name)
             for i in (lin, act)
