@@ -137,12 +137,17 @@ class _Drawing:
         assert last is not None
         names = " → ".join(la.name for la in (z, a) if la is not None)
         parts = [la for la in (z, a) if la is not None]
+        weighted = (
+            lin is not None
+            and self._param(lin, "weight") is not None
+            and (z is not None and z.kind in ("linear", "conv2d"))
+        )  # z: a weighted sum; another producer (batchnorm) by its kind
         if self.gradients:
             series = [la.grad_output[0] for la in parts]
-            labels = tuple(f"dL/d{'z' if la is z else 'a'}" for la in parts)
+            labels = tuple(f"dL/d{'z' if la is z and weighted else 'a'}" for la in parts)
         else:
             series = [la.output[0] for la in parts]
-            labels = tuple(("z" if la is z else la.kind) for la in parts)
+            labels = tuple(("z" if la is z and weighted else la.kind) for la in parts)
         image = tuple(int(n) for n in last.output.shape[1:]) if last.output.ndim > 2 else ()
         flat = [to_float(v).reshape(-1) for v in series]
         if any(f.size != flat[-1].size for f in flat):  # a layer that reshapes: its output
