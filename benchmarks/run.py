@@ -177,7 +177,9 @@ def main() -> None:
         rows += exact_costs()
         sys.path.insert(0, str(HERE))
         from explore_keys import rows as explore_rows
+        from startup import rows as startup_rows
 
+        rows += startup_rows(folder, repeats)
         rows += explore_rows()
 
     print("| Benchmark | Measured | Goal | Met |")

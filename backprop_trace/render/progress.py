@@ -5,8 +5,6 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Callable, Iterator
 
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
-
 from backprop_trace.render.console import terminal_console
 
 LONG_RUN = 200  # steps; shorter runs finish before a bar would help
@@ -20,6 +18,15 @@ def progress(total: int) -> Iterator[Report | None]:
     if total < LONG_RUN or not console.is_terminal:
         yield None
         return
+    # only a long run on a terminal pays for rich.progress (and rich.live) to be imported
+    from rich.progress import (
+        BarColumn,
+        MofNCompleteColumn,
+        Progress,
+        TextColumn,
+        TimeRemainingColumn,
+    )
+
     columns = (
         TextColumn("step"),
         MofNCompleteColumn(),
