@@ -26,6 +26,7 @@ from .schema import (
     FileRef,
     ScenarioSpec,
     did_you_mean,
+    validate_scenario,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
@@ -218,10 +219,9 @@ def build_scenario(
     allow_outside_data: bool = False,
 ) -> Scenario:
     base = DataFolder(base_dir or FilePath.cwd(), allow_outside_data)
-    try:
-        spec = ScenarioSpec.model_validate(data)
-    except ValidationError as exc:
-        problems = problems_from(exc.errors(), data, locations, filename)
+    spec, errors = validate_scenario(data)
+    if errors:
+        problems = problems_from(errors, data, locations, filename)
         problems += _meaning_despite(problems, data, locations, filename, base)
         raise ScenarioError(problems) from None
     try:
@@ -308,7 +308,9 @@ def _meaning_despite(
         if isinstance(holder, dict):
             holder.pop(field[-1], None)
     try:
-        spec = ScenarioSpec.model_validate(repaired)
+        spec, errors = validate_scenario(repaired)
+        if errors:
+            return []
         _Builder(spec, locations, filename, base).build()
     except (ValidationError, ScenarioError, LookupError, TypeError) as exc:
         found = exc.problems if isinstance(exc, ScenarioError) else []

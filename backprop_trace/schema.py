@@ -10,7 +10,7 @@ import dataclasses
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, create_model
+from pydantic import Field, PlainValidator, ValidationError, create_model
 
 from . import layers, losses, optim
 from .layers import LAYER_TYPES
@@ -110,13 +110,13 @@ class DataSpec(Spec):
     batch_size: PositiveCount | None = None
 
 
-class ScenarioSpec(Spec):
-    """A small network, its data, loss and optimizer: one training story."""
+class _Scenario(Spec):
+    """What a scenario holds besides its layers (validated each with its own kind's model)."""
 
     name: Text
     description: Text = ""
     layout: Layout = "in_out"
-    layers: list[LayerSpec] = Field(min_length=1)
+    layers: list[Any] = Field(min_length=1)
     loss: LossName
     optimizer: OptimizerSpec
     data: DataSpec
@@ -126,7 +126,77 @@ class ScenarioSpec(Spec):
     numerics: NumericsName = "auto"
 
 
+class ScenarioSpec(_Scenario):
+    """A small network, its data, loss and optimizer: one training story. (Its full model, every
+    layer kind in it, is made only for the JSON Schema; validate_scenario checks a file.)"""
+
+    layers: list[LayerSpec] = Field(min_length=1)
+
+
 LAYER_SPECS: dict[str, type[Spec]] = {kind: cls.Spec for kind, cls in LAYER_TYPES.items()}
+_FIELDS = list(_Scenario.model_fields)
+
+
+def validate_scenario(data: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """The scenario's model (None if it has problems) and pydantic's errors, in the order of the
+    scenario's keys, as ScenarioSpec would give them: each layer is validated by its own kind's
+    model, so that only the kinds a scenario has are ever built."""
+    errors: list[dict[str, Any]] = []
+    core = None
+    try:
+        core = _Scenario.model_validate(data)
+    except ValidationError as exc:
+        errors += [dict(e) for e in exc.errors()]
+    layers: list[Any] = []
+    entries = data.get("layers") if isinstance(data, dict) else None
+    for i, entry in enumerate(entries if isinstance(entries, list) else []):
+        layer, problems = _layer(i, entry)
+        layers.append(layer)
+        errors += problems
+    order = {name: k for k, name in enumerate(_FIELDS)}
+    errors.sort(key=lambda e: order.get(e["loc"][0], len(_FIELDS)) if e["loc"] else -1)
+    if errors or core is None:
+        return None, errors
+    return core.model_copy(update={"layers": layers}), []
+
+
+def _layer(i: int, entry: Any) -> tuple[Any, list[dict[str, Any]]]:
+    """One layer's model, or the errors a discriminated union of every kind would give."""
+    loc: tuple[Any, ...] = ("layers", i)
+    if not isinstance(entry, dict):
+        message = "Input should be a valid dictionary or object to extract fields from"
+        return None, [{"type": "model_attributes_type", "loc": loc, "msg": message, "input": entry}]
+    if "type" not in entry:
+        return None, [
+            {
+                "type": "union_tag_not_found",
+                "loc": loc,
+                "msg": "Unable to extract tag using discriminator 'type'",
+                "ctx": {"discriminator": "'type'"},
+                "input": entry,
+            }
+        ]
+    tag = entry["type"]
+    kind = LAYER_SPECS.get(tag) if isinstance(tag, str) else None
+    if kind is None:
+        return None, [
+            {
+                "type": "union_tag_invalid",
+                "loc": loc,
+                "msg": f"Input tag '{tag}' found using 'type' does not match any of the "
+                "expected tags",
+                "ctx": {"discriminator": "'type'", "tag": str(tag)},
+                "input": entry,
+            }
+        ]
+    try:
+        return kind.model_validate(entry), []
+    except ValidationError as exc:
+        found: list[dict[str, Any]] = []
+        for error in exc.errors():
+            where: tuple[Any, ...] = tuple(error["loc"])
+            found.append({**error, "loc": (*loc, tag, *where)})
+        return None, found
 
 
 def json_schema() -> dict[str, Any]:

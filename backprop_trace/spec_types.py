@@ -311,7 +311,9 @@ Bias = Annotated[
 
 
 class Spec(BaseModel):
-    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+    # defer_build: a model's validator is made when it is first used, not at import, so a
+    # scenario pays only for the layer kinds it has (schema.validate_scenario)
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True, defer_build=True)
 
 
 def keys_of(model: type[BaseModel]) -> list[str]:
