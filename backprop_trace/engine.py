@@ -65,6 +65,8 @@ def run(
     # the layers' own buffers: carried (running statistics) and drawn for each step (masks)
     carried = {name: nx.array(value) for name, value in scenario.initial_state.items()}
     draws = np.random.default_rng(scenario.seed)
+    # only a kind that overrides Layer.draw draws buffers (dropout): the others are not asked
+    draws_buffers = any(type(layer).draw is not L.Layer.draw for layer in scenario.layers)
     drawn: dict[str, Array] = {}
     kept: list[StepTrace] = []
     before: list[float] = []
@@ -79,7 +81,7 @@ def run(
         for k in range(1, total + 1):
             rows = scenario.batch_indices(k)
             x = inputs[rows.start : rows.stop]
-            drawn = _draw(scenario, nx, draws, x.shape)
+            drawn = _draw(scenario, nx, draws, x.shape) if draws_buffers else {}
             batch = _Batch(k, rows, x, targets[rows.start : rows.stop], carried, drawn)
             want = keep is None or keep(k)
             states_before = dict(states)
@@ -96,6 +98,8 @@ def run(
                         result = _step(scenario, nx, params, states, batch, keep=True, check=check)
                     assert result.trace is not None
                     diverged = _locate_divergence(result.trace)
+            # the states before are let go now, not at the next step: their memory is reused
+            del states_before
             new_params = result.params
             carried = result.state
             if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
@@ -312,7 +316,17 @@ class _StepResult:
         losses = [self.loss_before] + ([] if self.loss_after is None else [self.loss_after])
         if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
             return False
-        return all(bool(np.isfinite(to_float(p)).all()) for p in self.params.values())
+        return all(_all_finite(p) for p in self.params.values())
+
+
+def _all_finite(values: Array) -> bool:
+    """Whether every entry is finite: for float64 first by the sum of squares (a NaN or an
+    infinity makes it NaN or infinite; BLAS makes it fast), and only where that overflowed,
+    entry by entry."""
+    if values.dtype == object:
+        return bool(np.isfinite(to_float(values)).all())
+    flat = values.ravel()
+    return math.isfinite(flat @ flat) or bool(np.isfinite(flat).all())
 
 
 def _norm(grad: Array) -> float:
@@ -352,12 +366,11 @@ def _step(
     for i, layer in enumerate(layers):
         state.update(layer.next_state(nx, values[i], batch.state))
     y = values[-1]
-    terms = loss.terms(nx, y, t)
+    terms, g = loss.terms_and_grad(nx, y, t)
     loss_before = terms.sum()
     # backward: the learning flow from the loss to the first layer
     flow: list[Array] = [y] * len(layers)
     grads: dict[str, Array] = {}
-    g = loss.grad(nx, y, t)
     # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
     bounds = np.zeros(g.shape) if keep and not nx.exact else None
     if bounds is not None and loss.of_errors:  # an error that is rounding: so is its flow

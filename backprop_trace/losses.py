@@ -46,6 +46,10 @@ class Loss(ABC):
     def value(self, nx: Numerics, y: Array, t: Array) -> object:
         return self.terms(nx, y, t).sum()
 
+    def terms_and_grad(self, nx: Numerics, y: Array, t: Array) -> tuple[Array, Array]:
+        """terms and grad together, for a loss that can share work between them"""
+        return self.terms(nx, y, t), self.grad(nx, y, t)
+
     def probabilities(self, nx: Numerics, y: Array) -> Array | None:
         """What the loss reads the outputs as, when that is not the outputs themselves."""
         return None
@@ -176,7 +180,11 @@ class CrossEntropy(Loss):
     formula: ClassVar[str] = "-mean(sum(t · log softmax(z)))"
 
     def terms(self, nx: Numerics, y: Array, t: Array) -> Array:
-        out: Array = np.where(t == 0, 0.0, -t * log_softmax(nx, y)) / y.shape[0]
+        return self._terms(log_softmax(nx, y), t)
+
+    @staticmethod
+    def _terms(log_p: Array, t: Array) -> Array:
+        out: Array = np.where(t == 0, 0.0, -t * log_p) / log_p.shape[0]
         return out
 
     def probabilities(self, nx: Numerics, y: Array) -> Array | None:
@@ -194,9 +202,16 @@ class CrossEntropy(Loss):
         return Factor("", value, formula, "(p*s - t)/n", (*operands, ("s", total)))
 
     def grad(self, nx: Numerics, y: Array, t: Array) -> Array:
-        p = nx.exp(log_softmax(nx, y))
-        out: Array = (p * t.sum(axis=-1, keepdims=True) - t) / y.shape[0]
+        return self._grad(nx, log_softmax(nx, y), t)
+
+    @staticmethod
+    def _grad(nx: Numerics, log_p: Array, t: Array) -> Array:
+        out: Array = (nx.exp(log_p) * t.sum(axis=-1, keepdims=True) - t) / log_p.shape[0]
         return out
+
+    def terms_and_grad(self, nx: Numerics, y: Array, t: Array) -> tuple[Array, Array]:
+        log_p = log_softmax(nx, y)  # once for both
+        return self._terms(log_p, t), self._grad(nx, log_p, t)
 
 
 LOSS_TYPES: dict[str, type[Loss]] = {

@@ -114,8 +114,11 @@ def _short(value: Fraction) -> str:
 
 
 def _lerp(a: Array, b: Array, weight: Any) -> Array:
-    """torch.lerp: a + weight * (b - a)"""
-    out: Array = a + weight * (b - a)
+    """torch.lerp: a + weight * (b - a), in one new array (the same numbers: the sum is the
+    same in either order)"""
+    out: Array = b - a
+    out *= weight
+    out += a
     return out
 
 
@@ -257,16 +260,22 @@ class Adam(Optimizer):
             else:
                 g = g + nx.scalar(self.weight_decay) * p
         m = _lerp(state.exp_avg, g, 1 - b1)
-        v = state.exp_avg_sq * b2 + (1 - b2) * (g * g)
+        squares = g * g
+        squares *= 1 - b2
+        v = state.exp_avg_sq * b2
+        v += squares
         step_size = lr / (1 - b1**step)
         bias_correction2_sqrt = (1 - b2**step) ** 0.5
         v_max = None
         if self.amsgrad:
             v_max = v if state.max_exp_avg_sq is None else np.maximum(state.max_exp_avg_sq, v)
-            denom = nx.sqrt(v_max) / bias_correction2_sqrt + nx.scalar(self.eps)
-        else:
-            denom = nx.sqrt(v) / bias_correction2_sqrt + nx.scalar(self.eps)
-        new_p = p - step_size * (m / denom)
+        # denom = sqrt(v) / sqrt(1 - b2^t) + eps, then m / denom, scaled: in place, new arrays
+        denom = nx.sqrt(v if v_max is None else v_max)
+        denom /= bias_correction2_sqrt
+        denom += nx.scalar(self.eps)
+        ratio = np.divide(m, denom, out=denom)
+        ratio *= step_size
+        new_p = p - ratio
         return new_p, AdamState(step=step, exp_avg=m, exp_avg_sq=v, max_exp_avg_sq=v_max)
 
     def terms(self, nx: Numerics, p: Array, grad: Array, state: AdamState) -> dict[str, Array]:

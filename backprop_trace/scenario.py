@@ -10,7 +10,7 @@ import copy
 import math
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from pydantic import ValidationError
@@ -24,12 +24,14 @@ from .reading import UnreadableFile, read_bounded
 from .scenario_data import DataChecks, DataFolder
 from .schema import (
     FileRef,
-    ScenarioSpec,
     did_you_mean,
     validate_scenario,
 )
 from .schema_errors import problems_from
 from .source import Locations, read_yaml
+
+if TYPE_CHECKING:
+    from .schema import ScenarioSpec
 
 MAX_FILE_BYTES = 4 * 1024 * 1024  # a scenario holds a small network; data goes in data files
 MAX_PARAMETERS = 50_000_000
@@ -98,9 +100,20 @@ class Scenario:
 
 
 @dataclass(frozen=True)
-class _Unbuilt(L.Identity):
+class _Unbuilt(L.Layer):
     """A layer whose spec could not be built (its problems are reported): it stands in its place
-    so that the checks after it still run, and fixes no shape."""
+    so that the checks after it still run, and fixes no shape (as an identity would)."""
+
+    def forward(self, nx: Any, x: Array, params: L.Params) -> Array:
+        return x
+
+    def backward(
+        self, nx: Any, x: Array, y: Array, grad_y: Array, params: L.Params, need_x: bool = True
+    ) -> tuple[Array, L.Params]:
+        return grad_y, {}
+
+    def torch_module(self) -> str:
+        return "nn.Identity()"
 
 
 # -- loading -------------------------------------------------------------------------------------
@@ -328,7 +341,7 @@ def _untouched(path: Path, touched: set[str], fields: set[Path]) -> bool:
         return ("optimizer", "type") not in fields and path[:2] not in fields
     if path[0] == "frozen":
         values_only = all(
-            len(f) >= 3 and f[0] == "layers" and f[2] in ("weight", "bias", *L.LAYER_OPTIONS)
+            len(f) >= 3 and f[0] == "layers" and f[2] in ("weight", "bias", *L.layer_options())
             for f in fields
             if f and f[0] == "layers"
         )

@@ -15,8 +15,11 @@ from . import layers as L
 from .errors import Path, Problem, excerpt
 from .numerics import Array
 from .reading import is_inside, real_path
-from .schema import FileRef, ScenarioSpec, short_number
+from .schema import FileRef, short_number
 from .wording import plural
+
+if TYPE_CHECKING:
+    from .schema import ScenarioSpec
 
 
 @dataclass(frozen=True)

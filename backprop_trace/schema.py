@@ -35,13 +35,15 @@ from .spec_types import (  # re-exported: the schema's vocabulary, for the loade
 )
 
 __all__ = [
-    "LAYER_SPECS",
-    "OPTIMIZER_SPECS",
+    "LAYER_KINDS",
+    "OPTIMIZER_KINDS",
     "FileRef",
-    "ScenarioSpec",
     "did_you_mean",
+    "full_model",
     "json_schema",
     "keys_of",
+    "layer_spec",
+    "optimizer_spec",
     "short_number",
 ]
 
@@ -60,16 +62,6 @@ NumericsName = Annotated[
 # -- models ---------------------------------------------------------------------------------------
 
 
-# The layer kinds' own models (Layer.Spec), one per kind in the registry, told apart by type.
-if typing.TYPE_CHECKING:
-    LayerSpec = layers.LayerSpec
-else:
-    LayerSpec = Annotated[
-        typing.Union[tuple(kind.Spec for kind in LAYER_TYPES.values())],  # noqa: UP007
-        Field(discriminator="type"),
-    ]
-
-
 def _optimizer_spec(cls: type[optim.Optimizer]) -> type[Spec]:
     """An optimizer's scenario model, made from its class: every setting with the class's
     default (torch.optim's), numbers exact, flags true/false, pairs (betas) as one list."""
@@ -85,16 +77,25 @@ def _optimizer_spec(cls: type[optim.Optimizer]) -> type[Spec]:
     return model
 
 
-OPTIMIZER_SPECS: dict[str, type[Spec]] = {
-    kind: _optimizer_spec(cls) for kind, cls in optim.OPTIMIZER_TYPES.items()
-}
-if typing.TYPE_CHECKING:
-    OptimizerSpec = Spec
-else:
-    OptimizerSpec = Annotated[
-        typing.Union[tuple(OPTIMIZER_SPECS.values())],  # noqa: UP007
-        Field(discriminator="type"),
-    ]
+_OPTIMIZER_SPECS: dict[str, type[Spec]] = {}  # made when first asked for
+
+
+def optimizer_spec(kind: str) -> type[Spec] | None:
+    """The model of an optimizer entry of this type (None: no such type)."""
+    if kind not in optim.OPTIMIZER_TYPES:
+        return None
+    if kind not in _OPTIMIZER_SPECS:
+        _OPTIMIZER_SPECS[kind] = _optimizer_spec(optim.OPTIMIZER_TYPES[kind])
+    return _OPTIMIZER_SPECS[kind]
+
+
+def layer_spec(kind: str) -> type[Spec] | None:
+    """The model of a layer entry of this type (None: no such type): its kind's own."""
+    return LAYER_TYPES[kind].Spec if kind in LAYER_TYPES else None
+
+
+LAYER_KINDS = LAYER_TYPES.names()
+OPTIMIZER_KINDS = list(optim.OPTIMIZER_TYPES)
 
 
 class DataSpec(Spec):
@@ -110,15 +111,16 @@ class DataSpec(Spec):
     batch_size: PositiveCount | None = None
 
 
-class _Scenario(Spec):
-    """What a scenario holds besides its layers (validated each with its own kind's model)."""
+class ScenarioCore(Spec):
+    """What a scenario holds besides its layers and optimizer (each validated with its own
+    kind's model)."""
 
     name: Text
     description: Text = ""
     layout: Layout = "in_out"
     layers: list[Any] = Field(min_length=1)
     loss: LossName
-    optimizer: OptimizerSpec
+    optimizer: Any
     data: DataSpec
     frozen: list[Text] = Field(default_factory=list)
     steps: PositiveCount = 1
@@ -126,43 +128,72 @@ class _Scenario(Spec):
     numerics: NumericsName = "auto"
 
 
-class ScenarioSpec(_Scenario):
-    """A small network, its data, loss and optimizer: one training story. (Its full model, every
-    layer kind in it, is made only for the JSON Schema; validate_scenario checks a file.)"""
+if typing.TYPE_CHECKING:
 
-    layers: list[LayerSpec] = Field(min_length=1)
+    class ScenarioSpec(ScenarioCore):
+        """A validated scenario: its layers and optimizer are their kinds' models."""
+
+        layers: list[layers.LayerSpec]
+        optimizer: Spec
 
 
-LAYER_SPECS: dict[str, type[Spec]] = {kind: cls.Spec for kind, cls in LAYER_TYPES.items()}
-_FIELDS = list(_Scenario.model_fields)
+def full_model() -> type[ScenarioCore]:
+    """The whole scenario as one model, every layer kind and optimizer in it (discriminated
+    unions on type): made for the JSON Schema alone, as it builds every kind."""
+    layer: Any = Annotated[
+        typing.Union[tuple(LAYER_TYPES[kind].Spec for kind in LAYER_KINDS)],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+    optimizer: Any = Annotated[
+        typing.Union[tuple(optimizer_spec(kind) for kind in OPTIMIZER_KINDS)],  # noqa: UP007
+        Field(discriminator="type"),
+    ]
+    model: type[ScenarioCore] = create_model(
+        "ScenarioSpec",
+        __base__=ScenarioCore,
+        __doc__="A small network, its data, loss and optimizer: one training story.",
+        layers=(list[layer], Field(min_length=1)),
+        optimizer=(optimizer, ...),
+    )
+    return model
+
+
+_FIELDS = list(ScenarioCore.model_fields)
 
 
 def validate_scenario(data: Any) -> tuple[Any, list[dict[str, Any]]]:
     """The scenario's model (None if it has problems) and pydantic's errors, in the order of the
-    scenario's keys, as ScenarioSpec would give them: each layer is validated by its own kind's
-    model, so that only the kinds a scenario has are ever built."""
+    scenario's keys, as full_model() would give them: each layer and the optimizer are
+    validated by their own kind's model, so that only the kinds a scenario has are built."""
     errors: list[dict[str, Any]] = []
     core = None
     try:
-        core = _Scenario.model_validate(data)
+        core = ScenarioCore.model_validate(data)
     except ValidationError as exc:
         errors += [dict(e) for e in exc.errors()]
+    given = data if isinstance(data, dict) else {}
     layers: list[Any] = []
-    entries = data.get("layers") if isinstance(data, dict) else None
+    entries = given.get("layers")
     for i, entry in enumerate(entries if isinstance(entries, list) else []):
-        layer, problems = _layer(i, entry)
+        layer, problems = _tagged(("layers", i), entry, layer_spec)
         layers.append(layer)
+        errors += problems
+    optimizer = None
+    if "optimizer" in given:
+        optimizer, problems = _tagged(("optimizer",), given["optimizer"], optimizer_spec)
         errors += problems
     order = {name: k for k, name in enumerate(_FIELDS)}
     errors.sort(key=lambda e: order.get(e["loc"][0], len(_FIELDS)) if e["loc"] else -1)
     if errors or core is None:
         return None, errors
-    return core.model_copy(update={"layers": layers}), []
+    return core.model_copy(update={"layers": layers, "optimizer": optimizer}), []
 
 
-def _layer(i: int, entry: Any) -> tuple[Any, list[dict[str, Any]]]:
-    """One layer's model, or the errors a discriminated union of every kind would give."""
-    loc: tuple[Any, ...] = ("layers", i)
+def _tagged(
+    loc: tuple[Any, ...], entry: Any, model_of: typing.Callable[[str], type[Spec] | None]
+) -> tuple[Any, list[dict[str, Any]]]:
+    """An entry told apart by its type, by that type's model: the model, or the errors a
+    discriminated union of every type would give."""
     if not isinstance(entry, dict):
         message = "Input should be a valid dictionary or object to extract fields from"
         return None, [{"type": "model_attributes_type", "loc": loc, "msg": message, "input": entry}]
@@ -177,7 +208,7 @@ def _layer(i: int, entry: Any) -> tuple[Any, list[dict[str, Any]]]:
             }
         ]
     tag = entry["type"]
-    kind = LAYER_SPECS.get(tag) if isinstance(tag, str) else None
+    kind = model_of(tag) if isinstance(tag, str) else None
     if kind is None:
         return None, [
             {
@@ -205,7 +236,7 @@ def json_schema() -> dict[str, Any]:
 
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # Fraction defaults are not JSON: they are left out
-        schema = ScenarioSpec.model_json_schema(by_alias=True)
+        schema = full_model().model_json_schema(by_alias=True)
     schema["$schema"] = "https://json-schema.org/draft/2020-12/schema"
     schema["title"] = "backprop-trace scenario"
     return schema

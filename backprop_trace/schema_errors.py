@@ -6,7 +6,14 @@ from __future__ import annotations
 from typing import Any
 
 from .errors import Path, Problem
-from .schema import LAYER_SPECS, OPTIMIZER_SPECS, DataSpec, ScenarioSpec
+from .schema import (
+    LAYER_KINDS,
+    OPTIMIZER_KINDS,
+    DataSpec,
+    ScenarioCore,
+    layer_spec,
+    optimizer_spec,
+)
 from .source import Locations
 from .spec_types import Spec, did_you_mean, keys_of
 
@@ -70,14 +77,14 @@ def _model_at(path: Path, data: Any) -> type[Spec] | None:
             else (node[part] if isinstance(node, list) and isinstance(part, int) else None)
         )
     if path == ():
-        return ScenarioSpec
+        return ScenarioCore  # its keys are the full model's
     if path == ("data",):
         return DataSpec
     kind = node.get("type") if isinstance(node, dict) else None
     if len(path) == 2 and path[0] == "layers":
-        return LAYER_SPECS.get(kind) if isinstance(kind, str) else None
+        return layer_spec(kind) if isinstance(kind, str) else None
     if path == ("optimizer",):
-        return OPTIMIZER_SPECS.get(kind) if isinstance(kind, str) else None
+        return optimizer_spec(kind) if isinstance(kind, str) else None
     return None
 
 
@@ -102,7 +109,7 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
         hint = _MISSING_HINTS.get(str(path[-1]), "add it: " + FORMAT_HINT)
     elif kind == "union_tag_invalid":
         what = "optimizer" if path and path[0] == "optimizer" else "layer"
-        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
+        options = OPTIMIZER_KINDS if what == "optimizer" else LAYER_KINDS
         tag = _at(data, (*path, "type"))
         message = (
             f"unknown {what} type '{tag}'"
@@ -113,7 +120,7 @@ def _translate(err: Any, data: Any, locations: Locations, filename: str) -> Prob
         path = (*path, "type")
     elif kind == "union_tag_not_found":
         what = "optimizer" if path and path[0] == "optimizer" else "layer"
-        options = OPTIMIZER_SPECS if what == "optimizer" else LAYER_SPECS
+        options = OPTIMIZER_KINDS if what == "optimizer" else LAYER_KINDS
         message = f"the {what} needs a 'type'"
         hint = "one of " + ", ".join(options)
     elif kind in ("model_type", "model_attributes_type", "dict_type"):

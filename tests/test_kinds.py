@@ -95,3 +95,51 @@ def test_the_spec_and_the_class_agree_on_every_setting(kind: str) -> None:
         if field.metadata.get(OPTION):
             assert field.name in cls.Spec.model_fields, field.name
             assert cls.Spec.model_fields[field.name].default == field.default, field.name
+
+
+def test_the_index_names_every_kind_where_it_is_defined() -> None:
+    """KIND_MODULES (what lets a kind be imported only when a scenario has it) says, for every
+    kind the modules define, the module that defines it, and nothing more."""
+    import importlib
+    import pkgutil
+
+    import backprop_trace.layers as package
+    from backprop_trace.layers import KIND_MODULES
+    from backprop_trace.layers.base import DEFINED, Layer
+
+    for info in pkgutil.iter_modules(package.__path__):
+        importlib.import_module(f"{package.__name__}.{info.name}")
+    defined = {
+        kind: cls.__module__.rsplit(".", 1)[1]
+        for kind, cls in DEFINED.items()
+        if cls.__module__.startswith(package.__name__ + ".")
+    }
+    assert defined == KIND_MODULES
+    assert all(issubclass(LAYER_TYPES[kind], Layer) for kind in KIND_MODULES)
+
+
+def test_a_scenario_imports_only_its_kinds(tmp_path: Path) -> None:
+    """Loading, running and showing diagonal_flip (linear and relu) imports neither the image
+    kinds nor normalization; asking for a conv2d imports images."""
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\n"
+        "from backprop_trace import load_scenario, run\n"
+        "from backprop_trace.bundled import scenarios_dir\n"
+        "from backprop_trace.render.terminal import render_text\n"
+        "import io\nfrom rich.console import Console\n"
+        "trace = run(load_scenario(scenarios_dir() / 'diagonal_flip.yaml'))\n"
+        "render_text(trace, Console(file=io.StringIO(), width=100))\n"
+        "print(sorted(m for m in sys.modules if m.startswith('backprop_trace.layers.')))\n"
+        "from backprop_trace.layers import LAYER_TYPES\n"
+        "LAYER_TYPES['conv2d']\n"
+        "print('backprop_trace.layers.images' in sys.modules)\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, check=True
+    ).stdout.splitlines()
+    loaded = ["activations", "base", "linear"]
+    assert out[0] == str([f"backprop_trace.layers.{name}" for name in loaded])
+    assert out[1] == "True"

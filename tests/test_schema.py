@@ -70,10 +70,12 @@ def test_optimizer_defaults_are_written_once_and_agree() -> None:
 
     from backprop_trace import optim, schema
 
-    specs = typing.get_args(typing.get_args(schema.OptimizerSpec)[0])
+    union = schema.full_model().model_fields["optimizer"]
+    specs = typing.get_args(union.annotation)
     assert {spec.model_fields["type"].annotation.__args__[0] for spec in specs} == set(
         optim.OPTIMIZER_TYPES
     )
+    assert all(schema.optimizer_spec(kind) in specs for kind in optim.OPTIMIZER_TYPES)
     for spec in specs:
         kind = spec.model_fields["type"].annotation.__args__[0]
         cls = optim.OPTIMIZER_TYPES[kind]

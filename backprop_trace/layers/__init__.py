@@ -1,18 +1,20 @@
 """Layer kinds, each one class (layers/base.py says what a kind declares), and their registry.
 
-Importing this package defines, and so registers, every kind: ``LAYER_TYPES`` maps each kind's
-name to its class. Nothing else in the package lists the kinds.
+``LAYER_TYPES`` maps each kind's name to its class. A kind's module is imported the first time
+its kind is looked up, so a scenario pays only for the kinds it has; listing the kinds imports
+them all. ``KIND_MODULES`` is the index that makes this possible: which module defines which
+kind (tests/test_kinds.py checks it against what the modules define). A kind defined outside
+these modules registers by being defined, and is listed after them.
 """
 
 from __future__ import annotations
 
-# The kinds register in the order their modules load: linear first, as listings show them.
-from . import linear  # isort: split
+import importlib
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
 
-from . import activations, images, normalization
-from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
 from .base import (
-    LAYER_TYPES,
+    DEFINED,
     OPTION,
     PARAM,
     Builder,
@@ -27,12 +29,89 @@ from .base import (
     ShapeProblem,
     TableData,
 )
-from .linear import Linear
 
-# Every kind's settings, by the name a scenario writes them under (grad_at_zero, slope, ...)
-LAYER_OPTIONS = frozenset(name for cls in LAYER_TYPES.values() for name in cls.option_names())
+if TYPE_CHECKING:
+    from . import activations, images, linear, normalization
+    from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
+    from .linear import Linear
+
+# kind -> the module (in this package) that defines it, in the order listings show the kinds
+KIND_MODULES: dict[str, str] = {
+    "linear": "linear",
+    "relu": "activations",
+    "leaky_relu": "activations",
+    "tanh": "activations",
+    "sigmoid": "activations",
+    "identity": "activations",
+    "softmax": "activations",
+    "gelu": "activations",
+    "silu": "activations",
+    "elu": "activations",
+    "softplus": "activations",
+    "conv2d": "images",
+    "maxpool2d": "images",
+    "avgpool2d": "images",
+    "flatten": "images",
+    "batchnorm": "normalization",
+    "layernorm": "normalization",
+    "dropout": "normalization",
+}
+
+
+def _module(name: str) -> Any:
+    return importlib.import_module(f"{__name__}.{name}")
+
+
+class _Registry(Mapping[str, "type[Layer]"]):
+    """kind -> class; a kind's module is imported when the kind is first looked up."""
+
+    def __getitem__(self, kind: str) -> type[Layer]:
+        if kind not in DEFINED and kind in KIND_MODULES:
+            _module(KIND_MODULES[kind])
+        return DEFINED[kind]
+
+    def __contains__(self, kind: object) -> bool:
+        return kind in KIND_MODULES or kind in DEFINED
+
+    def __iter__(self) -> Iterator[str]:
+        return iter(self.names())
+
+    def __len__(self) -> int:
+        return len(self.names())
+
+    def names(self) -> list[str]:
+        """Every kind's name, without importing any kind: the index's, then any defined
+        elsewhere."""
+        return [*KIND_MODULES, *(kind for kind in DEFINED if kind not in KIND_MODULES)]
+
+
+LAYER_TYPES = _Registry()
+
+# what the package offers by name, imported when first read (PEP 562)
+_LAZY = {
+    "Linear": "linear",
+    **dict.fromkeys(("Identity", "LeakyReLU", "ReLU", "Sigmoid", "Softmax", "Tanh"), "activations"),
+}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        return getattr(_module(_LAZY[name]), name)
+    if name in ("activations", "images", "linear", "normalization"):
+        return _module(name)
+    if name == "LAYER_OPTIONS":
+        return layer_options()
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+def layer_options() -> frozenset[str]:
+    """Every kind's settings, by the name a scenario writes them under (grad_at_zero, slope,
+    ...): imports every kind."""
+    return frozenset(name for cls in LAYER_TYPES.values() for name in cls.option_names())
+
 
 __all__ = [
+    "KIND_MODULES",
     "LAYER_OPTIONS",
     "LAYER_TYPES",
     "OPTION",
@@ -57,6 +136,7 @@ __all__ = [
     "Tanh",
     "activations",
     "images",
+    "layer_options",
     "linear",
     "normalization",
 ]

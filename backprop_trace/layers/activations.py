@@ -22,14 +22,17 @@ from .base import SETTING, Around, Building, Layer, LayerSpec, Params
 
 def relu(nx: Numerics, x: Array) -> Array:
     """f(x) = max(0, x)"""
-    return np.where(x > 0, x, nx.zero)
+    return np.maximum(x, nx.zero)
 
 
 def relu_back(nx: Numerics, x: Array, grad: Array, grad_at_zero: Fraction) -> Array:
-    """f'(x) = 1 if x > 0, grad_at_zero if x == 0 (PyTorch: 0), else 0"""
-    at_zero = nx.scalar(grad_at_zero)
-    derivative: Array = np.where(x > 0, nx.one, np.where(x == 0, at_zero, nx.zero))
-    return grad * derivative
+    """f'(x) = 1 if x > 0, grad_at_zero if x == 0 (PyTorch: 0), else 0: the gradient passes
+    where x > 0, is scaled by grad_at_zero where x == 0, and is 0 elsewhere (as PyTorch's
+    threshold_backward: 0, not 0 × grad)"""
+    if grad_at_zero == 0:
+        return np.where(x > 0, grad, nx.zero)
+    at_zero = grad * nx.scalar(grad_at_zero)
+    return np.where(x > 0, grad, np.where(x == 0, at_zero, nx.zero))
 
 
 def leaky_relu(nx: Numerics, x: Array, slope: Fraction) -> Array:

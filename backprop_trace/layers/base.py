@@ -1,6 +1,7 @@
 """What every layer kind is: one class that declares its scenario spec, how it is built, its
 shapes, forward and backward (the math in the docstrings), exactness, its PyTorch module and its
-saved form. Everything else reads the registry (``LAYER_TYPES``); nothing lists the kinds.
+saved form. Everything else reads the registry (``layers.LAYER_TYPES``), which finds a kind's
+module by its name (``layers.KIND_MODULES``) and imports it when the kind is first asked for.
 
 Arrays are batches: [example, ...one example's shape]. Linear weights are held in the in_out
 layout (weight[i][j] joins input i to unit j; y = x @ W + b) whatever the scenario's layout.
@@ -160,7 +161,7 @@ def shape_text(shape: Shape) -> str:
     return "a " + "×".join(str(n) for n in shape) + " tensor"
 
 
-LAYER_TYPES: dict[str, type[Layer]] = {}  # kind -> class, in the order the kinds were defined
+DEFINED: dict[str, type[Layer]] = {}  # kind -> class, as the kinds' modules are imported
 
 
 @dataclass(frozen=True)
@@ -187,9 +188,9 @@ class Layer(ABC):
         (cls.kind,) = typing.get_args(annotation)
         # named after the kind (ReLUSpec), as the JSON Schema and messages call it
         cls.Spec = create_model(f"{cls.__name__}Spec", __base__=cls.Spec, __doc__=cls.Spec.__doc__)
-        if cls.kind in LAYER_TYPES:
+        if cls.kind in DEFINED:
             raise TypeError(f"two layer kinds are called {cls.kind!r}")
-        LAYER_TYPES[cls.kind] = cls
+        DEFINED[cls.kind] = cls
 
     # -- the scenario's side ----------------------------------------------------------------------
 
