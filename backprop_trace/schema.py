@@ -10,7 +10,7 @@ import dataclasses
 import typing
 from typing import Annotated, Any, Literal
 
-from pydantic import Field, PlainValidator, ValidationError, create_model
+from pydantic import Field, ValidationError, create_model
 
 from . import layers, losses, optim
 from .layers import LAYER_TYPES
@@ -23,6 +23,7 @@ from .spec_types import (  # re-exported: the schema's vocabulary, for the loade
     Number,
     Pair,
     PositiveCount,
+    Reads,
     Spec,
     Target,
     TargetsOrFile,
@@ -52,11 +53,9 @@ LOSSES = tuple(losses.LOSS_TYPES)
 NUMERICS = ("auto", "exact", "float64")
 
 
-Layout = Annotated[str, PlainValidator(choice("layout", LAYOUTS)), _schema(enum=list(LAYOUTS))]
-LossName = Annotated[str, PlainValidator(choice("loss", LOSSES)), _schema(enum=list(LOSSES))]
-NumericsName = Annotated[
-    str, PlainValidator(choice("numerics", NUMERICS)), _schema(enum=list(NUMERICS))
-]
+Layout = Annotated[str, Reads(choice("layout", LAYOUTS)), _schema(enum=list(LAYOUTS))]
+LossName = Annotated[str, Reads(choice("loss", LOSSES)), _schema(enum=list(LOSSES))]
+NumericsName = Annotated[str, Reads(choice("numerics", NUMERICS)), _schema(enum=list(NUMERICS))]
 
 
 # -- models ---------------------------------------------------------------------------------------
