@@ -3,17 +3,15 @@
     python benchmarks/run.py [--quick]
 
 Each comparison alternates its commands (A, B, A, B, ...) and takes the median of each; the
-ratio is A's median over B's. Peak memory comes from GNU time's maximum resident set size.
-Prints a Markdown table for the README.
+ratio is A's median over B's. Peak memory comes from GNU time's maximum resident set size. How
+the tool is started, and with which bytecode caches: benchmarks/common.py. Prints a Markdown
+table for the README.
 """
 
 from __future__ import annotations
 
 import argparse
-import os
-import shutil
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -22,40 +20,10 @@ from pathlib import Path
 import numpy as np
 
 HERE = Path(__file__).resolve().parent
-PY = sys.executable
-TOOL = (
-    [shutil.which("backprop-trace") or ""]
-    if shutil.which("backprop-trace")
-    else [PY, "-m", "backprop_trace"]
-)
+sys.path.insert(0, str(HERE))
+from common import FLOOR, IMPORTS, PY, TOOL, compare, timed  # noqa: E402
 
-
-def timed(command: list[str], cwd: Path) -> tuple[float, int]:
-    """(seconds, peak resident memory in MiB) of one run of a command."""
-    started = time.perf_counter()
-    result = subprocess.run(
-        ["/usr/bin/time", "-f", "%M", *command],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        env={**os.environ, "NO_COLOR": "1", "COLUMNS": "100"},
-    )
-    elapsed = time.perf_counter() - started
-    if result.returncode != 0:
-        raise SystemExit(f"failed: {' '.join(command)}\n{result.stderr[-2000:]}")
-    kib = int(result.stderr.strip().splitlines()[-1])
-    return elapsed, kib // 1024
-
-
-def compare(a: list[str], b: list[str], cwd: Path, repeats: int) -> tuple[float, float, float]:
-    """(median of a, median of b, a / b), alternating the runs after one warm-up each."""
-    timed(a, cwd), timed(b, cwd)
-    times_a, times_b = [], []
-    for _ in range(repeats):
-        times_a.append(timed(a, cwd)[0])
-        times_b.append(timed(b, cwd)[0])
-    ma, mb = statistics.median(times_a), statistics.median(times_b)
-    return ma, mb, ma / mb
+Row = tuple[str, str, str, str]
 
 
 def setup(folder: Path, steps: int) -> None:
@@ -73,6 +41,10 @@ def setup(folder: Path, steps: int) -> None:
         "loss: cross_entropy\noptimizer: {type: adam, lr: 0.001}\n"
         f"data: {{file: train.npz, batch_size: 64}}\nsteps: {steps}\nseed: 0\n"
     )
+    from backprop_trace.bundled import scenarios_dir
+
+    bundled = scenarios_dir() / "diagonal_flip.yaml"
+    (folder / "diagonal_flip.yaml").write_bytes(bundled.read_bytes())
     s = load_scenario(folder / "mlp.yaml")
     np.savez(
         folder / "weights.npz", **{k: np.asarray(v, dtype=np.float64) for k, v in s.initial.items()}
@@ -92,67 +64,12 @@ def main() -> None:
     args = parser.parse_args()
     repeats = 3 if args.quick else 7
     steps = 100 if args.quick else 500
-    rows: list[tuple[str, str, str, str]] = []
+    rows: list[Row] = []
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp)
         setup(folder, steps)
-
-        imports = [PY, "-c", "import numpy, rich.console, rich.table, typer, ruamel.yaml"]
-        a, b, ratio = compare([*TOOL, "run", "diagonal_flip.yaml"], imports, folder, repeats)
-        rows.append(
-            (
-                "Cold start: `run diagonal_flip.yaml` vs importing numpy, rich, typer, ruamel.yaml",
-                f"{a:.3f} s / {b:.3f} s = **{ratio:.2f}×**",
-                "≤ 1.3×",
-                "yes" if ratio <= 1.3 else "no",
-            )
-        )
-        a, b, ratio = compare([*TOOL, "--help"], [PY, "-c", "import typer"], folder, repeats)
-        rows.append(
-            (
-                "`--help` vs `import typer`",
-                f"{a:.3f} s / {b:.3f} s = **{ratio:.2f}×**",
-                "near 1×",
-                "yes" if ratio <= 1.3 else "no",
-            )
-        )
-
-        tool = [*TOOL, "run", "mlp.yaml", "--quiet"]
-        numpy_loop = [PY, str(HERE / "numpy_loop.py"), "train.npz", "weights.npz", str(steps)]
-        a, b, ratio = compare(tool, numpy_loop, folder, repeats)
-        rows.append(
-            (
-                f"Training, 784-128-10 Adam, batch 64, {steps} steps: tool vs numpy loop",
-                f"{a:.2f} s / {b:.2f} s = **{ratio:.2f}×**",
-                "≤ 1.15×",
-                "yes" if ratio <= 1.15 else "no",
-            )
-        )
-        a, b, ratio = per_step(folder, steps, repeats)
-        rows.append(
-            (
-                f"The same {steps} steps in one process (no start-up): engine vs numpy loop",
-                f"{a * 1000:.2f} ms / {b * 1000:.2f} ms a step = **{ratio:.2f}×**",
-                "(shows the loop apart from start-up)",
-                "",
-            )
-        )
-        try:
-            import torch  # noqa: F401
-
-            torch_loop = [PY, str(HERE / "torch_loop.py"), "train.npz", "weights.npz", str(steps)]
-            a, b, ratio = compare(tool, torch_loop, folder, repeats)
-            rows.append(
-                (
-                    "The same training: tool vs PyTorch (CPU, float64, whole process)",
-                    f"{a:.2f} s / {b:.2f} s = **{1 / ratio:.2f}× faster**",
-                    "≥ 2× faster",
-                    "yes" if 1 / ratio >= 2 else "no",
-                )
-            )
-        except ImportError:
-            rows.append(("The same training vs PyTorch", "skipped: torch not installed", "", ""))
-
+        rows += cold_start(folder, repeats)
+        rows += training(folder, steps, repeats)
         for n in (10, 32, 100, 316, 1000):
             t, mem = timed([*TOOL, "run", f"size{n}.yaml"], folder)
             params = n * n + 2 * n + 1
@@ -175,7 +92,6 @@ def main() -> None:
                 )
             )
         rows += exact_costs()
-        sys.path.insert(0, str(HERE))
         from explore_keys import rows as explore_rows
         from startup import rows as startup_rows
 
@@ -188,12 +104,103 @@ def main() -> None:
         print("| " + " | ".join(row) + " |")
 
 
+def cold_start(folder: Path, repeats: int) -> list[Row]:
+    """`run diagonal_flip.yaml` against the bare imports, and against the floor of its
+    libraries (benchmarks/floor.py): what part of the goal start-up can reach at all."""
+    tool, floor, imports = compare(
+        [[*TOOL, "run", "diagonal_flip.yaml"], [*FLOOR, "diagonal_flip.yaml"], IMPORTS],
+        folder,
+        repeats,
+    )
+    ratio = tool / imports
+    help_, typer_ = compare([[*TOOL, "--help"], [PY, "-c", "import typer"]], folder, repeats)
+    return [
+        (
+            "Cold start: `run diagonal_flip.yaml` vs importing numpy, rich, typer, ruamel.yaml",
+            f"{tool:.3f} s / {imports:.3f} s = **{ratio:.2f}×**",
+            "≤ 1.3×",
+            "yes" if ratio <= 1.3 else "no",
+        ),
+        (
+            "The libraries' floor (benchmarks/floor.py: a typer command with run's options, the "
+            "scenario read by ruamel.yaml and a pydantic model, a rich table) vs the same imports",
+            f"{floor:.3f} s / {imports:.3f} s = **{floor / imports:.2f}×**",
+            "(the least any tool on these libraries takes)",
+            "",
+        ),
+        (
+            "Cold start: `run diagonal_flip.yaml` vs that floor",
+            f"{tool:.3f} s / {floor:.3f} s = **{tool / floor:.2f}×**",
+            "(what is the tool's own)",
+            "",
+        ),
+        (
+            "`--help` vs `import typer`",
+            f"{help_:.3f} s / {typer_:.3f} s = **{help_ / typer_:.2f}×**",
+            "near 1×",
+            "yes" if help_ / typer_ <= 1.3 else "no",
+        ),
+    ]
+
+
+def training(folder: Path, steps: int, repeats: int) -> list[Row]:
+    """The 784-128-10 Adam training: the tool against a hand-written numpy loop and PyTorch,
+    whole processes, and the engine against the loop in one process (no start-up)."""
+    tool = [*TOOL, "run", "mlp.yaml", "--quiet"]
+    loop = [PY, str(HERE / "numpy_loop.py"), "train.npz", "weights.npz", str(steps)]
+    commands = [tool, loop, [*FLOOR, "diagonal_flip.yaml"], [PY, "-c", "import numpy"]]
+    try:
+        import torch  # noqa: F401
+
+        commands.append([PY, str(HERE / "torch_loop.py"), "train.npz", "weights.npz", str(steps)])
+    except ImportError:
+        pass
+    a, b, floor, numpy_only, *torch_time = compare(commands, folder, repeats)
+    best = b + floor - numpy_only  # the loop, started as a tool on these libraries must start
+    rows: list[Row] = [
+        (
+            f"Training, 784-128-10 Adam, batch 64, {steps} steps: tool vs numpy loop",
+            f"{a:.2f} s / {b:.2f} s = **{a / b:.2f}×**",
+            "≤ 1.15×",
+            "yes" if a / b <= 1.15 else "no",
+        ),
+        (
+            "The same, at best for a tool on these libraries: the loop plus the floor's start-up "
+            "beyond `import numpy`, vs the loop",
+            f"({b:.2f} + {floor:.2f} − {numpy_only:.2f}) s / {b:.2f} s = **{best / b:.2f}×**",
+            "(the least any tool on these libraries takes)",
+            "",
+        ),
+    ]
+    e, n, ratio = per_step(folder, steps, repeats)
+    rows.append(
+        (
+            f"The same {steps} steps in one process (no start-up): engine vs numpy loop",
+            f"{e * 1000:.2f} ms / {n * 1000:.2f} ms a step = **{ratio:.2f}×**",
+            "≤ 1.05×",
+            "yes" if ratio <= 1.05 else "no",
+        )
+    )
+    if torch_time:
+        faster = torch_time[0] / a
+        rows.append(
+            (
+                "The same training: tool vs PyTorch (CPU, float64, whole process)",
+                f"{a:.2f} s / {torch_time[0]:.2f} s = **{faster:.2f}× faster**",
+                "≥ 3× faster",
+                "yes" if faster >= 3 else "no",
+            )
+        )
+    else:
+        rows.append(("The same training vs PyTorch", "skipped: torch not installed", "", ""))
+    return rows
+
+
 def per_step(folder: Path, steps: int, repeats: int) -> tuple[float, float, float]:
     """Seconds per step of the engine and of the numpy loop, both in this process, alternating."""
     import contextlib
     import io
 
-    sys.path.insert(0, str(HERE))
     import numpy_loop
 
     from backprop_trace import load_scenario, run
@@ -212,7 +219,7 @@ def per_step(folder: Path, steps: int, repeats: int) -> tuple[float, float, floa
     return a, b, a / b
 
 
-def exact_costs() -> list[tuple[str, str, str, str]]:
+def exact_costs() -> list[Row]:
     """Exact arithmetic against float64 on the same rational network, as steps grow."""
     from backprop_trace import load_scenario, run
     from backprop_trace.bundled import scenarios_dir

@@ -10,20 +10,15 @@ from __future__ import annotations
 import os
 import pty
 import select
-import shutil
 import statistics
 import subprocess
 import sys
 import time
 from pathlib import Path
 
-PY = sys.executable
-TOOL = (
-    [shutil.which("backprop-trace") or ""]
-    if shutil.which("backprop-trace")
-    else [PY, "-m", "backprop_trace"]
-)
-IMPORTS = [PY, "-c", "import numpy, rich.console, rich.table, typer, ruamel.yaml"]
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from common import ENV, IMPORTS, TOOL
+
 COMMANDS = {
     "`--help`": ["--help"],
     "`list`": ["list"],
@@ -35,9 +30,8 @@ COMMANDS = {
 
 
 def _once(command: list[str], cwd: Path) -> float:
-    env = {**os.environ, "NO_COLOR": "1", "COLUMNS": "100"}
     started = time.perf_counter()
-    subprocess.run(command, cwd=cwd, capture_output=True, env=env, check=True)
+    subprocess.run(command, cwd=cwd, capture_output=True, env=ENV, check=True)
     return time.perf_counter() - started
 
 
@@ -45,7 +39,8 @@ def explore_first_screen(cwd: Path) -> float:
     """Seconds from starting `explore diagonal_flip` in a pseudo-terminal to its first phase's
     heading on the screen; then q."""
     main, child = pty.openpty()
-    env = {**os.environ, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    env = {**ENV, "TERM": "xterm-256color", "COLUMNS": "100", "LINES": "30"}
+    del env["NO_COLOR"]
     started = time.perf_counter()
     process = subprocess.Popen(
         [*TOOL, "explore", "diagonal_flip"],
