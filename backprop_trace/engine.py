@@ -64,9 +64,10 @@ def run(
     states: dict[str, State] = {}
     # the layers' own buffers: carried (running statistics) and drawn for each step (masks)
     carried = {name: nx.array(value) for name, value in scenario.initial_state.items()}
-    draws = np.random.default_rng(scenario.seed)
-    # only a kind that overrides Layer.draw draws buffers (dropout): the others are not asked
+    # only a kind that overrides Layer.draw draws buffers (dropout): the others are not asked,
+    # and without one numpy.random is not imported
     draws_buffers = any(type(layer).draw is not L.Layer.draw for layer in scenario.layers)
+    draws = np.random.default_rng(scenario.seed) if draws_buffers else None
     drawn: dict[str, Array] = {}
     kept: list[StepTrace] = []
     before: list[float] = []
@@ -81,7 +82,7 @@ def run(
         for k in range(1, total + 1):
             rows = scenario.batch_indices(k)
             x = inputs[rows.start : rows.stop]
-            drawn = _draw(scenario, nx, draws, x.shape) if draws_buffers else {}
+            drawn = _draw(scenario, nx, draws, x.shape) if draws is not None else {}
             batch = _Batch(k, rows, x, targets[rows.start : rows.stop], carried, drawn)
             want = keep is None or keep(k)
             states_before = dict(states)

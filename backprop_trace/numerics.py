@@ -29,6 +29,8 @@ class Numerics:
 
     def array(self, values: Any) -> Array:
         """Nested lists / arrays of Fractions or floats -> an array of this backend's numbers."""
+        if isinstance(values, np.ndarray) and values.dtype == object:
+            return _floats_of(values)
         return np.array(values, dtype=np.float64)
 
     def scalar(self, value: Fraction | float | int) -> Scalar:
@@ -55,6 +57,18 @@ class Numerics:
 
     def sqrt(self, x: Array) -> Array:
         return np.sqrt(x)
+
+
+def _floats_of(values: Array) -> Array:
+    """An object array's numbers as float64, each distinct object converted once: a one-hot
+    target's thousands of Fractions are two objects, shared (and float() of a Fraction runs
+    in Python)."""
+    converted: dict[int, float] = {}
+    floats = [
+        converted[key] if (key := id(v)) in converted else converted.setdefault(key, float(v))
+        for v in values.flat
+    ]
+    return np.array(floats, dtype=np.float64).reshape(values.shape)
 
 
 class Exact(Numerics):

@@ -7,6 +7,7 @@ Structure (keys, types, layer and optimizer kinds) is checked by the pydantic sc
 from __future__ import annotations
 
 import copy
+import functools
 import math
 from dataclasses import dataclass, field
 from pathlib import Path as FilePath
@@ -366,6 +367,12 @@ class _Builder(DataChecks):
         self.problems: list[Problem] = []
         self.data_files: dict[str, FilePath] = {}
 
+    @functools.cached_property
+    def rng(self) -> np.random.Generator:
+        """For init: one generator, seeded by the scenario, drawn from in layer order; made when
+        a layer first draws (a scenario that writes its weights never imports numpy.random)."""
+        return np.random.default_rng(self.spec.seed)
+
     def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
         line, column = self.locations.of(path, key=key)
         self.problems.append(Problem(self.filename, line, column, path, message, hint))
@@ -435,7 +442,6 @@ class _Builder(DataChecks):
         order: list[str] = []
         counts: dict[str, int] = {}
         float_reason = ""
-        self.rng = np.random.default_rng(self.spec.seed)
         self.layout = self.spec.layout
         self.initial_state: dict[str, Array] = {}
         self.sized_params: dict[str, Array] = {}

@@ -48,7 +48,9 @@ class Builder(Protocol):
     """What building a layer may use of the scenario being loaded."""
 
     layout: str  # in_out | out_in: how linear weights are written
-    rng: np.random.Generator  # for init: one generator, seeded by the scenario, in layer order
+    @property
+    def rng(self) -> np.random.Generator:
+        """For init: one generator, seeded by the scenario, drawn from in layer order."""
 
     def problem(self, path: Path, message: str, hint: str = "", *, key: bool = False) -> None:
         """Report a problem located at ``path`` (key=True: at the key rather than its value)."""
