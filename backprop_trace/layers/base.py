@@ -48,6 +48,7 @@ class Builder(Protocol):
     """What building a layer may use of the scenario being loaded."""
 
     layout: str  # in_out | out_in: how linear weights are written
+
     @property
     def rng(self) -> np.random.Generator:
         """For init: one generator, seeded by the scenario, drawn from in layer order."""
