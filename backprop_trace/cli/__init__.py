@@ -8,8 +8,12 @@ interrupted, 141 the reader of standard output went away (as a shell's commands 
 
 from __future__ import annotations
 
+import copy
 import sys
 import traceback
+
+import typer
+import typer.main
 
 # importing them adds their commands to the app, listed in this order: run first
 from . import run  # noqa: F401
@@ -46,13 +50,29 @@ __all__ = [
 ]
 
 
+def _only_the_command(argv: list[str]) -> typer.Typer:
+    """The app with only the command that the arguments name first: typer makes every
+    registered command's click command at each start, a millisecond or more each. The whole
+    app when the first word names none of them (nothing, --help, a group such as export, a
+    typo), so that listings and messages are whole."""
+    first = next((word for word in argv if not word.startswith("-")), None)
+    for info in app.registered_commands:
+        assert info.callback is not None
+        if first == (info.name or typer.main.get_command_name(info.callback.__name__)):
+            one = copy.copy(app)
+            one.registered_commands = [info]
+            one.registered_groups = []
+            return one
+    return app
+
+
 def main() -> None:
     """Entry point: the CLI with errors turned into messages and exit codes."""
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
     try:
-        app(standalone_mode=True)
+        _only_the_command(sys.argv[1:])(standalone_mode=True)
     except KeyboardInterrupt:
         sys.stderr.write("\ninterrupted\n")
         sys.exit(EXIT_INTERRUPTED)
