@@ -10,13 +10,12 @@ import dataclasses
 import math
 from collections.abc import Callable
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from . import layers as L
 from .errors import Problem, ScenarioError
-from .gradcheck import GradientCheck
 from .numerics import (
     FLOAT64,
     Array,
@@ -31,6 +30,9 @@ from .numerics import (
 from .optim import State
 from .scenario import Scenario
 from .trace import Divergence, LayerStep, ParamStep, StepTrace, Trace
+
+if TYPE_CHECKING:
+    from .gradcheck import GradientCheck
 
 EXACT_BIT_BUDGET = 1024  # ~308 digits: past this, exact steps get slow and the digits unreadable
 

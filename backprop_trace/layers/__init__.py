@@ -31,7 +31,7 @@ from .base import (
 )
 
 if TYPE_CHECKING:
-    from . import activations, images, linear, normalization
+    from . import activations, images, linear, normalization, smooth
     from .activations import Identity, LeakyReLU, ReLU, Sigmoid, Softmax, Tanh
     from .linear import Linear
 
@@ -44,10 +44,10 @@ KIND_MODULES: dict[str, str] = {
     "sigmoid": "activations",
     "identity": "activations",
     "softmax": "activations",
-    "gelu": "activations",
-    "silu": "activations",
-    "elu": "activations",
-    "softplus": "activations",
+    "gelu": "smooth",
+    "silu": "smooth",
+    "elu": "smooth",
+    "softplus": "smooth",
     "conv2d": "images",
     "maxpool2d": "images",
     "avgpool2d": "images",
@@ -97,7 +97,7 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(_module(_LAZY[name]), name)
-    if name in ("activations", "images", "linear", "normalization"):
+    if name in ("activations", "images", "linear", "normalization", "smooth"):
         return _module(name)
     if name == "LAYER_OPTIONS":
         return layer_options()
@@ -139,4 +139,5 @@ __all__ = [
     "layer_options",
     "linear",
     "normalization",
+    "smooth",
 ]

@@ -50,9 +50,9 @@ def _equation(eq: Equation) -> RenderableType:
     last = len(eq.rows) - 1
     for k, row in enumerate(eq.rows):
         shown = Text(visible(row), style="bold" if k == last else "")
-        grid.add_row(visible(eq.lhs) if k == 0 else "", "=", shown)
+        grid.add_row(Text(visible(eq.lhs) if k == 0 else ""), Text("="), shown)
     if eq.note:
-        grid.add_row("", "", Text("(" + visible(eq.note) + ")", style="dim"))
+        grid.add_row(Text(), Text(), Text("(" + visible(eq.note) + ")", style="dim"))
     return grid
 
 

@@ -249,13 +249,13 @@ class View:
             else decimals
             + (" (--fractions shows them exactly)" if trace.numerics == "exact" else "")
         )
-        grid.add_row("Arithmetic", _t(f"{arithmetic}; numbers {shown}"))
-        grid.add_row("Network", _t(self.network_line()))
-        grid.add_row("Parameters", _t(self.parameter_line()))
-        grid.add_row("Loss", _t(f"{s.loss.kind} = {s.loss.formula}"))
+        grid.add_row(_t("Arithmetic"), _t(f"{arithmetic}; numbers {shown}"))
+        grid.add_row(_t("Network"), _t(self.network_line()))
+        grid.add_row(_t("Parameters"), _t(self.parameter_line()))
+        grid.add_row(_t("Loss"), _t(f"{s.loss.kind} = {s.loss.formula}"))
         hyper = ", ".join(f"{k}={self.plain(v)}" for k, v in s.optimizer.hyperparameters().items())
-        grid.add_row("Optimizer", _t(f"{s.optimizer.kind}: {hyper}"))
-        grid.add_row("Data", _t(self.data_line()))
+        grid.add_row(_t("Optimizer"), _t(f"{s.optimizer.kind}: {hyper}"))
+        grid.add_row(_t("Data"), _t(self.data_line()))
         body += [Padding(grid, (1, 0, 0, 2), expand=False)]
         return Phase(None, "header", s.name, body)
 
