@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 import pytest
+from rich.cells import cell_len
 from rich.console import Console
 from typer.testing import CliRunner
 
@@ -338,12 +339,23 @@ def test_adams_columns_hold_what_their_labels_name_in_the_order_the_rule_compute
             assert abs(shown - values[i][j]) <= 1e-4 + 1e-3 * abs(values[i][j]), (label, row)
 
 
-def test_a_narrow_update_table_leaves_out_adams_raw_moments_first() -> None:
+@pytest.mark.parametrize(
+    ("columns", "left_out", "header"),
+    [
+        (80, "m", "Gradient           v         m̂        v̂      Step"),
+        (76, "m, v", "Gradient         m̂        v̂      Step"),
+    ],
+)
+def test_a_narrow_update_table_leaves_out_adams_raw_moments_first(
+    columns: int, left_out: str, header: str
+) -> None:
+    """As few terms as the width needs, m before v; the tables then fit the width exactly."""
     out = runner.invoke(
-        app, ["run", "adam_first_steps"], env={"COLUMNS": "80", "NO_COLOR": "1"}
+        app, ["run", "adam_first_steps"], env={"COLUMNS": str(columns), "NO_COLOR": "1"}
     ).stdout
-    assert "(m, v not shown at this width; --format json has every term)" in out
-    assert "Gradient         m̂        v̂      Step" in out
+    assert f"({left_out} not shown at this width; --format json has every term)" in out
+    assert header in out
+    assert max(cell_len(line) for line in out.splitlines()) <= columns
 
 
 def test_a_single_parameter_is_counted_in_the_singular(tmp_path: Path) -> None:

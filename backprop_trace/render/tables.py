@@ -56,13 +56,20 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
         return Measurement.get(console, unbounded, table).minimum
 
     table.min_width = min(table.min_width or 0, console.width)
-    widest = [max((cell_len(str(c)) for c in column.cells), default=0) for column in table.columns]
-    headers = [cell_len(str(column.header)) for column in table.columns]
+    widest = [max((_width(c) for c in column.cells), default=0) for column in table.columns]
+    headers = [_width(column.header) for column in table.columns]
     for column, cells, header in zip(table.columns, widest, headers, strict=True):
         column.min_width = max(cells, header)
-    padding = 2 * len(table.columns)  # a cell's padding; SIMPLE_HEAD draws no column rules
+    # each cell's padding, and what the box draws between columns (a space) and at its edges
+    padding = sum(table._get_padding_width(i) for i in range(len(table.columns)))
+    padding += table._extra_width
     if sum(max(c, h) for c, h in zip(widest, headers, strict=True)) + padding <= console.width:
-        return [table]  # fits as it is: no need to measure
+        # fits as it is: each column as wide as its widest line, which rich would measure cell
+        # by cell to find (a fixed width spares it that), when every cell is text
+        if all(isinstance(c, str | Text) for column in table.columns for c in column.cells):
+            for column, cells, header in zip(table.columns, widest, headers, strict=True):
+                column.width = max(cells, header)
+        return [table]
     if minimum() > console.width:  # let the headers give way first
         for column, cells in zip(table.columns, widest, strict=True):
             column.min_width = cells
@@ -78,6 +85,11 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
             "widen the terminal or see --format json)"
         ),
     ]
+
+
+def _width(cell: Any) -> int:
+    """The cells its widest line takes (of text; of anything else, its text's)."""
+    return max((cell_len(line) for line in str(cell).split("\n")), default=0)
 
 
 def _aside(text: str) -> RenderableType:

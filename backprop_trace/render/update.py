@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
+from rich.cells import cell_len
 from rich.console import RenderableType
 from rich.text import Text
 
@@ -18,8 +19,14 @@ from backprop_trace.numerics import to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.tables import MAX_ROWS, _t, _table
 from backprop_trace.render.view import View
-from backprop_trace.trace import StepTrace
+from backprop_trace.trace import ParamStep, StepTrace
 from backprop_trace.wording import noun, of_total
+
+
+def _table_width(columns: list[int]) -> int:
+    """How wide an update table is drawn, its columns this wide: each cell padded by a space on
+    both sides but the table's outer edges, and a space between columns (box.SIMPLE_HEAD)."""
+    return sum(columns) + 2 * len(columns) - 2 + len(columns) - 1
 
 
 def _largest(count: int, singular: str) -> str:
@@ -48,7 +55,8 @@ class UpdatePhase:
             rule = f"new = old − step, where ({opt.kind}) {opt.rule()}"
             step_head = "Step"
         body: list[RenderableType] = [_t(rule)]
-        dropped = self.terms_that_do_not_fit(step)
+        dropped = self.terms_that_do_not_fit(step, step_head)
+        kept = [label for label in self._labels(step) if label not in dropped]
         if dropped:
             body.append(
                 _t(
@@ -82,6 +90,7 @@ class UpdatePhase:
                 body.append(_t(heading))
                 continue
             big = p.old.size > self.view.table_limit
+            indices = self._shown(p)
             if big:
                 summarised.append(p.name)
                 shape = "×".join(str(d) for d in p.shape)
@@ -89,33 +98,13 @@ class UpdatePhase:
                 heading += (
                     f" (summarised: more than {self.view.table_limit} entries, --table-limit)"
                 )
-                sizes = np.abs(to_float(p.old - p.new)).ravel()
-                order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
-                indices = [
-                    tuple(int(i) for i in np.unravel_index(int(k), p.old.shape)) for k in order
-                ]
-            else:
-                indices = [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
             table = _table(
                 heading if not big else f"{p.name}: the {_largest(len(indices), 'update')}",
-                self.view.roles[p.name].capitalize(),
-                "Old",
-                "Gradient",
-                *[label for label in p.terms if label not in dropped],
-                step_head,
-                "New",
+                *self._heads(p, kept, step_head),
             )
             for ix in indices[:MAX_ROWS]:
                 name = View.entry(p.name, ix)
-                old, new = p.old[ix], p.new[ix]
-                cells: list[str | Text] = [
-                    name,
-                    self.view.num(old),
-                    self.view.gradient(p, ix),
-                    *[self.view.num(v[ix]) for label, v in p.terms.items() if label not in dropped],
-                    _t(self.view.num(old - new), "red" if old > new else "green"),
-                    _t(self.view.num(new), "bold"),
-                ]
+                cells = self._cells(p, ix, kept)
                 table.add_row(*[self.view.pick(cell, name) for cell in cells])
             if big:
                 body += [self.large.tensor_stats(p, heading), table, self.large.update_histogram(p)]
@@ -154,18 +143,60 @@ class UpdatePhase:
             return "step 0 or too small for float64"
         return "step too small for float64"
 
-    def terms_that_do_not_fit(self, step: StepTrace) -> list[str]:
-        """Optimizer terms to leave out of the update tables so that they fit the width: the
-        optimizer's left_out_first, then from the right."""
-        labels = list(next((p.terms for p in step.params if p.terms), {}))
-        name_width = 3 + max(
-            len(p.name) + sum(len(str(max(d - 1, 0))) + 2 for d in p.old.shape) for p in step.params
-        )
-        column = self.view.num.precision + 6
-        room = max((self.view.width - name_width) // column - 4, 0)  # old, gradient, step, new
+    @staticmethod
+    def _labels(step: StepTrace) -> list[str]:
+        """The optimizer's terms, as its tables list them (m, v, m̂, v̂, ...)."""
+        return list(next((p.terms for p in step.params if p.terms), {}))
+
+    def _shown(self, p: ParamStep) -> list[tuple[int, ...]]:
+        """The entries of a trainable parameter that its update table shows: every one that
+        moved, or, for a tensor the tables summarise, the 10 that moved the most."""
+        moved = p.new != p.old
+        if p.old.size <= self.view.table_limit:
+            return [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
+        sizes = np.abs(to_float(p.old - p.new)).ravel()
+        order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
+        return [tuple(int(i) for i in np.unravel_index(int(k), p.old.shape)) for k in order]
+
+    def _heads(self, p: ParamStep, terms: list[str], step_head: str) -> list[str]:
+        return [self.view.roles[p.name].capitalize(), "Old", "Gradient", *terms, step_head, "New"]
+
+    def _cells(self, p: ParamStep, ix: tuple[int, ...], terms: list[str]) -> list[str | Text]:
+        """An entry's row: name, old value, gradient, the terms asked for, step and new value."""
+        old, new = p.old[ix], p.new[ix]
+        return [
+            View.entry(p.name, ix),
+            self.view.num(old),
+            self.view.gradient(p, ix),
+            *[self.view.num(p.terms[label][ix]) for label in terms],
+            _t(self.view.num(old - new), "red" if old > new else "green"),
+            _t(self.view.num(new), "bold"),
+        ]
+
+    def terms_that_do_not_fit(self, step: StepTrace, step_head: str = "Step") -> list[str]:
+        """Optimizer terms to leave out of the update tables so that each fits the width, by
+        the widths its cells take (a column: its widest cell; between columns, their padding
+        and a space): the optimizer's left_out_first, then from the right."""
+        labels = self._labels(step)
         first = [label for label in self.view.scenario.optimizer.left_out_first if label in labels]
         order = first + [label for label in reversed(labels) if label not in first]
-        dropped = set(order[: max(len(labels) - room, 0)])
+        tables = []  # each table's column widths, with every term
+        for p in step.params:
+            if not p.trainable or not (p.new != p.old).any():
+                continue
+            rows = [self._cells(p, ix, labels) for ix in self._shown(p)[:MAX_ROWS]]
+            columns = zip(self._heads(p, labels, step_head), *rows, strict=True)
+            tables.append([max(cell_len(str(cell)) for cell in column) for column in columns])
+        dropped: list[str] = []
+        for label in [None, *order]:
+            if label is not None:
+                dropped.append(label)
+            gone = {2 + 1 + labels.index(d) for d in dropped}  # name, old, gradient, terms...
+            if all(
+                _table_width([w for i, w in enumerate(t) if i not in gone]) <= self.view.width
+                for t in tables
+            ):
+                break
         return [label for label in labels if label in dropped]
 
     def before_after(
