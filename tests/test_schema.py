@@ -84,3 +84,23 @@ def test_optimizer_defaults_are_written_once_and_agree() -> None:
         if "betas" in given:
             given["beta1"], given["beta2"] = given.pop("betas")
         assert given == defaults, kind
+
+
+def test_the_optimizer_index_names_every_optimizer_where_it_is_defined() -> None:
+    """OPTIMIZER_MODULES (what lets an optimizer be imported only when a scenario has it) names
+    the module of every optimizer the package defines, and nothing more."""
+    import importlib
+    import pkgutil
+
+    import backprop_trace.optim as package
+    from backprop_trace.optim import OPTIMIZER_MODULES, OPTIMIZER_TYPES, Optimizer
+
+    defined = {}
+    for info in pkgutil.iter_modules(package.__path__):
+        module = importlib.import_module(f"{package.__name__}.{info.name}")
+        for value in vars(module).values():
+            ours = isinstance(value, type) and value.__module__ == module.__name__
+            if ours and issubclass(value, Optimizer) and value.kind:
+                defined[value.kind] = info.name
+    assert defined == OPTIMIZER_MODULES
+    assert all(OPTIMIZER_TYPES[kind].kind == kind for kind in OPTIMIZER_MODULES)
