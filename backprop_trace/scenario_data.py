@@ -330,7 +330,15 @@ class DataChecks:
 
 def _rows(targets: Array) -> list[Any]:
     """A target array as the list the checks read: single values, or rows (exact Fractions of
-    the stored floats)."""
+    the stored floats, each distinct value made once: class labels repeat)."""
+    made: dict[float, Fraction] = {}
+
+    def exact(v: Any) -> Fraction:
+        f = float(v)
+        if f not in made:
+            made[f] = Fraction(int(f)) if f.is_integer() else Fraction(f)
+        return made[f]
+
     if targets.ndim == 1:
-        return [Fraction(int(v)) if float(v).is_integer() else Fraction(float(v)) for v in targets]
-    return [tuple(Fraction(float(v)) for v in row) for row in targets]
+        return [exact(v) for v in targets.tolist()]
+    return [tuple(exact(v) for v in row) for row in targets.tolist()]
