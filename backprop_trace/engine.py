@@ -314,12 +314,13 @@ class _StepResult:
     trace: StepTrace | None = None
     state: dict[str, Array] = dataclasses.field(default_factory=dict)  # carried out
     norms: dict[str, float] = dataclasses.field(default_factory=dict)  # ‖gradient‖ by tensor
+    params_finite: bool = True  # every entry of every new parameter
 
     def finite(self) -> bool:
         losses = [self.loss_before] + ([] if self.loss_after is None else [self.loss_after])
         if not all(np.isfinite(scalar_to_float(loss)) for loss in losses):
             return False
-        return all(_all_finite(p) for p in self.params.values())
+        return self.params_finite
 
 
 def _all_finite(values: Array) -> bool:
@@ -374,6 +375,7 @@ def _step(
     # backward: the learning flow from the loss to the first layer
     flow: list[Array] = [y] * len(layers)
     grads: dict[str, Array] = {}
+    norms: dict[str, float] = {}
     # float64, steps kept: the rounding bound of each sum the backward pass makes, carried along
     bounds = np.zeros(g.shape) if keep and not nx.exact else None
     if bounds is not None and loss.of_errors:  # an error that is rounding: so is its flow
@@ -389,24 +391,28 @@ def _step(
             noise.update(param_bounds)
         g, layer_grads = layers[i].backward(nx, values[i], values[i + 1], g, used, i > 0)
         grads.update(layer_grads)
-    # update
+        # each gradient's norm while it is fresh in the cache (the run's gradient health)
+        norms.update({n: _norm(v) for n, v in layer_grads.items() if n not in scenario.frozen})
+    # update: each new tensor checked for a NaN or an infinity while it is fresh in the cache
     states_before = dict(states) if keep else {}
     new_params = dict(params)
+    finite = True
     for name in scenario.param_order:
         if name not in scenario.frozen:
             new_params[name], states[name] = scenario.optimizer.update(
                 nx, params[name], grads[name], states.get(name)
             )
-    norms = {
-        name: _norm(grads[name]) for name in scenario.param_order if name not in scenario.frozen
-    }
+        finite = finite and _all_finite(new_params[name])
+    norms = {name: norms[name] for name in scenario.param_order if name in norms}
     if not (keep or verify):
-        return _StepResult(new_params, loss_before, state=state, norms=norms)
+        return _StepResult(new_params, loss_before, state=state, norms=norms, params_finite=finite)
     # verify: the same batch, the same drawn buffers; batch statistics are the new pass's own
     outputs_after = forward(layers, nx, {**new_params, **buffers}, x)[-1]
     loss_after = loss.value(nx, outputs_after, t)
     if not keep:
-        return _StepResult(new_params, loss_before, loss_after, state=state, norms=norms)
+        return _StepResult(
+            new_params, loss_before, loss_after, state=state, norms=norms, params_finite=finite
+        )
     layer_steps = tuple(
         _layer_step(scenario, nx, i, used, values, flow[i], flow_noise[i], state, batch.drawn)
         for i in range(len(layers))
@@ -458,7 +464,7 @@ def _step(
         check=_check(scenario, params, grads, x, t, buffers) if check else None,
         probabilities_after=loss.probabilities(nx, outputs_after),
     )
-    return _StepResult(new_params, loss_before, loss_after, trace, state, norms)
+    return _StepResult(new_params, loss_before, loss_after, trace, state, norms, finite)
 
 
 def _layer_step(
