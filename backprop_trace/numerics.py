@@ -194,3 +194,17 @@ def scalar_to_float(value: Any) -> float:
         return float(value)
     except OverflowError:
         return math.inf if value > 0 else -math.inf
+
+
+def largest_first(values: npt.NDArray[np.float64], count: int) -> npt.NDArray[np.intp]:
+    """The flat indices of the ``count`` largest values, largest first, ties in index order and
+    NaNs last: what ``np.argsort(-values, kind="stable")[:count]`` gives, without sorting them
+    all."""
+    negated = -values.ravel()
+    if negated.size <= count or count <= 0:
+        return np.argsort(negated, kind="stable")[: max(count, 0)]
+    kth = np.partition(negated, count - 1)[count - 1]
+    if np.isnan(kth):  # fewer numbers than count: NaNs among the first, in index order
+        return np.argsort(negated, kind="stable")[:count]
+    candidates = np.flatnonzero(negated <= kth)
+    return candidates[np.argsort(negated[candidates], kind="stable")][:count]

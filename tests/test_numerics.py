@@ -58,3 +58,20 @@ def test_zero_is_zero_not_noise() -> None:
 def test_the_bound_is_relative_to_the_summands() -> None:
     assert noise_bound(2.0, 10) == 2 * noise_bound(1.0, 10)
     assert is_rounding_noise(1e-17, 1.0, 2) and not is_rounding_noise(1e-17, 1e-3, 2)
+
+
+@given(
+    st.lists(
+        st.sampled_from([0.0, 1.0, -1.0, 2.5, float("nan"), float("inf"), 1e-300, 3.0]),
+        max_size=60,
+    ),
+    st.integers(0, 70),
+)
+def test_largest_first_picks_what_a_stable_sort_picks(values: list[float], count: int) -> None:
+    """largest_first picks what a stable argsort of the negated values picks, in its order,
+    ties and NaNs included."""
+    from backprop_trace.numerics import largest_first
+
+    array = np.array(values, dtype=np.float64)
+    expected = np.argsort(-array, kind="stable")[:count]
+    assert largest_first(array, count).tolist() == expected.tolist()

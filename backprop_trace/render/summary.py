@@ -10,7 +10,7 @@ import numpy as np
 from rich.console import Group, RenderableType
 
 from backprop_trace.insights import gradient_health, layer_norms
-from backprop_trace.numerics import to_float
+from backprop_trace.numerics import largest_first, to_float
 from backprop_trace.render.tables import _aside, _t, _table
 from backprop_trace.render.view import Phase, View
 from backprop_trace.visible import visible
@@ -165,7 +165,7 @@ class RunSummary:
             start = s.in_layout(name, s.initial[name])
             end = trace.final_params[name]
             change = np.abs(to_float(end - start)).ravel()
-            for flat in np.argsort(-change, kind="stable")[:count]:
+            for flat in largest_first(change, count):
                 if change[flat] == 0:
                     break
                 ix = np.unravel_index(int(flat), start.shape)

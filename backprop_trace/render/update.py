@@ -15,7 +15,7 @@ from backprop_trace.insights import (
     carriers,
     listing,
 )
-from backprop_trace.numerics import to_float
+from backprop_trace.numerics import largest_first, to_float
 from backprop_trace.render.large import LargeTensors
 from backprop_trace.render.tables import MAX_ROWS, _t, _table
 from backprop_trace.render.view import View
@@ -155,7 +155,7 @@ class UpdatePhase:
         if p.old.size <= self.view.table_limit:
             return [tuple(int(i) for i in ix) for ix in np.argwhere(moved)]
         sizes = np.abs(to_float(p.old - p.new)).ravel()
-        order = np.argsort(-sizes, kind="stable")[: min(10, int(moved.sum()))]
+        order = largest_first(sizes, min(10, int(moved.sum())))
         return [tuple(int(i) for i in np.unravel_index(int(k), p.old.shape)) for k in order]
 
     def _heads(self, p: ParamStep, terms: list[str], step_head: str) -> list[str]:
