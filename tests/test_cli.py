@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import gc
 import json
 import re
 import subprocess
@@ -92,9 +93,37 @@ def test_text_output_says_which_arithmetic() -> None:
 
 def _main(argv: list[str], monkeypatch) -> int:  # type: ignore[no-untyped-def]
     monkeypatch.setattr(sys, "argv", ["backprop-trace", *argv])
-    with pytest.raises(SystemExit) as exited:
-        cli.main()
+    try:
+        with pytest.raises(SystemExit) as exited:
+            cli.main()
+    finally:  # main() leaves the collector as a process that ends would: this one goes on
+        gc.enable()
+        gc.unfreeze()
     return int(exited.value.code or 0)
+
+
+def test_no_collection_runs_during_start_up_and_they_are_back_for_the_training(
+    monkeypatch,  # type: ignore[no-untyped-def]
+) -> None:
+    """main() turns garbage collection off for start-up (imports, reading the scenario) and
+    back on when the run begins, start-up's objects moved out of its way."""
+    from backprop_trace import engine, scenario
+
+    seen: list[tuple[str, bool, bool]] = []
+    load, train = scenario.load_scenario, engine.run
+
+    def loading(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("load", gc.isenabled(), gc.get_freeze_count() > 0))
+        return load(*args, **kwargs)
+
+    def training(*args: Any, **kwargs: Any) -> Any:
+        seen.append(("run", gc.isenabled(), gc.get_freeze_count() > 0))
+        return train(*args, **kwargs)
+
+    monkeypatch.setattr("backprop_trace.scenario.load_scenario", loading)
+    monkeypatch.setattr("backprop_trace.engine.run", training)
+    assert _main(["run", "diagonal_flip", "--quiet"], monkeypatch) == 0
+    assert seen == [("load", False, False), ("run", True, True)]
 
 
 def test_a_bug_is_a_short_message_and_exit_70(monkeypatch, capsys) -> None:  # type: ignore[no-untyped-def]

@@ -9,6 +9,7 @@ interrupted, 141 the reader of standard output went away (as a shell's commands 
 from __future__ import annotations
 
 import copy
+import gc
 import sys
 import traceback
 
@@ -71,6 +72,9 @@ def main() -> None:
     debug = "--debug" in sys.argv
     if debug:
         sys.argv.remove("--debug")
+    # start-up (imports, reading and checking the scenario) makes many objects and frees few:
+    # no collection runs until a command's long work begins (core.work_begins turns it back on)
+    gc.disable()
     try:
         _only_the_command(sys.argv[1:])(standalone_mode=True)
     except KeyboardInterrupt:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import enum
+import gc
 import os
 import re
 import sys
@@ -223,6 +224,15 @@ def _shown_as(file: str, path: Path) -> str:
     return file if path.name != file else str(path)
 
 
+def work_begins() -> None:
+    """Garbage collection back on for a command's long work (a training run, the explorer):
+    main() turns it off for start-up, which makes many objects and frees few, and what start-up
+    made (modules, the scenario) is moved out of the collector's way for good (gc.freeze)."""
+    if not gc.isenabled():
+        gc.freeze()
+        gc.enable()
+
+
 def _run_to(scenario: Scenario, step: int, numerics_name: str | None) -> Trace:
     """The scenario run to step ``step`` and that step kept; its problems, or a step the run
     did not reach, end with exit status 2."""
@@ -231,6 +241,7 @@ def _run_to(scenario: Scenario, step: int, numerics_name: str | None) -> Trace:
     numerics = (
         None if numerics_name is None else _choice("--numerics", numerics_name, NumericsChoice)
     )
+    work_begins()
     try:
         trace = run_engine(
             scenario,

@@ -23,6 +23,7 @@ from .core import (
     _tell,
     _whole,
     app,
+    work_begins,
 )
 
 if TYPE_CHECKING:
@@ -85,6 +86,7 @@ def _trace(scenario: Scenario, total: int, numerics: str | None) -> Trace:
     def kept(k: int) -> bool:
         return total <= KEPT_IN_FULL or k <= KEPT_IN_FULL // 2 or k > total - KEPT_IN_FULL // 2
 
+    work_begins()
     try:
         return run_engine(scenario, steps=total, numerics=numerics, keep=kept)  # type: ignore[arg-type]
     except ScenarioError as error:

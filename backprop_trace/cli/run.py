@@ -36,6 +36,7 @@ from .core import (
     _tell,
     _whole,
     app,
+    work_begins,
 )
 from .output import (
     _destination,
@@ -269,6 +270,7 @@ def _trace(
             _tell(f"note: --show {show.text} picks none of the {plural(total, 'step')}")
         from backprop_trace.render.progress import progress
 
+        work_begins()
         with progress(total) as report:
             trace = run_engine(
                 scenario,
