@@ -9,9 +9,9 @@ these modules registers by being defined, and is listed after them.
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
+
+from backprop_trace.registry import Registry
 
 from .base import (
     DEFINED,
@@ -58,34 +58,7 @@ KIND_MODULES: dict[str, str] = {
 }
 
 
-def _module(name: str) -> Any:
-    return importlib.import_module(f"{__name__}.{name}")
-
-
-class _Registry(Mapping[str, "type[Layer]"]):
-    """kind -> class; a kind's module is imported when the kind is first looked up."""
-
-    def __getitem__(self, kind: str) -> type[Layer]:
-        if kind not in DEFINED and kind in KIND_MODULES:
-            _module(KIND_MODULES[kind])
-        return DEFINED[kind]
-
-    def __contains__(self, kind: object) -> bool:
-        return kind in KIND_MODULES or kind in DEFINED
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(self.names())
-
-    def __len__(self) -> int:
-        return len(self.names())
-
-    def names(self) -> list[str]:
-        """Every kind's name, without importing any kind: the index's, then any defined
-        elsewhere."""
-        return [*KIND_MODULES, *(kind for kind in DEFINED if kind not in KIND_MODULES)]
-
-
-LAYER_TYPES = _Registry()
+LAYER_TYPES: Registry[type[Layer]] = Registry(__name__, KIND_MODULES, DEFINED)
 
 # what the package offers by name, imported when first read (PEP 562)
 _LAZY = {
@@ -96,9 +69,9 @@ _LAZY = {
 
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
-        return getattr(_module(_LAZY[name]), name)
+        return getattr(LAYER_TYPES.module(_LAZY[name]), name)
     if name in ("activations", "images", "linear", "normalization", "smooth"):
-        return _module(name)
+        return LAYER_TYPES.module(name)
     if name == "LAYER_OPTIONS":
         return layer_options()
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

@@ -10,11 +10,11 @@ index that makes this possible (tests/test_schema.py checks it against the modul
 
 from __future__ import annotations
 
-import importlib
-from collections.abc import Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
-from .base import Optimizer, State
+from backprop_trace.registry import Registry
+
+from .base import DEFINED, Optimizer, State
 
 if TYPE_CHECKING:
     from .adagrad import Adagrad, AdagradState
@@ -43,38 +43,12 @@ _CLASSES = {
 }
 
 
-def _module(name: str) -> Any:
-    return importlib.import_module(f"{__name__}.{name}")
-
-
-class _Registry(Mapping[str, "type[Optimizer]"]):
-    """name -> class; an optimizer's module is imported when it is first looked up."""
-
-    def __getitem__(self, kind: str) -> type[Optimizer]:
-        module = _module(OPTIMIZER_MODULES[kind])
-        found: type[Optimizer] = next(
-            cls
-            for cls in vars(module).values()
-            if isinstance(cls, type) and issubclass(cls, Optimizer) and cls.kind == kind
-        )
-        return found
-
-    def __contains__(self, kind: object) -> bool:
-        return kind in OPTIMIZER_MODULES
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(OPTIMIZER_MODULES)
-
-    def __len__(self) -> int:
-        return len(OPTIMIZER_MODULES)
-
-
-OPTIMIZER_TYPES = _Registry()
+OPTIMIZER_TYPES: Registry[type[Optimizer]] = Registry(__name__, OPTIMIZER_MODULES, DEFINED)
 
 
 def __getattr__(name: str) -> Any:  # the classes by name, imported when first read (PEP 562)
     if name in _CLASSES:
-        return getattr(_module(_CLASSES[name]), name)
+        return getattr(OPTIMIZER_TYPES.module(_CLASSES[name]), name)
     raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
 
 

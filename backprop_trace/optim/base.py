@@ -34,8 +34,13 @@ class State:
         return out
 
 
+DEFINED: dict[str, type[Optimizer]] = {}  # kind -> class, as the optimizers' modules are imported
+
+
 @dataclass(frozen=True)
 class Optimizer(ABC):
+    """An optimizer: registered by being defined, under its kind (optim.OPTIMIZER_TYPES)."""
+
     lr: Fraction
     kind: ClassVar[str] = ""
     rational: ClassVar[bool] = False
@@ -43,6 +48,13 @@ class Optimizer(ABC):
     torch_name: ClassVar[str] = ""  # its class in torch.optim
     # settings a scenario writes as one list: betas: [beta1, beta2]
     pairs: ClassVar[dict[str, tuple[str, str]]] = {}
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "kind" in cls.__dict__:
+            if cls.kind in DEFINED:
+                raise TypeError(f"two optimizers are called {cls.kind!r}")
+            DEFINED[cls.kind] = cls
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
         """Settings torch.optim refuses, as (key path under optimizer, message, hint): every
