@@ -5,15 +5,20 @@ ruamel.yaml (round trip, as the tool reads it to locate problems), validates it 
 pydantic model, makes a numpy array of its first layer's weights and prints a rich table of
 its top-level keys. No tracing, no phases. Typer (0.27 on) coerces every option through a
 pydantic TypeAdapter, so pydantic is part of this floor whatever the tool validates with.
+Like the tool, it collects no garbage while it starts up.
 
     python benchmarks/floor.py SCENARIO.yaml
 """
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+import gc
 
-import typer
+gc.disable()  # as backprop-trace starts up: no collections while modules are imported
+
+from typing import Annotated, Any  # noqa: E402
+
+import typer  # noqa: E402
 
 app = typer.Typer(add_completion=False)
 
