@@ -7,6 +7,7 @@ rest is here. Leaf types and validators live in spec_types.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import typing
 from typing import Annotated, Any, Literal
 
@@ -136,6 +137,7 @@ if typing.TYPE_CHECKING:
         optimizer: Spec
 
 
+@functools.cache
 def full_model() -> type[ScenarioCore]:
     """The whole scenario as one model, every layer kind and optimizer in it (discriminated
     unions on type): made for the JSON Schema alone, as it builds every kind."""

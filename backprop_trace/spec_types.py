@@ -8,6 +8,7 @@ numbers stay exact (``0.2`` and ``"1/5"`` are both Fraction(1, 5)).
 
 from __future__ import annotations
 
+import copy
 import difflib
 import math
 from collections.abc import Callable, Sequence
@@ -15,7 +16,13 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, GetCoreSchemaHandler, WithJsonSchema
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    GetCoreSchemaHandler,
+    GetJsonSchemaHandler,
+    WithJsonSchema,
+)
 from pydantic_core import CoreSchema, PydanticCustomError, core_schema
 
 from .errors import excerpt
@@ -242,8 +249,18 @@ class Reads:
         return core_schema.no_info_plain_validator_function(self.parse)
 
 
-def _schema(**kw: Any) -> WithJsonSchema:
-    return WithJsonSchema(kw)
+class _JsonSchema(WithJsonSchema):
+    """pydantic's WithJsonSchema, giving a deep copy each time: pydantic (2.8) edits the nested
+    parts of what it is given, so a second JSON Schema in one process came out nested again."""
+
+    def __get_pydantic_json_schema__(
+        self, core_schema: CoreSchema, handler: GetJsonSchemaHandler
+    ) -> Any:
+        return copy.deepcopy(super().__get_pydantic_json_schema__(core_schema, handler))
+
+
+def _schema(**kw: Any) -> _JsonSchema:
+    return _JsonSchema(kw)
 
 
 _NUM_SCHEMA: dict[str, Any] = {
@@ -252,7 +269,7 @@ _NUM_SCHEMA: dict[str, Any] = {
         {"type": "string", "pattern": r"^\s*[-+]?\d+\s*/\s*[-+]?\d+\s*$"},
     ]
 }
-Number = Annotated[Fraction, Reads(parse_number), WithJsonSchema(_NUM_SCHEMA)]
+Number = Annotated[Fraction, Reads(parse_number), _JsonSchema(_NUM_SCHEMA)]
 Count = Annotated[int, Reads(parse_count), _schema(type="integer", minimum=0)]
 PositiveCount = Annotated[
     int, Reads(lambda v: parse_count(v, least=1)), _schema(type="integer", minimum=1)
@@ -270,12 +287,12 @@ _MATRIX_SCHEMA: dict[str, Any] = {
     "items": {"type": "array", "items": _NUM_SCHEMA, "minItems": 1},
 }
 Matrix = Annotated[
-    tuple[tuple[Fraction, ...], ...], Reads(parse_matrix), WithJsonSchema(_MATRIX_SCHEMA)
+    tuple[tuple[Fraction, ...], ...], Reads(parse_matrix), _JsonSchema(_MATRIX_SCHEMA)
 ]
 Target = Annotated[
     tuple[Fraction, ...] | Fraction,
     Reads(parse_vector_or_number),
-    WithJsonSchema({"anyOf": [_NUM_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
+    _JsonSchema({"anyOf": [_NUM_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}]}),
 ]
 _FILE_SCHEMA: dict[str, Any] = {"type": "string", "pattern": r"\.npy$"}
 
@@ -304,14 +321,12 @@ def _file_or(parse: Callable[[Any], Any]) -> Callable[[Any], Any]:
 MatrixOrFile = Annotated[
     tuple[tuple[Fraction, ...], ...] | FileRef,
     Reads(_file_or(parse_matrix)),
-    WithJsonSchema({"anyOf": [_MATRIX_SCHEMA, _FILE_SCHEMA]}),
+    _JsonSchema({"anyOf": [_MATRIX_SCHEMA, _FILE_SCHEMA]}),
 ]
 TargetsOrFile = Annotated[
     tuple[tuple[Fraction, ...], ...] | tuple[Fraction, ...] | FileRef,
     Reads(_file_or(parse_rows_or_values)),
-    WithJsonSchema(
-        {"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}, _FILE_SCHEMA]}
-    ),
+    _JsonSchema({"anyOf": [_MATRIX_SCHEMA, {"type": "array", "items": _NUM_SCHEMA}, _FILE_SCHEMA]}),
 ]
 Pair = Annotated[
     tuple[Fraction, Fraction],
@@ -321,7 +336,7 @@ Pair = Annotated[
 Bias = Annotated[
     tuple[Fraction, ...] | bool | FileRef | None,
     Reads(lambda v: v if isinstance(v, bool) else _file_or(parse_vector)(v)),
-    WithJsonSchema(
+    _JsonSchema(
         {"anyOf": [{"type": "boolean"}, {"type": "array", "items": _NUM_SCHEMA}, _FILE_SCHEMA]}
     ),
 ]
@@ -391,7 +406,7 @@ IMAGE_HINT = "an image is [channel][height][width]: [[[0, 1], [1, 0]]] is one 2Ã
 Input = Annotated[
     tuple[Any, ...],
     Reads(lambda v: parse_tensor(v, (1, 3), "one example: a vector or an image", IMAGE_HINT)),
-    WithJsonSchema({"type": "array", "minItems": 1}),
+    _JsonSchema({"type": "array", "minItems": 1}),
 ]
 InputsOrFile = Annotated[
     tuple[Any, ...] | FileRef,
@@ -405,7 +420,7 @@ InputsOrFile = Annotated[
             )
         )
     ),
-    WithJsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
+    _JsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
 ]
 
 
@@ -423,7 +438,7 @@ def parse_size_pair(value: Any, least: int) -> tuple[int, int]:
 SizePair = Annotated[
     tuple[int, int],
     Reads(lambda v: parse_size_pair(v, 1)),
-    WithJsonSchema(
+    _JsonSchema(
         {
             "anyOf": [
                 {"type": "integer", "minimum": 1},
@@ -435,7 +450,7 @@ SizePair = Annotated[
 PaddingPair = Annotated[
     tuple[int, int],
     Reads(lambda v: parse_size_pair(v, 0)),
-    WithJsonSchema(
+    _JsonSchema(
         {
             "anyOf": [
                 {"type": "integer", "minimum": 0},
@@ -456,5 +471,5 @@ KernelOrFile = Annotated[
             )
         )
     ),
-    WithJsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
+    _JsonSchema({"anyOf": [{"type": "array", "minItems": 1}, _FILE_SCHEMA]}),
 ]

@@ -104,3 +104,11 @@ def test_the_optimizer_index_names_every_optimizer_where_it_is_defined() -> None
                 defined[value.kind] = info.name
     assert defined == OPTIMIZER_MODULES
     assert all(OPTIMIZER_TYPES[kind].kind == kind for kind in OPTIMIZER_MODULES)
+
+
+def test_the_json_schema_is_the_same_each_time_it_is_made() -> None:
+    """Made twice in one process, the JSON Schema is the same (pydantic 2.8 edited the nested
+    parts of the schemas it was given, so the second came out nested again)."""
+    from backprop_trace.schema import json_schema
+
+    assert json_schema() == json_schema()
