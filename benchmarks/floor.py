@@ -3,8 +3,8 @@
 A typer command taking the options `backprop-trace run` takes reads a scenario with
 ruamel.yaml (round trip, as the tool reads it to locate problems), validates it with a
 pydantic model, makes a numpy array of its first layer's weights and prints a rich table of
-its top-level keys. No tracing, no phases. Typer (0.27 on) coerces every option through a
-pydantic TypeAdapter, so pydantic is part of this floor whatever the tool validates with.
+its top-level keys. No tracing, no phases. Typer (from 0.29) coerces every option through
+a pydantic TypeAdapter, so pydantic is part of this floor whatever the tool validates with.
 Like the tool, it collects no garbage while it starts up.
 
     python benchmarks/floor.py SCENARIO.yaml
