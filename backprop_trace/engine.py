@@ -101,8 +101,6 @@ def run(
                         result = _step(scenario, nx, params, states, batch, keep=True, check=check)
                     assert result.trace is not None
                     diverged = _locate_divergence(result.trace)
-            # the states before are let go now, not at the next step: their memory is reused
-            del states_before
             new_params = result.params
             carried = result.state
             if nx.exact and (bits := _exact_bits(new_params)) > EXACT_BIT_BUDGET:
@@ -313,7 +311,7 @@ class _StepResult:
     loss_after: Any = None  # None where the verifying pass was skipped
     trace: StepTrace | None = None
     state: dict[str, Array] = dataclasses.field(default_factory=dict)  # carried out
-    norms: dict[str, float] = dataclasses.field(default_factory=dict)  # ‖gradient‖ by tensor
+    norms: dict[str, float] = dataclasses.field(default_factory=dict)  # ‖gradient‖ by name
     params_finite: bool = True  # every entry of every new parameter
 
     def finite(self) -> bool:
@@ -403,7 +401,6 @@ def _step(
                 nx, params[name], grads[name], states.get(name)
             )
         finite = finite and _all_finite(new_params[name])
-    norms = {name: norms[name] for name in scenario.param_order if name in norms}
     if not (keep or verify):
         return _StepResult(new_params, loss_before, state=state, norms=norms, params_finite=finite)
     # verify: the same batch, the same drawn buffers; batch statistics are the new pass's own

@@ -70,7 +70,7 @@ _LAZY = {
 def __getattr__(name: str) -> Any:
     if name in _LAZY:
         return getattr(LAYER_TYPES.module(_LAZY[name]), name)
-    if name in ("activations", "images", "linear", "normalization", "smooth"):
+    if name in KIND_MODULES.values():
         return LAYER_TYPES.module(name)
     if name == "LAYER_OPTIONS":
         return layer_options()

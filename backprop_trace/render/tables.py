@@ -60,10 +60,8 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
     headers = [_width(column.header) for column in table.columns]
     for column, cells, header in zip(table.columns, widest, headers, strict=True):
         column.min_width = max(cells, header)
-    # each cell's padding, and what the box draws between columns (a space) and at its edges
-    padding = sum(table._get_padding_width(i) for i in range(len(table.columns)))
-    padding += table._extra_width
-    if sum(max(c, h) for c, h in zip(widest, headers, strict=True)) + padding <= console.width:
+    natural = [max(c, h) for c, h in zip(widest, headers, strict=True)]
+    if _drawn_width(table, natural) <= console.width:
         # fits as it is: each column as wide as its widest line, which rich would measure cell
         # by cell to find (a fixed width spares it that), when every cell is text
         if all(isinstance(c, str | Text) for column in table.columns for c in column.cells):
@@ -85,6 +83,13 @@ def _fit(console: Console, table: Table) -> list[RenderableType]:
             "widen the terminal or see --format json)"
         ),
     ]
+
+
+def _drawn_width(table: Table, widths: list[int]) -> int:
+    """How many cells wide rich draws the table with its columns' contents this wide: each
+    cell's padding, and what the box draws between columns (a space) and at its edges."""
+    padding = sum(table._get_padding_width(i) for i in range(len(table.columns)))
+    return sum(widths) + padding + table._extra_width
 
 
 def _width(cell: Any) -> int:

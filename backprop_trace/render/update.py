@@ -17,16 +17,10 @@ from backprop_trace.insights import (
 )
 from backprop_trace.numerics import largest_first, to_float
 from backprop_trace.render.large import LargeTensors
-from backprop_trace.render.tables import MAX_ROWS, _t, _table
+from backprop_trace.render.tables import MAX_ROWS, _drawn_width, _t, _table
 from backprop_trace.render.view import View
 from backprop_trace.trace import ParamStep, StepTrace
 from backprop_trace.wording import noun, of_total
-
-
-def _table_width(columns: list[int]) -> int:
-    """How wide an update table is drawn, its columns this wide: each cell padded by a space on
-    both sides but the table's outer edges, and a space between columns (box.SIMPLE_HEAD)."""
-    return sum(columns) + 2 * len(columns) - 2 + len(columns) - 1
 
 
 def _largest(count: int, singular: str) -> str:
@@ -192,8 +186,10 @@ class UpdatePhase:
             if label is not None:
                 dropped.append(label)
             gone = {2 + 1 + labels.index(d) for d in dropped}  # name, old, gradient, terms...
+            shape = _table("", *[""] * (3 + len(labels) - len(dropped) + 2))  # as drawn
             if all(
-                _table_width([w for i, w in enumerate(t) if i not in gone]) <= self.view.width
+                _drawn_width(shape, [w for i, w in enumerate(t) if i not in gone])
+                <= self.view.width
                 for t in tables
             ):
                 break
