@@ -53,6 +53,41 @@ def run(
     puts a central-difference gradient check in every step kept in full. Ctrl-C
     (KeyboardInterrupt) during the run ends it early: the trace holds the steps completed before
     it and says ``interrupted``."""
+    try:
+        return _run(scenario, steps, numerics, keep, on_step, check, reuse=True)
+    except _Replay as replay:
+        # a step no trace kept diverged after its optimizer state was written in place: run
+        # again, every state a new array, to show that step in full (the same numbers: writing
+        # in place changes no result); its steps before are not reported twice
+        first = replay.step
+
+        def later(k: int, loss: float, step: StepTrace | None) -> None:
+            if k >= first and on_step is not None:
+                on_step(k, loss, step)
+
+        return _run(scenario, steps, numerics, keep, later, check, reuse=False)
+
+
+class _Replay(Exception):
+    """Step ``step`` diverged where its state before is gone (written in place)."""
+
+    def __init__(self, step: int) -> None:
+        super().__init__(step)
+        self.step = step
+
+
+def _run(
+    scenario: Scenario,
+    steps: int | None,
+    numerics: Mode | None,
+    keep: Callable[[int], bool] | None,
+    on_step: StepCallback | None,
+    check: bool,
+    *,
+    reuse: bool,
+) -> Trace:
+    """run's loop. ``reuse``: a step that keeps no trace lets the optimizer write the new state
+    into the arrays of the state before, when no kept step holds them (float64 only)."""
     mode = numerics or scenario.numerics
     reason = scenario.numerics_reason if numerics is None else f"{numerics}: as asked"
     exact_asked = (numerics or scenario.numerics_requested) == "exact"
@@ -78,6 +113,7 @@ def run(
         name: [] for name in scenario.param_order if name not in scenario.frozen
     }
     diverged: Divergence | None = None
+    owned = True  # no kept step holds the arrays of the optimizer states
     done = 0  # steps completed: an interruption drops the step it caught half done
     interrupted = False
     try:
@@ -87,15 +123,27 @@ def run(
             drawn = _draw(scenario, nx, draws, x.shape) if draws is not None else {}
             batch = _Batch(k, rows, x, targets[rows.start : rows.stop], carried, drawn)
             want = keep is None or keep(k)
+            in_place = reuse and owned and not want and not nx.exact
+            owned = not want
             states_before = dict(states)
             # Overflow to inf and the like are facts of the run, reported, not warned about.
             with np.errstate(over="ignore", invalid="ignore", divide="ignore", under="ignore"):
                 result = _step(
-                    scenario, nx, params, states, batch, keep=want, check=check, verify=k == total
+                    scenario,
+                    nx,
+                    params,
+                    states,
+                    batch,
+                    keep=want,
+                    check=check,
+                    verify=k == total,
+                    reuse=in_place,
                 )
                 # exact values never overflow, but beyond float64's range a run has diverged too
                 if not result.finite():
                     if result.trace is None:  # run the step again, in full, to say where
+                        if in_place and states_before:
+                            raise _Replay(k)
                         states.clear()
                         states.update(states_before)
                         result = _step(scenario, nx, params, states, batch, keep=True, check=check)
@@ -355,9 +403,11 @@ def _step(
     keep: bool,
     check: bool = False,
     verify: bool = True,
+    reuse: bool = False,
 ) -> _StepResult:
     """One step, updating ``states`` in place. A step not kept in full skips the verifying
-    forward pass unless ``verify``."""
+    forward pass unless ``verify``. ``reuse``: the optimizer may write the new states into the
+    arrays of the states before (Optimizer.update)."""
     x, t = batch.x, batch.t
     layers, loss = scenario.layers, scenario.loss
     buffers = {**batch.state, **batch.drawn}
@@ -398,7 +448,7 @@ def _step(
     for name in scenario.param_order:
         if name not in scenario.frozen:
             new_params[name], states[name] = scenario.optimizer.update(
-                nx, params[name], grads[name], states.get(name)
+                nx, params[name], grads[name], states.get(name), reuse=reuse
             )
         finite = finite and _all_finite(new_params[name])
     if not (keep or verify):

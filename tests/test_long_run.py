@@ -218,3 +218,42 @@ def test_an_interrupted_run_is_the_steps_done_before_it(numerics: Mode) -> None:
         np.testing.assert_allclose(
             to_float(stopped.final_params[name]), to_float(value), rtol=1e-12
         )
+
+
+@pytest.mark.parametrize(
+    "optimizer", ["{type: sgd, lr: 40, momentum: 0.9}", "{type: adam, lr: 1e200}"]
+)
+def test_a_diverging_step_whose_state_was_written_in_place_is_shown_in_full(
+    tmp_path: Path, optimizer: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A step no trace keeps writes its optimizer state in place; when it diverges, the run is
+    made again with new arrays to show that step in full: the same trace as a run that never
+    writes in place, each step reported once."""
+    from backprop_trace import engine
+
+    path = tmp_path / "diverge.yaml"
+    path.write_text(DIVERGING.replace("{type: sgd, lr: 40}", optimizer))
+    scenario = load_scenario(path)
+    never = engine._run(scenario, None, None, lambda k: False, None, False, reuse=False)
+    assert never.diverged is not None and never.diverged.step >= 2  # a state before it
+    runs: list[bool] = []
+    inner = engine._run
+
+    def spy(*args: object, reuse: bool) -> object:
+        runs.append(reuse)
+        return inner(*args, reuse=reuse)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(engine, "_run", spy)
+    reported: list[int] = []
+    trace = run(scenario, keep=lambda k: False, on_step=lambda k, loss, s: reported.append(k))
+    assert runs == [True, False]  # in place, then again to show the diverged step
+    assert reported == list(range(1, never.diverged.step + 1))
+    assert trace.diverged == never.diverged
+    assert [s.step for s in trace.steps] == [never.diverged.step]
+    shown, full = trace.steps[0], never.steps[0]
+    for a, b in zip(shown.params, full.params, strict=True):
+        for x, y in ((a.old, b.old), (a.grad, b.grad), (a.new, b.new)):
+            np.testing.assert_array_equal(to_float(x), to_float(y))
+        assert a.state.keys() == b.state.keys() and a.state
+        for key in a.state:
+            np.testing.assert_array_equal(a.state[key], b.state[key])

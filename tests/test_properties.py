@@ -9,7 +9,7 @@ import numpy as np
 import reference
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
-from strategies import networks, to_yaml
+from strategies import networks, to_yaml, training_runs
 
 from backprop_trace import parse_scenario, run, scenario_from_dict
 from backprop_trace.engine import forward
@@ -155,3 +155,42 @@ def test_gradients_that_cancel_over_the_batch_never_show_as_data(
         assert e.grad is not None and f.grad is not None and f.grad_noise is not None
         assert (e.grad == 0).all()
         assert ((f.grad == 0) | within_noise(f.grad, f.grad_noise)).all(), (f.name, f.grad)
+
+
+def _same(a: Any, b: Any) -> None:
+    np.testing.assert_array_equal(np.asarray(a, dtype=float), np.asarray(b, dtype=float))
+
+
+@SETTINGS
+@given(training_runs(), st.integers(3, 7), st.sets(st.integers(1, 7)))
+def test_steps_kept_or_not_make_the_same_numbers(
+    net: dict[str, Any], steps: int, shown: set[int]
+) -> None:
+    """A step no trace keeps lets the optimizer write its state in place (engine.run's reuse);
+    the numbers are the same to the last bit as a run that keeps every step, and a kept step's
+    state is never written by the steps after it."""
+    scenario = scenario_from_dict({**net, "steps": steps, "numerics": "float64"})
+    every = run(scenario)
+    some = run(scenario, keep=lambda k: k in shown)
+    for trace in (some, run(scenario, keep=lambda k: False)):
+        _same(trace.losses_before, every.losses_before)
+        assert trace.grad_norms == every.grad_norms
+        for name, value in every.final_params.items():
+            _same(trace.final_params[name], value)
+        assert trace.diverged == every.diverged
+    done = len(every.losses_before)
+    expected = {k for k in shown if k <= done} | ({done} if every.diverged else set())
+    assert [s.step for s in some.steps] == sorted(expected)
+    by_step = {s.step: s for s in every.steps}
+    for step in some.steps:
+        for kept, full in zip(step.params, by_step[step.step].params, strict=True):
+            _same(kept.new, full.new)
+            assert kept.state.keys() == full.state.keys()
+            for key, value in full.state.items():
+                _same(kept.state[key], value)
+            assert (kept.optimizer_before is None) == (full.optimizer_before is None)
+            if full.optimizer_before is not None:
+                assert kept.optimizer_before is not None
+                arrays = kept.optimizer_before.arrays()
+                for key, value in full.optimizer_before.arrays().items():
+                    _same(arrays[key], value)

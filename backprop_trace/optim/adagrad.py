@@ -31,18 +31,30 @@ class Adagrad(Optimizer):
     torch_name: ClassVar[str] = "Adagrad"
 
     def update(
-        self, nx: Numerics, p: Array, grad: Array, state: AdagradState | None
+        self,
+        nx: Numerics,
+        p: Array,
+        grad: Array,
+        state: AdagradState | None,
+        *,
+        reuse: bool = False,
     ) -> tuple[Array, AdagradState]:
         if state is None:
             start = nx.zeros(p.shape) + nx.scalar(self.initial_accumulator_value)
-            state = AdagradState(sum=start)
+            state, reuse = AdagradState(sum=start), True
         assert state.sum is not None
         step = state.step + 1
         g = grad
         if self.weight_decay:
             g = g + nx.scalar(self.weight_decay) * p
         clr = nx.scalar(self.lr) / (1 + (step - 1) * nx.scalar(self.lr_decay))
-        total = state.sum + g * g
+        squares = g * g
+        total = state.sum
+        if reuse:
+            total += squares
+        else:
+            total = total + squares
+        del squares
         std = nx.sqrt(total) + nx.scalar(self.eps)
         return p - clr * (g / std), AdagradState(step=step, sum=total)
 

@@ -12,7 +12,7 @@ import numpy as np
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
-from .base import Optimizer, State, _lerp
+from .base import Optimizer, State, _lerp, _scaled
 
 
 @dataclass(frozen=True)
@@ -42,9 +42,10 @@ class Adam(Optimizer):
     left_out_first: ClassVar[tuple[str, ...]] = ("m", "v")  # the step is made of m̂ and v̂
 
     def update(
-        self, nx: Numerics, p: Array, grad: Array, state: AdamState | None
+        self, nx: Numerics, p: Array, grad: Array, state: AdamState | None, *, reuse: bool = False
     ) -> tuple[Array, AdamState]:
-        state = state or AdamState(exp_avg=nx.zeros(p.shape), exp_avg_sq=nx.zeros(p.shape))
+        if state is None:
+            state, reuse = AdamState(exp_avg=nx.zeros(p.shape), exp_avg_sq=nx.zeros(p.shape)), True
         assert state.exp_avg is not None and state.exp_avg_sq is not None
         lr, b1, b2 = nx.scalar(self.lr), nx.scalar(self.beta1), nx.scalar(self.beta2)
         step = state.step + 1
@@ -54,16 +55,22 @@ class Adam(Optimizer):
                 p = p * (1 - lr * nx.scalar(self.weight_decay))
             else:
                 g = g + nx.scalar(self.weight_decay) * p
-        m = _lerp(state.exp_avg, g, 1 - b1)
+        m = _lerp(state.exp_avg, g, 1 - b1, into_a=reuse)
         squares = g * g
         squares *= 1 - b2
-        v = state.exp_avg_sq * b2
+        v = _scaled(state.exp_avg_sq, b2, in_place=reuse)
         v += squares
+        del squares  # its memory is the next new array's
         step_size = lr / (1 - b1**step)
         bias_correction2_sqrt = (1 - b2**step) ** 0.5
         v_max = None
-        if self.amsgrad:
-            v_max = v if state.max_exp_avg_sq is None else np.maximum(state.max_exp_avg_sq, v)
+        if self.amsgrad:  # its own array from the first step: v may be written in place later
+            earlier = state.max_exp_avg_sq
+            v_max = (
+                v.copy()
+                if earlier is None
+                else np.maximum(earlier, v, out=earlier if reuse else None)
+            )
         # denom = sqrt(v) / sqrt(1 - b2^t) + eps, then m / denom, scaled: in place, new arrays
         denom = nx.sqrt(v if v_max is None else v_max)
         denom /= bias_correction2_sqrt

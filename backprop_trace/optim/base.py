@@ -3,7 +3,9 @@
 Optimizers have torch.optim semantics, defaults and order of operations; state as dataclasses.
 
 Each optimizer updates one parameter tensor: ``update(nx, p, grad, state) -> (new_p, new_state)``.
-Hyperparameters are exact Fractions; they become floats only in the float64 backend.
+Hyperparameters are exact Fractions; they become floats only in the float64 backend. States are
+values, never changed after the update that made them, except where the engine says an update may
+write into the arrays of the state it is given (``reuse``: no trace holds them).
 """
 
 from __future__ import annotations
@@ -118,8 +120,14 @@ class Optimizer(ABC):
         return {"wd × p": nx.scalar(wd) * p} if wd else {}
 
     @abstractmethod
-    def update(self, nx: Numerics, p: Array, grad: Array, state: Any | None) -> tuple[Array, State]:
-        """(new parameter, new state) from the gradient and the state before (None at first)."""
+    def update(
+        self, nx: Numerics, p: Array, grad: Array, state: Any | None, *, reuse: bool = False
+    ) -> tuple[Array, State]:
+        """(new parameter, new state) from the gradient and the state before (None at first).
+        ``reuse``: the arrays of ``state`` are this call's alone (the engine passes it for a step
+        no trace keeps), so the new state may be written into them; the numbers are the same
+        either way. Writing in place moves less memory: a large tensor's update runs about a
+        tenth faster (benchmarks/run.py). ``p`` is never written."""
 
 
 def _short(value: Fraction) -> str:
@@ -127,10 +135,22 @@ def _short(value: Fraction) -> str:
     return str(value) if value.denominator == 1 else f"{float(value):g}"
 
 
-def _lerp(a: Array, b: Array, weight: Any) -> Array:
-    """torch.lerp: a + weight * (b - a), in one new array (the same numbers: the sum is the
-    same in either order)"""
+def _lerp(a: Array, b: Array, weight: Any, *, into_a: bool = False) -> Array:
+    """torch.lerp: a + weight * (b - a), in one new array, or written into ``a`` (the same
+    numbers: the sum is the same in either order)"""
     out: Array = b - a
     out *= weight
+    if into_a:
+        a += out
+        return a
     out += a
+    return out
+
+
+def _scaled(a: Array, factor: Any, *, in_place: bool) -> Array:
+    """a * factor, in a new array or written into ``a``"""
+    if in_place:
+        a *= factor
+        return a
+    out: Array = a * factor
     return out

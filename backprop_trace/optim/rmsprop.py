@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
-from .base import Optimizer, State, _lerp
+from .base import Optimizer, State, _lerp, _scaled
 
 
 @dataclass(frozen=True)
@@ -35,24 +35,34 @@ class RMSprop(Optimizer):
     torch_name: ClassVar[str] = "RMSprop"
 
     def update(
-        self, nx: Numerics, p: Array, grad: Array, state: RMSpropState | None
+        self,
+        nx: Numerics,
+        p: Array,
+        grad: Array,
+        state: RMSpropState | None,
+        *,
+        reuse: bool = False,
     ) -> tuple[Array, RMSpropState]:
-        zeros = nx.zeros(p.shape)
-        state = state or RMSpropState(
-            square_avg=zeros,
-            grad_avg=zeros if self.centered else None,
-            momentum_buffer=zeros if self.momentum else None,
-        )
+        if state is None:  # each its own zeros, as each may be written in place
+            state, reuse = (
+                RMSpropState(
+                    square_avg=nx.zeros(p.shape),
+                    grad_avg=nx.zeros(p.shape) if self.centered else None,
+                    momentum_buffer=nx.zeros(p.shape) if self.momentum else None,
+                ),
+                True,
+            )
         assert state.square_avg is not None
         alpha = nx.scalar(self.alpha)
         g = grad
         if self.weight_decay:
             g = g + nx.scalar(self.weight_decay) * p
-        s = state.square_avg * alpha + (1 - alpha) * (g * g)
+        s = _scaled(state.square_avg, alpha, in_place=reuse)
+        s += (1 - alpha) * (g * g)
         grad_avg = None
         if self.centered:
             assert state.grad_avg is not None
-            grad_avg = _lerp(state.grad_avg, g, 1 - alpha)
+            grad_avg = _lerp(state.grad_avg, g, 1 - alpha, into_a=reuse)
             avg = nx.sqrt(s - grad_avg * grad_avg)
         else:
             avg = nx.sqrt(s)
@@ -60,7 +70,8 @@ class RMSprop(Optimizer):
         buf = None
         if self.momentum:
             assert state.momentum_buffer is not None
-            buf = state.momentum_buffer * nx.scalar(self.momentum) + g / avg
+            buf = _scaled(state.momentum_buffer, nx.scalar(self.momentum), in_place=reuse)
+            buf += g / avg
             new_p = p - nx.scalar(self.lr) * buf
         else:
             new_p = p - nx.scalar(self.lr) * (g / avg)

@@ -9,7 +9,7 @@ from typing import Any, ClassVar
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
-from .base import Optimizer, State
+from .base import Optimizer, State, _scaled
 
 
 @dataclass(frozen=True)
@@ -32,7 +32,7 @@ class SGD(Optimizer):
     rational: ClassVar[bool] = True
 
     def update(
-        self, nx: Numerics, p: Array, grad: Array, state: SGDState | None
+        self, nx: Numerics, p: Array, grad: Array, state: SGDState | None, *, reuse: bool = False
     ) -> tuple[Array, SGDState]:
         g = grad
         if self.weight_decay:
@@ -43,7 +43,8 @@ class SGD(Optimizer):
             if state is None or state.momentum_buffer is None:
                 buf = g.copy()
             else:
-                buf = state.momentum_buffer * mu + nx.scalar(1 - self.dampening) * g
+                buf = _scaled(state.momentum_buffer, mu, in_place=reuse)
+                buf += nx.scalar(1 - self.dampening) * g
             g = g + mu * buf if self.nesterov else buf
         return p - nx.scalar(self.lr) * g, SGDState(momentum_buffer=buf)
 
