@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
+import numpy as np
+
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
@@ -55,8 +57,11 @@ class Adagrad(Optimizer):
         else:
             total = total + squares
         del squares
-        std = nx.sqrt(total) + nx.scalar(self.eps)
-        return p - clr * (g / std), AdagradState(step=step, sum=total)
+        std = nx.sqrt(total)
+        std += nx.scalar(self.eps)
+        change = np.divide(g, std, out=std)
+        change *= clr
+        return np.subtract(p, change, out=change), AdagradState(step=step, sum=total)
 
     def explain(self, p: Any, grad: Any, before: Any | None, after: Any) -> list[Factor]:
         g, lines = self._gradient(p, grad)

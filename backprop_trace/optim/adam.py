@@ -71,13 +71,14 @@ class Adam(Optimizer):
                 if earlier is None
                 else np.maximum(earlier, v, out=earlier if reuse else None)
             )
-        # denom = sqrt(v) / sqrt(1 - b2^t) + eps, then m / denom, scaled: in place, new arrays
+        # denom = sqrt(v) / sqrt(1 - b2^t) + eps, m / denom, scaled, and p minus that: each in
+        # the one new array
         denom = nx.sqrt(v if v_max is None else v_max)
         denom /= bias_correction2_sqrt
         denom += nx.scalar(self.eps)
         ratio = np.divide(m, denom, out=denom)
         ratio *= step_size
-        new_p = p - ratio
+        new_p = np.subtract(p, ratio, out=ratio)
         return new_p, AdamState(step=step, exp_avg=m, exp_avg_sq=v, max_exp_avg_sq=v_max)
 
     def terms(self, nx: Numerics, p: Array, grad: Array, state: AdamState) -> dict[str, Array]:

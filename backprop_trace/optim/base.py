@@ -126,8 +126,8 @@ class Optimizer(ABC):
         """(new parameter, new state) from the gradient and the state before (None at first).
         ``reuse``: the arrays of ``state`` are this call's alone (the engine passes it for a step
         no trace keeps), so the new state may be written into them; the numbers are the same
-        either way. Writing in place moves less memory: a large tensor's update runs about a
-        tenth faster (benchmarks/run.py). ``p`` is never written."""
+        either way. Writing in place moves less memory, which is most of a large tensor's
+        update. ``p`` is never written."""
 
 
 def _short(value: Fraction) -> str:

@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
+import numpy as np
+
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
@@ -72,9 +74,11 @@ class RMSprop(Optimizer):
             assert state.momentum_buffer is not None
             buf = _scaled(state.momentum_buffer, nx.scalar(self.momentum), in_place=reuse)
             buf += g / avg
-            new_p = p - nx.scalar(self.lr) * buf
+            step = nx.scalar(self.lr) * buf
         else:
-            new_p = p - nx.scalar(self.lr) * (g / avg)
+            step = g / avg
+            step *= nx.scalar(self.lr)
+        new_p = np.subtract(p, step, out=step)
         return new_p, RMSpropState(
             step=state.step + 1, square_avg=s, grad_avg=grad_avg, momentum_buffer=buf
         )

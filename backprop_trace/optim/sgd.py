@@ -6,6 +6,8 @@ from dataclasses import dataclass
 from fractions import Fraction
 from typing import Any, ClassVar
 
+import numpy as np
+
 from backprop_trace.chain import Factor, computed
 from backprop_trace.numerics import Array, Numerics
 
@@ -46,7 +48,8 @@ class SGD(Optimizer):
                 buf = _scaled(state.momentum_buffer, mu, in_place=reuse)
                 buf += nx.scalar(1 - self.dampening) * g
             g = g + mu * buf if self.nesterov else buf
-        return p - nx.scalar(self.lr) * g, SGDState(momentum_buffer=buf)
+        step = nx.scalar(self.lr) * g
+        return np.subtract(p, step, out=step), SGDState(momentum_buffer=buf)
 
     def problems(self) -> list[tuple[tuple[str | int, ...], str, str]]:
         out = super().problems()
