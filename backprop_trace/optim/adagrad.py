@@ -50,13 +50,7 @@ class Adagrad(Optimizer):
         if self.weight_decay:
             g = g + nx.scalar(self.weight_decay) * p
         clr = nx.scalar(self.lr) / (1 + (step - 1) * nx.scalar(self.lr_decay))
-        squares = g * g
-        total = state.sum
-        if reuse:
-            total += squares
-        else:
-            total = total + squares
-        del squares
+        total = np.add(state.sum, g * g, out=state.sum if reuse else None)
         std = nx.sqrt(total)
         std += nx.scalar(self.eps)
         change = np.divide(g, std, out=std)
